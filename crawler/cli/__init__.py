@@ -1,0 +1,62 @@
+"""The ``darkcrawl`` command. Each subcommand lives in its own module here and registers itself with ``register()``.
+
+A subcommand module defines ``register(subparsers)`` that adds its parser and sets ``handler`` to a function
+``handler(args, settings) -> int`` (the exit code). :class:`crawler.errors.DarkcrawlError` raised by a handler is printed
+as one line, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from crawler import __version__
+from crawler.config import load_settings
+from crawler.errors import DarkcrawlError
+
+# Subcommand modules, in the order `darkcrawl --help` lists them.
+COMMAND_MODULES = ("demo", "crawl", "search", "extract", "es", "lab")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darkcrawl",
+        description="Crawl onion and deep-web sites through Tor, extract signals, index them into Elasticsearch.",
+    )
+    parser.add_argument("--version", action="version", version=f"darkcrawl {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="TOML config file (default: $DARKCRAWL_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"crawler.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        settings = load_settings(config_file=args.config)
+        return int(args.handler(args, settings) or 0)
+    except DarkcrawlError as exc:
+        print(f"darkcrawl: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("darkcrawl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Item pipeline stages. The extraction logic itself is pure and lives in :mod:`pipelines.extract`."""

@@ -1,0 +1,1 @@
+"""Pure signal extraction: text or HTML in, typed signals out. No Scrapy import anywhere in this package."""
