@@ -1,0 +1,36 @@
+"""Scrapy items darkcrawl produces. Typed dataclasses (Scrapy accepts them through itemadapter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class PageItem:
+    """One fetched page: what was fetched, when, through which Tor instance, and the signals extracted from it.
+
+    ``signals`` holds the JSON object documented for ``darkcrawl extract --json`` (language, crypto addresses, onions,
+    PGP keys, contacts, vendors, keywords, content hash, simhash), filled by the extraction pipeline stage.
+    """
+
+    url: str
+    canonical_url: str
+    site: str  # the host: a v3 onion hostname, or a clearnet host when clearnet crawling is on
+    status: int
+    fetched_at: str  # ISO 8601, UTC
+    crawl_id: str
+    depth: int = 0
+    referer: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # the headers of interest only (server, content-type, ...)
+    content_type: str = ""
+    content_length: int = 0
+    title: str = ""
+    text: str = ""
+    html: str = ""  # the decoded body, dropped by the indexing stage (kept for extraction stages only)
+    links_onion: list[str] = field(default_factory=list)
+    links_clearnet: list[str] = field(default_factory=list)
+    content_sha256: str = ""
+    language: str = ""
+    tor_instance: int = 0
+    signals: dict[str, Any] = field(default_factory=dict)

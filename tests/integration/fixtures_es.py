@@ -1,0 +1,1 @@
+"""Session fixture: the managed Elasticsearch node (not built yet)."""

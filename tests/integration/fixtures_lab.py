@@ -1,0 +1,1 @@
+"""Session fixture: the private Tor lab (not built yet)."""
