@@ -10,6 +10,7 @@ settings (``DOWNLOAD_DELAY = 2``). Unknown keys and values of the wrong type are
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -60,6 +61,17 @@ def _coerce(name: str, value: Any, default: Any, origin: str) -> Any:
     elif isinstance(default, str):
         if isinstance(value, str):
             return value
+    elif isinstance(default, list) and isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list):
+                return parsed
+        else:
+            return [part.strip() for part in text.split(",") if part.strip()]
     elif isinstance(value, expected):
         return value
     raise ConfigError(f"{origin}: {name} must be a {expected.__name__}, got {value!r}")

@@ -21,6 +21,11 @@ DARKCRAWL_ES_PASSWORD = ""
 DARKCRAWL_ES_API_KEY = ""
 DARKCRAWL_ES_CA_CERTS = ""  # CA file to verify the cluster's TLS certificate
 DARKCRAWL_ES_INDEX_PREFIX = "darkcrawl"
+DARKCRAWL_ES_ENABLED = True  # index pages (the indexing pipeline stage); off: crawl and extract only
+DARKCRAWL_ES_BULK_DOCS = 500  # documents per bulk request at most
+DARKCRAWL_ES_BULK_BYTES = 5 * 1024 * 1024  # bytes per bulk request at most (approximate, JSON size)
+DARKCRAWL_ES_FLUSH_INTERVAL = 5.0  # seconds a document may wait in the buffer
+DARKCRAWL_ES_MAX_RETRIES = 5  # retries of transient bulk failures (backoff 1, 2, 4 ... 30 s)
 DARKCRAWL_ES_VERSION = "9.5.4"  # the managed node's distribution (Maven Central integ-test-zip)
 DARKCRAWL_ES_HOME = ""  # empty: /var/lib/darkcrawl/elasticsearch when root, else $DARKCRAWL_DATA_DIR/elasticsearch
 DARKCRAWL_ES_PORT = 9200
@@ -35,14 +40,87 @@ DARKCRAWL_TOR_CONTROL = ""  # host:port of that tor's ControlPort
 DARKCRAWL_TOR_CONTROL_PASSWORD = ""  # empty: cookie authentication
 DARKCRAWL_TOR_INSTANCES = 1  # tor processes darkcrawl launches; sites are spread over them by a stable hash
 DARKCRAWL_TOR_BOOTSTRAP_TIMEOUT = 300  # seconds to wait for 100% bootstrap before failing the crawl
+DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS = False  # accept a SOCKS port on a non-loopback host (hostnames then cross a network)
+DARKCRAWL_TOR_NEW_CIRCUIT_AFTER = 3  # consecutive connection failures on one site before it gets a fresh circuit
+DARKCRAWL_TOR_ISOLATION_SECRET = ""  # salt of the per-site SOCKS usernames (kept out of tor's memory in the clear)
+DARKCRAWL_TOR_BASE_PORT = 19050  # first SOCKS/control port pair of the tor instances darkcrawl launches
+DARKCRAWL_TOR_EXTRA_CONFIG: list[str] = []  # extra torrc lines for launched instances ("Option value")
+DARKCRAWL_TOR_CHECK_INTERVAL = 15  # seconds between Tor health checks during a crawl; a dead Tor stops the crawl
 
 # --- darkcrawl: the Tor lab (private Tor network on loopback) -----------------------------------------------------
 DARKCRAWL_LAB_DIR = ""  # empty: $DARKCRAWL_DATA_DIR/lab
 DARKCRAWL_LAB_BASE_PORT = 17000  # the lab's ports are allocated from here upwards
 DARKCRAWL_LAB_READY_TIMEOUT = 240  # seconds `lab up` waits for every onion to answer through the client
 
+# --- darkcrawl: crawling -----------------------------------------------------------------------------------------
+DARKCRAWL_ALLOW_CLEARNET = False  # fetch clearnet hosts at all (always through Tor)
+DARKCRAWL_FOLLOW_CLEARNET = False  # with clearnet allowed, also follow links onto clearnet hosts not in the seeds
+DARKCRAWL_FOLLOW_NEW_ONIONS = False  # follow links onto onions that are not among the seed sites
+DARKCRAWL_MAX_PAGES = 0  # requests a crawl schedules in all; 0: no limit
+DARKCRAWL_MAX_PAGES_PER_SITE = 1000  # requests scheduled per site; 0: no limit
+DARKCRAWL_PROGRESS_INTERVAL = 10  # seconds between progress lines
+DARKCRAWL_CRAWL_ID = ""  # empty: a new id per crawl (the CLI sets it)
+DARKCRAWL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain"]
+DARKCRAWL_DENIED_EXTENSIONS = [
+    # images, audio, video: possibly illegal to possess, never downloaded
+    "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "ico", "svg", "heic", "avif",
+    "mp3", "wav", "ogg", "flac", "m4a", "aac", "mp4", "m4v", "mkv", "avi", "mov", "wmv", "webm", "flv", "mpg", "mpeg",
+    # archives, documents, executables, disk images
+    "zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "xz", "zst", "iso", "img", "dmg",
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "epub",
+    "exe", "msi", "apk", "bin", "dll", "so", "deb", "rpm", "jar", "torrent",
+    "css", "js", "woff", "woff2", "ttf", "otf", "eot",
+]
+
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+
+# Every HTTP(S) download goes through Tor (crawler/tor/handler.py); there is no other handler for http/https.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.tor.handler.TorOnlyDownloadHandler",
+    "https": "crawler.tor.handler.TorOnlyDownloadHandler",
+    "ftp": None,
+    "s3": None,
+    "file": None,
+    "data": None,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.fetch.content.ContentPolicyMiddleware": 90,
+    "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
+}
+EXTENSIONS = {
+    "crawler.tor.health.TorHealthExtension": 100,
+    "crawler.progress.ProgressExtension": 200,
+}
+ITEM_PIPELINES = {
+    "pipelines.extraction.ExtractionPipeline": 300,  # signals (pure functions in pipelines/extract)
+    "pipelines.indexing.ElasticsearchPipeline": 800,  # bulk indexing into the pages alias
+}
+
+# Onion defaults: slow, fragile services behind 6 hops; be patient and gentle, breadth first.
+USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; rv:140.0) Gecko/20100101 Firefox/140.0"  # Tor Browser 15
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.5",
+    "Upgrade-Insecure-Requests": "1",
+}
+DOWNLOAD_TIMEOUT = 90
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
+DEPTH_LIMIT = 5
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = True  # Scrapy keys cookies by domain: no cookie crosses sites
+DNS_RESOLVER = "scrapy.resolver.CachingThreadedResolver"  # never used for crawled hosts: Tor resolves them
+LOGSTATS_INTERVAL = 0

@@ -1,8 +1,8 @@
 """The ``darkcrawl`` command. Each subcommand lives in its own module here and registers itself with ``register()``.
 
 A subcommand module defines ``register(subparsers)`` that adds its parser and sets ``handler`` to a function
-``handler(args, settings) -> int`` (the exit code). :class:`crawler.errors.DarkcrawlError` raised by a handler is printed
-as one line, without a traceback.
+``handler(args, settings) -> int`` (the exit code). A :class:`crawler.errors.DarkcrawlError` raised by a handler is
+printed as one line, without a traceback.
 """
 
 from __future__ import annotations

@@ -1,15 +1,140 @@
-"""``darkcrawl crawl``: not built yet."""
+"""``darkcrawl crawl``: crawl seeds through Tor and index every page into Elasticsearch."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
+
+from crawler.crawl import CrawlResult, run_crawl
+from crawler.errors import ServiceError, UsageError
+from crawler.seeds import SeedList, parse_seeds, read_seed_file
+from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("crawl", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "crawl",
+        help="crawl seed URLs through Tor and index the pages",
+        description="Crawl onion (and, if allowed, clearnet) seeds through Tor only; extract signals; index pages.",
+    )
+    parser.add_argument(
+        "seeds_file", nargs="?", metavar="SEEDS", help="seeds file: one URL a line, # comments; - = stdin"
+    )
+    parser.add_argument("--url", action="append", default=[], metavar="URL", help="a seed URL (repeatable)")
+    parser.add_argument("--depth", type=int, metavar="N", help="link depth from the seeds (DEPTH_LIMIT, default 5)")
+    parser.add_argument("--max-pages", type=int, metavar="N", help="pages in all (DARKCRAWL_MAX_PAGES; 0: no limit)")
+    parser.add_argument("--max-pages-per-site", type=int, metavar="N", help="pages per site (default 1000)")
+    parser.add_argument("--follow-onions", action="store_true", help="follow links onto onions not among the seeds")
+    parser.add_argument("--allow-clearnet", action="store_true", help="allow clearnet URLs (still through Tor)")
+    parser.add_argument("--concurrency", type=int, metavar="N", help="simultaneous requests (CONCURRENT_REQUESTS)")
+    parser.add_argument("--jobdir", metavar="DIR", help="persist the crawl state here; rerun with it to resume")
+    parser.add_argument("--tor-socks", metavar="HOST:PORT[,...]", help="use this running tor (DARKCRAWL_TOR_SOCKS)")
+    parser.add_argument("--tor-control", metavar="HOST:PORT[,...]", help="its control port (DARKCRAWL_TOR_CONTROL)")
+    parser.add_argument("--no-index", action="store_true", help="do not index into Elasticsearch")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=run)
 
 
+def load_seeds(args: argparse.Namespace, allow_clearnet: bool) -> SeedList:
+    seeds = SeedList()
+    if args.seeds_file == "-":
+        seeds = parse_seeds(sys.stdin.read().splitlines(), allow_clearnet)
+    elif args.seeds_file:
+        seeds = read_seed_file(args.seeds_file, allow_clearnet)
+    if args.url:
+        extra = parse_seeds(args.url, allow_clearnet, first_line=0)
+        known = {seed.url for seed in seeds.seeds}
+        seeds.seeds.extend(seed for seed in extra.seeds if seed.url not in known)
+        seeds.problems.extend(extra.problems)
+    return seeds
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if args.depth is not None:
+        values["DEPTH_LIMIT"] = args.depth
+    if args.max_pages is not None:
+        values["DARKCRAWL_MAX_PAGES"] = args.max_pages
+    if args.max_pages_per_site is not None:
+        values["DARKCRAWL_MAX_PAGES_PER_SITE"] = args.max_pages_per_site
+    if args.follow_onions:
+        values["DARKCRAWL_FOLLOW_NEW_ONIONS"] = True
+    if args.allow_clearnet:
+        values["DARKCRAWL_ALLOW_CLEARNET"] = True
+    if args.concurrency is not None:
+        values["CONCURRENT_REQUESTS"] = args.concurrency
+    if args.jobdir:
+        values["JOBDIR"] = args.jobdir
+    if args.tor_socks:
+        values["DARKCRAWL_TOR_SOCKS"] = args.tor_socks
+    if args.tor_control:
+        values["DARKCRAWL_TOR_CONTROL"] = args.tor_control
+    if args.no_index:
+        values["DARKCRAWL_ES_ENABLED"] = False
+    return values
+
+
+def say(message: str) -> None:
+    print(f"darkcrawl: {message}", file=sys.stderr, flush=True)
+
+
+def summary_lines(result: CrawlResult) -> list[str]:
+    lines = [
+        f"crawl {result.crawl_id} finished ({result.finish_reason}) in {result.elapsed:.0f}s: "
+        f"{result.pages} pages fetched, {result.indexed} indexed",
+    ]
+    if result.errors:
+        lines.append("errors: " + ", ".join(f"{name} {count}" for name, count in sorted(result.errors.items())))
+    if result.refused:
+        lines.append("refused: " + ", ".join(f"{name} {count}" for name, count in sorted(result.refused.items())))
+    failed = result.stats.get("darkcrawl/index/failed", 0)
+    if failed:
+        lines.append(f"{failed} documents rejected by Elasticsearch: see the dead-letter file in the data directory")
+    return lines
+
+
+def ensure_index(settings: Any) -> None:
+    """Check Elasticsearch answers and the index templates are installed, before any page is fetched."""
+    from crawler.es.schema import ensure_indices
+
+    ensure_indices(settings, say)
+
+
 def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("darkcrawl crawl: not built yet")
+    settings.update(overrides_from_args(args), priority="cmdline")
+    seeds = load_seeds(args, settings.getbool("DARKCRAWL_ALLOW_CLEARNET"))
+    for problem in seeds.problems:
+        say(f"skipped seed, {problem}")
+    if not seeds.seeds:
+        raise UsageError("no valid seed to crawl: give a seeds file or --url (one URL a line, # for comments)")
+    if settings.getbool("DARKCRAWL_ES_ENABLED"):
+        ensure_index(settings)
+    result = run_crawl(settings, seeds.seeds, say)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "crawl_id": result.crawl_id,
+                    "finish_reason": result.finish_reason,
+                    "pages": result.pages,
+                    "indexed": result.indexed,
+                    "errors": result.errors,
+                    "refused": result.refused,
+                    "skipped_seeds": [str(problem) for problem in seeds.problems],
+                    "elapsed_seconds": round(result.elapsed, 1),
+                },
+                indent=2,
+            )
+        )
+    else:
+        for line in summary_lines(result):
+            print(line)
+    if result.finish_reason == TOR_UNAVAILABLE:
+        raise ServiceError(
+            "the crawl stopped because Tor became unusable: "
+            + str(result.stats.get("darkcrawl/tor/unavailable", "no tor instance answered"))
+            + ". Nothing was fetched without Tor; restart tor and rerun (with --jobdir to resume)"
+        )
+    return 0

@@ -1,0 +1,128 @@
+"""Running one crawl: Tor made ready (or refused), then Scrapy's ``CrawlerProcess`` with the onion spider.
+
+This is what ``darkcrawl crawl`` and ``darkcrawl demo`` call. It never lets a crawl start without a usable Tor:
+configured instances are checked (SOCKS answering, bootstrap 100%), otherwise darkcrawl launches its own.
+
+Offers: :class:`CrawlResult`, :func:`prepare_tor`, :func:`run_crawl`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.settings import Settings
+
+from crawler.errors import ServiceError
+from crawler.paths import data_dir
+from crawler.seeds import Seed
+from crawler.tor.control import check_endpoint
+from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
+from crawler.tor.launcher import LaunchedTor, launch_instances, stop_instances
+
+logger = logging.getLogger(__name__)
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class CrawlResult:
+    crawl_id: str
+    finish_reason: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return int(self.stats.get("darkcrawl/pages", 0))
+
+    @property
+    def indexed(self) -> int:
+        return int(self.stats.get("darkcrawl/index/indexed", 0))
+
+    @property
+    def errors(self) -> dict[str, int]:
+        prefix = "darkcrawl/errors/"
+        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+
+    @property
+    def refused(self) -> dict[str, int]:
+        prefix = "darkcrawl/refused/"
+        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+
+
+def prepare_tor(settings: Settings, say: Say) -> tuple[list[TorEndpoint], list[LaunchedTor]]:
+    """Return usable Tor endpoints, launching darkcrawl's own tor when none is configured. Raises ServiceError."""
+    endpoints = endpoints_from_settings(settings)
+    if endpoints:
+        statuses = [check_endpoint(endpoint) for endpoint in endpoints]
+        for status in statuses:
+            say(status.describe())
+        usable = [endpoint for endpoint, status in zip(endpoints, statuses, strict=True) if status.ready]
+        if not usable:
+            raise ServiceError(
+                "no usable Tor: " + "; ".join(status.describe() for status in statuses) + ". Start tor (or "
+                "`darkcrawl lab up` for the private lab) or fix DARKCRAWL_TOR_SOCKS; darkcrawl never crawls without Tor"
+            )
+        if len(usable) < len(endpoints):
+            say(f"crawling with {len(usable)} of {len(endpoints)} tor instances")
+        return [
+            TorEndpoint(i, e.socks_host, e.socks_port, e.control_host, e.control_port, e.control_password)
+            for i, e in enumerate(usable)
+        ], []
+    count = max(settings.getint("DARKCRAWL_TOR_INSTANCES"), 1)
+    launched = launch_instances(
+        count,
+        data_dir(settings) / "tor",
+        settings.getint("DARKCRAWL_TOR_BASE_PORT"),
+        tor_binary=settings.get("DARKCRAWL_TOR_BINARY"),
+        timeout=settings.getfloat("DARKCRAWL_TOR_BOOTSTRAP_TIMEOUT"),
+        extra_config=settings.getlist("DARKCRAWL_TOR_EXTRA_CONFIG"),
+        progress=say,
+    )
+    return [instance.endpoint for instance in launched], launched
+
+
+def endpoint_settings(endpoints: list[TorEndpoint]) -> dict[str, str]:
+    """The settings that hand *endpoints* to the crawl's components."""
+    values = {"DARKCRAWL_TOR_SOCKS": ",".join(endpoint.socks_address for endpoint in endpoints)}
+    if all(endpoint.control_port is not None for endpoint in endpoints):
+        values["DARKCRAWL_TOR_CONTROL"] = ",".join(
+            f"{endpoint.control_host}:{endpoint.control_port}" for endpoint in endpoints
+        )
+    else:
+        values["DARKCRAWL_TOR_CONTROL"] = ""
+    return values
+
+
+def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | None = None) -> CrawlResult:
+    """Run one crawl of *seeds* to its end in this process (Scrapy's reactor runs once per process)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.onion import OnionSpider
+
+    crawl_id = crawl_id or settings.get("DARKCRAWL_CRAWL_ID") or uuid.uuid4().hex[:16]
+    endpoints, launched = prepare_tor(settings, say)
+    try:
+        crawl_settings = settings.copy()
+        crawl_settings.update(endpoint_settings(endpoints), priority="cmdline")
+        crawl_settings.set("DARKCRAWL_CRAWL_ID", crawl_id, priority="cmdline")
+        crawl_settings.set("STATS_DUMP", False, priority="cmdline")
+        say(
+            f"crawl {crawl_id}: {len(seeds)} seeds on {len({seed.site for seed in seeds})} sites through "
+            f"{len(endpoints)} tor instance(s)"
+        )
+        started = time.monotonic()
+        process = CrawlerProcess(crawl_settings, install_root_handler=False)
+        crawler = process.create_crawler(OnionSpider)
+        process.crawl(crawler, seeds=seeds, crawl_id=crawl_id)
+        process.start()
+        assert crawler.stats is not None
+        stats = crawler.stats.get_stats()
+        return CrawlResult(crawl_id, str(stats.get("finish_reason", "unknown")), stats, time.monotonic() - started)
+    finally:
+        stop_instances(launched)

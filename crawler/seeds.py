@@ -1,0 +1,109 @@
+"""Seed lists: one URL a line, ``#`` comments, blank lines ignored.
+
+Bad lines are reported with their line number and skipped, never fatal on their own: an operator's list of a thousand
+onions should not fail on one typo. A bare onion hostname is accepted as ``http://<host>/``.
+
+Offers: :class:`Seed`, :class:`SeedProblem`, :class:`SeedList`, :func:`parse_seeds`, :func:`read_seed_file`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pipelines.extract.onion import is_valid_onion_v3
+
+from crawler.errors import UsageError
+
+MAX_URL_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class Seed:
+    url: str
+    site: str
+    line: int  # 0 for seeds given on the command line
+
+
+@dataclass(frozen=True)
+class SeedProblem:
+    line: int
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "argument"
+        return f"{where}: {self.reason}: {self.text[:100]!r}"
+
+
+@dataclass
+class SeedList:
+    seeds: list[Seed] = field(default_factory=list)
+    problems: list[SeedProblem] = field(default_factory=list)
+
+    @property
+    def sites(self) -> list[str]:
+        return sorted({seed.site for seed in self.seeds})
+
+
+def normalise_seed(text: str, allow_clearnet: bool) -> tuple[str, str]:
+    """Return ``(url, site)`` for one seed, or raise ValueError with the reason it is refused."""
+    candidate = text.strip()
+    if len(candidate) > MAX_URL_LENGTH:
+        raise ValueError(f"longer than {MAX_URL_LENGTH} characters")
+    if "://" not in candidate:
+        candidate = "http://" + candidate
+    try:
+        parts = urlsplit(candidate)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError as exc:
+        raise ValueError(f"not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"scheme {parts.scheme!r} is not http or https")
+    if not host or " " in candidate:
+        raise ValueError("not a URL")
+    if host.endswith(".onion"):
+        if not is_valid_onion_v3(host):
+            label = host[: -len(".onion")].rsplit(".", 1)[-1]
+            if len(label) == 16:
+                raise ValueError("v2 onion addresses no longer exist on the Tor network")
+            raise ValueError("not a valid v3 onion address (bad length, alphabet or checksum)")
+    elif not allow_clearnet:
+        raise ValueError("clearnet URL, and clearnet crawling is off (--allow-clearnet / DARKCRAWL_ALLOW_CLEARNET)")
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return url, host
+
+
+def parse_seeds(lines: Iterable[str], allow_clearnet: bool = False, first_line: int = 1) -> SeedList:
+    """Parse seed lines; duplicates are dropped silently, bad lines become :class:`SeedProblem` entries."""
+    result = SeedList()
+    seen: set[str] = set()
+    for number, raw in enumerate(lines, start=first_line):
+        text = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not text:
+            continue
+        try:
+            url, site = normalise_seed(text, allow_clearnet)
+        except ValueError as exc:
+            result.problems.append(SeedProblem(number if first_line else 0, text, str(exc)))
+            continue
+        if url not in seen:
+            seen.add(url)
+            result.seeds.append(Seed(url, site, number if first_line else 0))
+    return result
+
+
+def read_seed_file(path: str | Path, allow_clearnet: bool = False) -> SeedList:
+    """Read a seeds file (``-`` is not accepted here; the CLI reads stdin itself). Raises :class:`UsageError`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"seeds file {path} does not exist") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read seeds file {path}: {exc.strerror}") from None
+    text = data.decode("utf-8", errors="replace")
+    return parse_seeds(text.splitlines(), allow_clearnet)

@@ -1,0 +1,64 @@
+"""The download handler of every darkcrawl crawl: Scrapy's httpx handler, made fail-closed on Tor.
+
+Why httpx: Scrapy's default HTTP/1.1 handler has no SOCKS support; its httpx handler (Scrapy >= 2.17) speaks SOCKS5
+with remote hostname resolution (``socks5h``) and sends the SOCKS credentials that Tor uses for stream isolation. An
+HTTP-to-SOCKS bridge (Privoxy, as older crawlers used) would add a hop and a process to watch. The handler is marked
+experimental by Scrapy, so Scrapy is pinned and ``tests/integration`` exercise it against the real lab.
+
+Fail-closed: a request reaches the network only through a ``socks5h://`` proxy that is one of the crawl's Tor SOCKS
+ports (``DARKCRAWL_TOR_SOCKS``, filled in by the CLI before the crawl starts). A request without one is refused here,
+at the last step before a socket is opened, whatever middleware or spider code built it: there is no direct path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy.core.downloader.handlers._httpx import HttpxDownloadHandler
+from scrapy.exceptions import NotConfigured
+
+from crawler.tor.endpoints import endpoints_from_settings
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+
+class NotThroughTorError(Exception):
+    """A request was about to leave without going through one of the crawl's Tor SOCKS ports; it was refused."""
+
+
+class TorOnlyDownloadHandler(HttpxDownloadHandler):
+    """Scrapy's httpx handler that only ever connects to the crawl's Tor SOCKS ports."""
+
+    def __init__(self, crawler: Crawler):
+        endpoints = endpoints_from_settings(crawler.settings)
+        if not endpoints:
+            raise NotConfigured(
+                "no Tor SOCKS port configured (DARKCRAWL_TOR_SOCKS): darkcrawl never downloads without Tor"
+            )
+        self._tor_socks = {(endpoint.socks_host, endpoint.socks_port) for endpoint in endpoints}
+        super().__init__(crawler)
+
+    def _check_tor_proxy(self, request: Request, proxy_url: str | None) -> None:
+        if not proxy_url:
+            raise NotThroughTorError(
+                f"refused {request.url}: no Tor proxy assigned (darkcrawl never connects directly)"
+            )
+        parts = urlsplit(proxy_url)
+        if parts.scheme != "socks5h":
+            raise NotThroughTorError(
+                f"refused {request.url}: proxy scheme {parts.scheme!r} is not socks5h (hostnames must resolve in Tor)"
+            )
+        if (parts.hostname, parts.port) not in self._tor_socks:
+            raise NotThroughTorError(f"refused {request.url}: {parts.hostname}:{parts.port} is not a Tor SOCKS port")
+
+    def _make_request(self, request: Request, timeout: float) -> Any:
+        self._check_tor_proxy(request, self._extract_proxy_url_with_creds(request))
+        return super()._make_request(request, timeout)
+
+    def _get_client(self, proxy_url: str | None) -> Any:
+        if not proxy_url:  # belt and braces: the direct client is never handed out
+            raise NotThroughTorError("refused: direct connection requested")
+        return super()._get_client(proxy_url)

@@ -1,0 +1,216 @@
+"""Item pipeline stage that bulk-indexes pages into Elasticsearch with the async client.
+
+* Batches by count (``DARKCRAWL_ES_BULK_DOCS``), size (``DARKCRAWL_ES_BULK_BYTES``) and age
+  (``DARKCRAWL_ES_FLUSH_INTERVAL``), whichever comes first.
+* One document per URL (id = SHA-256 of the URL): a recrawl updates it. ``first_seen`` is written only when the document
+  is created (bulk ``update`` with an ``upsert``), ``last_seen`` on every fetch, ``content_changed_at`` when the text
+  hash differs from the stored one (read with one ``mget`` per batch; no scripts, which the bare node lacks).
+* Transient failures (429, 5xx, connection errors) are retried with exponential backoff; documents Elasticsearch rejects
+  for good (mapping errors) go to the dead-letter file with the reason, and the rest of the batch is indexed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+
+from crawler.items import PageItem
+from pipelines.documents import page_document, page_id
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class BulkConfig:
+    max_docs: int
+    max_bytes: int
+    flush_interval: float
+    max_retries: int
+    dead_letter_path: Path
+
+    @classmethod
+    def from_settings(cls, settings: Any, dead_letter_path: Path) -> BulkConfig:
+        return cls(
+            max_docs=settings.getint("DARKCRAWL_ES_BULK_DOCS"),
+            max_bytes=settings.getint("DARKCRAWL_ES_BULK_BYTES"),
+            flush_interval=settings.getfloat("DARKCRAWL_ES_FLUSH_INTERVAL"),
+            max_retries=settings.getint("DARKCRAWL_ES_MAX_RETRIES"),
+            dead_letter_path=dead_letter_path,
+        )
+
+
+class PageSink:
+    """Buffers page documents and writes them to one index alias in bulk. Independent of Scrapy, so tools reuse it."""
+
+    def __init__(self, client: Any, alias: str, config: BulkConfig, stats: Callable[[str, int], None]):
+        self.client = client
+        self.alias = alias
+        self.config = config
+        self.count_stat = stats
+        self.buffer: list[tuple[str, dict[str, Any], int]] = []  # (id, document, approximate bytes)
+        self.buffered_bytes = 0
+        self.oldest = 0.0
+        self.lock = asyncio.Lock()
+
+    async def add(self, document: dict[str, Any]) -> None:
+        size = len(json.dumps(document, ensure_ascii=False, default=str))
+        if not self.buffer:
+            self.oldest = time.monotonic()
+        self.buffer.append((page_id(document["url"]), document, size))
+        self.buffered_bytes += size
+        if len(self.buffer) >= self.config.max_docs or self.buffered_bytes >= self.config.max_bytes:
+            await self.flush()
+
+    def due(self) -> bool:
+        return bool(self.buffer) and time.monotonic() - self.oldest >= self.config.flush_interval
+
+    async def flush(self) -> None:
+        async with self.lock:
+            batch, self.buffer, self.buffered_bytes = self.buffer, [], 0
+            if batch:
+                await self._write(batch)
+
+    async def _stored_hashes(self, ids: list[str]) -> dict[str, str | None]:
+        """content_sha256 of the documents that already exist, by id (None when the stored one has none)."""
+        response = await self.client.mget(index=self.alias, ids=ids, source_includes=["content_sha256"])
+        return {
+            doc["_id"]: doc.get("_source", {}).get("content_sha256") for doc in response["docs"] if doc.get("found")
+        }
+
+    def _actions(self, batch: list[tuple[str, dict[str, Any], int]], stored: dict[str, str | None]) -> list[Any]:
+        operations: list[Any] = []
+        for doc_id, document, _size in batch:
+            now = document.get("fetched_at") or utc_now()
+            update = dict(document, last_seen=now)
+            if doc_id not in stored or stored[doc_id] != document.get("content_sha256"):
+                update["content_changed_at"] = now
+            created = dict(update, first_seen=now)
+            operations.append({"update": {"_index": self.alias, "_id": doc_id, "retry_on_conflict": 3}})
+            operations.append({"doc": update, "upsert": created})
+        return operations
+
+    async def _write(self, batch: list[tuple[str, dict[str, Any], int]]) -> None:
+        pending = batch
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                stored = await self._stored_hashes([doc_id for doc_id, _, _ in pending])
+                response = await self.client.bulk(operations=self._actions(pending, stored), refresh=False)
+            except Exception as exc:  # connection errors, timeouts: the whole batch is retried
+                if attempt == self.config.max_retries:
+                    raise
+                delay = min(2**attempt, 30)
+                logger.warning("Elasticsearch bulk failed (%s); retrying %d documents in %ds", exc, len(pending), delay)
+                self.count_stat("darkcrawl/index/retried", len(pending))
+                await asyncio.sleep(delay)
+                continue
+            retry: list[tuple[str, dict[str, Any], int]] = []
+            for entry, result in zip(pending, response["items"], strict=True):
+                outcome = result["update"]
+                status = outcome.get("status", 500)
+                if status < 300:
+                    self.count_stat("darkcrawl/index/indexed", 1)
+                elif status in TRANSIENT_STATUSES:
+                    retry.append(entry)
+                else:
+                    self._dead_letter(entry[1], outcome.get("error"))
+            if not retry:
+                return
+            if attempt < self.config.max_retries:
+                self.count_stat("darkcrawl/index/retried", len(retry))
+                await asyncio.sleep(min(2**attempt, 30))
+            pending = retry
+        for _doc_id, document, _size in pending:
+            self._dead_letter(document, {"type": "retries_exhausted", "reason": "transient errors persisted"})
+
+    def _dead_letter(self, document: dict[str, Any], error: Any) -> None:
+        self.count_stat("darkcrawl/index/failed", 1)
+        path = self.config.dead_letter_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"failed_at": utc_now(), "index": self.alias, "error": error, "document": document}
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        reason = error.get("reason") if isinstance(error, dict) else error
+        logger.error("Elasticsearch rejected %s: %s (kept in %s)", document.get("url"), reason, path)
+
+
+class ElasticsearchPipeline:
+    """Scrapy stage around :class:`PageSink`: builds the client from settings, flushes on a timer and at close."""
+
+    def __init__(self, crawler: Crawler):
+        from crawler.es.client import es_client
+        from crawler.es.schema import index_names
+
+        from crawler.paths import data_dir
+
+        settings = crawler.settings
+        if not settings.getbool("DARKCRAWL_ES_ENABLED"):
+            raise NotConfigured("indexing disabled (DARKCRAWL_ES_ENABLED)")
+        self.crawler = crawler
+        stats: StatsCollector | None = crawler.stats
+        assert stats is not None
+        self.stats = stats
+        self.client = es_client(settings)
+        dead_letter = data_dir(settings) / "dead-letter" / "pages.jsonl"
+        self.sink = PageSink(
+            self.client,
+            index_names(settings).pages,
+            BulkConfig.from_settings(settings, dead_letter),
+            lambda key, count: self.stats.inc_value(key, count),
+        )
+        self.timer: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ElasticsearchPipeline:
+        return cls(crawler)
+
+    async def open_spider(self, spider: Spider | None = None) -> None:
+        self.timer = asyncio.get_running_loop().create_task(self._flush_periodically())
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(max(self.sink.config.flush_interval / 2, 0.5))
+            if self.sink.due():
+                try:
+                    await self.sink.flush()
+                except Exception:
+                    logger.exception("periodic flush to Elasticsearch failed")
+
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, PageItem):
+            await self.sink.add(page_document(item))
+        else:
+            logger.debug("not indexing %s", type(ItemAdapter(item).item).__name__)
+        return item
+
+    async def close_spider(self, spider: Spider | None = None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        try:
+            await self.sink.flush()
+        finally:
+            await self.client.close()

@@ -1,0 +1,152 @@
+"""The onion spider: starts from seeds, stays within the seed sites (or follows new onions when asked), yields one
+:class:`~crawler.items.PageItem` per fetched text page.
+
+Bounds: ``DEPTH_LIMIT`` (Scrapy), ``DARKCRAWL_MAX_PAGES_PER_SITE`` and ``DARKCRAWL_MAX_PAGES`` (requests scheduled, per
+site and in all). Breadth-first order comes from the settings (``DEPTH_PRIORITY`` with FIFO queues).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import scrapy
+from pipelines.extract.onion import is_valid_onion_v3
+from scrapy.http import Response, TextResponse
+
+from crawler.items import PageItem
+from crawler.seeds import Seed
+from crawler.tor.isolation import site_key
+
+HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
+
+
+def absolute_links(response: TextResponse) -> list[str]:
+    """Return the absolute http(s) URLs of the page's ``<a href>`` links, fragments dropped, in order, unique."""
+    links: dict[str, None] = {}
+    for href in response.css("a::attr(href), area::attr(href)").getall():
+        href = href.strip()
+        if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
+            continue
+        try:
+            url = urldefrag(urljoin(response.url, href))[0]
+            scheme = urlsplit(url).scheme
+        except ValueError:
+            continue
+        if scheme in ("http", "https"):
+            links[url] = None
+    return list(links)
+
+
+def canonical_url(response: TextResponse) -> str:
+    """The page's ``<link rel=canonical>`` when it points into the same site, else its URL without fragment."""
+    href = response.css('link[rel="canonical"]::attr(href)').get()
+    if href:
+        try:
+            candidate = urljoin(response.url, href.strip())
+            if urlsplit(candidate).hostname == urlsplit(response.url).hostname:
+                return urldefrag(candidate)[0]
+        except ValueError:
+            pass
+    return urldefrag(response.url)[0]
+
+
+class OnionSpider(scrapy.Spider):
+    name = "onion"
+
+    def __init__(self, seeds: list[Seed] | None = None, crawl_id: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.seeds = list(seeds or [])
+        self.crawl_id = crawl_id or uuid.uuid4().hex
+        self.seed_sites = {site_key(seed.site) for seed in self.seeds}
+        self.scheduled_per_site: Counter[str] = Counter()
+        self.scheduled_urls: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OnionSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.follow_new_onions = settings.getbool("DARKCRAWL_FOLLOW_NEW_ONIONS")
+        spider.follow_clearnet = settings.getbool("DARKCRAWL_ALLOW_CLEARNET") and settings.getbool(
+            "DARKCRAWL_FOLLOW_CLEARNET"
+        )
+        spider.max_pages = settings.getint("DARKCRAWL_MAX_PAGES")
+        spider.max_pages_per_site = settings.getint("DARKCRAWL_MAX_PAGES_PER_SITE")
+        return spider
+
+    def _may_schedule(self, url: str) -> bool:
+        """Count *url* against the page budgets; False when a budget is spent or the URL was already scheduled."""
+        if url in self.scheduled_urls:
+            return False
+        site = site_key(urlsplit(url).hostname or "")
+        if self.max_pages and len(self.scheduled_urls) >= self.max_pages:
+            self.crawler.stats.inc_value("darkcrawl/budget/max_pages")
+            return False
+        if self.max_pages_per_site and self.scheduled_per_site[site] >= self.max_pages_per_site:
+            self.crawler.stats.inc_value("darkcrawl/budget/max_pages_per_site")
+            return False
+        self.scheduled_urls.add(url)
+        self.scheduled_per_site[site] += 1
+        return True
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for seed in self.seeds:
+            if self._may_schedule(seed.url):
+                yield scrapy.Request(
+                    seed.url, callback=self.parse, errback=self.on_error, meta={"darkcrawl_seed": True}
+                )
+
+    def should_follow(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        if site_key(host) in self.seed_sites:
+            return True
+        if host.endswith(".onion"):
+            return self.follow_new_onions and is_valid_onion_v3(host)
+        return self.follow_clearnet
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        stats = self.crawler.stats
+        if not isinstance(response, TextResponse):
+            stats.inc_value("darkcrawl/skipped/not_text")
+            return
+        links = absolute_links(response)
+        onion_links = [url for url in links if (urlsplit(url).hostname or "").endswith(".onion")]
+        clearnet_links = [url for url in links if not (urlsplit(url).hostname or "").endswith(".onion")]
+        headers = {}
+        for name in HEADERS_OF_INTEREST:
+            value = response.headers.get(name)
+            if value:
+                headers[name] = value.decode("latin-1")[:500]
+        host = site_key(urlsplit(response.url).hostname or "")
+        yield PageItem(
+            url=response.url,
+            canonical_url=canonical_url(response),
+            site=host,
+            status=response.status,
+            fetched_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            crawl_id=self.crawl_id,
+            depth=int(response.meta.get("depth", 0)),
+            referer=(response.request.headers.get("Referer") or b"").decode("latin-1") or None
+            if response.request is not None
+            else None,
+            headers=headers,
+            content_type=headers.get("content-type", ""),
+            content_length=len(response.body),
+            html=response.text,
+            links_onion=onion_links,
+            links_clearnet=clearnet_links,
+            tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
+        )
+        stats.inc_value("darkcrawl/pages")
+        for url in links:
+            if self.should_follow(url) and self._may_schedule(url):
+                yield response.follow(url, callback=self.parse, errback=self.on_error)
+
+    def on_error(self, failure: Any) -> None:
+        name = type(failure.value).__name__
+        self.crawler.stats.inc_value(f"darkcrawl/errors/{name}")
+        self.logger.info("failed %s: %s: %s", failure.request.url, name, failure.getErrorMessage()[:200])
