@@ -1,0 +1,165 @@
+"""The main job end to end: crawl the lab's fixture onions through the real private Tor network, index into the real
+Elasticsearch node; recrawl; fail closed without Tor; no local DNS; one circuit per site."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from crawler.lab.sites import SITE_NAMES
+from crawler.lab.sites.truth import all_pages
+from crawler.tor.isolation import socks_credentials
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+DARKCRAWL = [sys.executable, "-m", "crawler.cli"]
+
+
+def crawl_env(tor_lab, es_node, prefix: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
+    env.update(es_node.env())
+    env.update(
+        DARKCRAWL_ES_INDEX_PREFIX=prefix,
+        DARKCRAWL_DATA_DIR=str(data_dir),
+        DARKCRAWL_TOR_SOCKS=f"127.0.0.1:{tor_lab.socks_port}",
+        DARKCRAWL_TOR_CONTROL=f"127.0.0.1:{tor_lab.control_port}",
+        DARKCRAWL_ES_FLUSH_INTERVAL="1",
+        DARKCRAWL_PROGRESS_INTERVAL="5",
+    )
+    env.update(extra)
+    return env
+
+
+def run_darkcrawl(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(DARKCRAWL + args, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def seed_args(tor_lab) -> list[str]:
+    args: list[str] = []
+    for name in SITE_NAMES:
+        args += ["--url", f"http://{tor_lab.onions[name]}/"]
+    return args
+
+
+def indexed_pages(client, prefix: str) -> list[dict]:
+    client.indices.refresh(index=f"{prefix}-pages")
+    response = client.search(index=f"{prefix}-pages", size=10_000, query={"match_all": {}}, source_excludes=["text"])
+    return [hit["_source"] | {"_id": hit["_id"]} for hit in response["hits"]["hits"]]
+
+
+@pytest.fixture(scope="module")
+def first_crawl(tor_lab, es_node, tmp_path_factory):
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    data_dir = tmp_path_factory.mktemp("crawl-data")
+    env = crawl_env(tor_lab, es_node, prefix, data_dir)
+    result = run_darkcrawl(["crawl", *seed_args(tor_lab), "--depth", "10"], env)
+    return prefix, env, result
+
+
+def expected_urls(tor_lab) -> set[str]:
+    pages = all_pages(tor_lab.onions)
+    return {f"http://{tor_lab.onions[name]}{path}" for name in SITE_NAMES for path in pages[name]}
+
+
+def test_crawl_indexes_every_fixture_page_exactly_once(first_crawl, tor_lab, es_node):
+    prefix, _env, result = first_crawl
+    assert result.returncode == 0, result.stderr[-3000:]
+    client = es_node.client()
+    pages = indexed_pages(client, prefix)
+    urls = [page["url"] for page in pages]
+    assert len(urls) == len(set(urls)), "a page was indexed twice"
+    assert set(urls) == expected_urls(tor_lab)
+    assert all(page["first_seen"] == page["last_seen"] for page in pages)
+    assert {page["site"] for page in pages} == set(tor_lab.onions[name] for name in SITE_NAMES)
+    assert "pages fetched" in result.stdout
+
+
+def test_recrawl_updates_last_seen_without_duplicates(first_crawl, tor_lab, es_node):
+    prefix, env, _ = first_crawl
+    client = es_node.client()
+    before = {page["_id"]: page for page in indexed_pages(client, prefix)}
+    result = run_darkcrawl(["crawl", *seed_args(tor_lab), "--depth", "10"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = {page["_id"]: page for page in indexed_pages(client, prefix)}
+    assert set(after) == set(before)
+    for doc_id, page in after.items():
+        assert page["first_seen"] == before[doc_id]["first_seen"]
+        assert page["last_seen"] > before[doc_id]["last_seen"]
+        assert page["content_changed_at"] == before[doc_id]["content_changed_at"]  # same fixture bytes
+
+
+def test_crawl_without_tor_fails_closed_and_fetches_nothing(tor_lab, es_node, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    with socket_on_free_port() as dead_port:
+        env = crawl_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_TOR_SOCKS=f"127.0.0.1:{dead_port}",
+                        DARKCRAWL_TOR_CONTROL="")
+        result = run_darkcrawl(["crawl", *seed_args(tor_lab)], env, timeout=120)
+    assert result.returncode == 3
+    assert "no usable Tor" in result.stderr
+    assert "Traceback" not in result.stderr
+    client = es_node.client()
+    if client.indices.exists(index=f"{prefix}-pages"):
+        assert indexed_pages(client, prefix) == []
+
+
+def test_no_local_dns_resolution_of_crawled_hosts(tor_lab, es_node, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    dns_log = tmp_path / "dns.log"
+    support = Path(__file__).parent / "support"
+    env = crawl_env(tor_lab, es_node, prefix, tmp_path / "data", DARKCRAWL_TEST_DNS_LOG=str(dns_log),
+                    PYTHONPATH=os.pathsep.join([str(support), str(REPO)]))
+    result = run_darkcrawl(["crawl", "--url", f"http://{tor_lab.onions['directory']}/", "--depth", "1"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert dns_log.exists(), "the resolver hook did not load: the test would prove nothing"
+    looked_up = {line.strip() for line in dns_log.read_text().splitlines() if line.strip()}
+    assert looked_up, "no lookup at all recorded (the hook must at least see the loopback proxy address)"
+    assert not [host for host in looked_up if host.endswith(".onion")]
+    assert looked_up <= {"127.0.0.1", "localhost", "::1"}, looked_up
+
+
+def test_two_sites_use_different_isolated_circuits(tor_lab, es_node, tmp_path):
+    from stem.control import Controller, EventType
+
+    seen: dict[str, set[str]] = {}
+    lock = threading.Lock()
+
+    def on_circuit(event) -> None:
+        if event.socks_username and event.rend_query:
+            with lock:
+                seen.setdefault(event.rend_query.lower(), set()).add(event.socks_username)
+
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    env = crawl_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_TOR_NEW_CIRCUIT_AFTER="0")
+    sites = [tor_lab.onions["market"], tor_lab.onions["forum"]]
+    with Controller.from_port(port=tor_lab.control_port) as controller:
+        controller.authenticate()
+        controller.add_event_listener(on_circuit, EventType.CIRC)
+        result = run_darkcrawl(["crawl", *sum((["--url", f"http://{site}/"] for site in sites), []),
+                                "--depth", "1", "--no-index"], env)
+        controller.remove_event_listener(on_circuit)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for site in sites:
+        address = site.removesuffix(".onion")
+        assert seen.get(address) == {socks_credentials(site)[0]}, seen
+    assert seen[sites[0].removesuffix(".onion")] != seen[sites[1].removesuffix(".onion")]
+
+
+class socket_on_free_port:
+    """A port number that nothing listens on (bound, not listening, for the duration)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()

@@ -1,0 +1,111 @@
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from crawler.config import load_settings
+from crawler.errors import UsageError
+from crawler.tor.endpoints import endpoints_from_settings
+from crawler.tor.isolation import instance_index, site_key, socks_credentials
+from crawler.tor.routing import TorRoutingMiddleware, refusal_reason
+
+ONION_A = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
+ONION_B = "sp3k262uwy4r2k3ycr5awluarykdpag6a7y33jxop4cs2lu5uz5sseqd.onion"
+
+
+def make_middleware(**overrides):
+    settings = load_settings(environ={}, overrides={"DARKCRAWL_TOR_SOCKS": "127.0.0.1:9050,127.0.0.1:9060", **overrides})
+    crawler = get_crawler(settings_dict=settings.copy_to_dict())
+    return TorRoutingMiddleware.from_crawler(crawler), crawler
+
+
+def test_each_site_gets_its_own_stable_credentials():
+    assert socks_credentials(ONION_A) == socks_credentials(ONION_A.upper())
+    assert socks_credentials(ONION_A) != socks_credentials(ONION_B)
+    assert socks_credentials(ONION_A, 1)[0] == socks_credentials(ONION_A, 0)[0]
+    assert socks_credentials(ONION_A, 1)[1] != socks_credentials(ONION_A, 0)[1]
+    assert ONION_A not in "".join(socks_credentials(ONION_A))  # the host is not spelled out to tor
+
+
+def test_instance_choice_is_stable_and_spread():
+    sites = [f"site{i}.example" for i in range(200)]
+    first = [instance_index(site, 3) for site in sites]
+    assert first == [instance_index(site, 3) for site in sites]
+    assert {0, 1, 2} == set(first)
+    assert instance_index(ONION_A, 1) == 0
+
+
+def test_site_key_strips_port_and_case():
+    assert site_key("ABC.onion:80") == "abc.onion"
+    assert site_key("abc.onion.") == "abc.onion"
+
+
+@pytest.mark.parametrize(
+    ("url", "clearnet", "reason"),
+    [
+        (f"http://{ONION_A}/", False, None),
+        (f"https://{ONION_A}/x", False, None),
+        ("http://expyuzz4wqqyqhjn.onion/", False, "invalid_onion"),
+        ("https://example.com/", False, "clearnet"),
+        ("https://example.com/", True, None),
+        ("http://127.0.0.1:9200/", True, "local_address"),
+        ("http://192.168.1.1/", True, "local_address"),
+        ("http://localhost/", True, "local_address"),
+        (f"ftp://{ONION_A}/", False, "scheme"),
+        ("http:///nohost", False, "bad_url"),
+    ],
+)
+def test_refusal_reasons(url, clearnet, reason):
+    assert refusal_reason(url, clearnet) == reason
+
+
+def test_requests_get_a_socks5h_proxy_with_site_credentials():
+    middleware, _ = make_middleware()
+    request_a = Request(f"http://{ONION_A}/page", meta={"proxy": "http://attacker.example:8080"})
+    request_b = Request(f"http://{ONION_B}/page")
+    middleware.process_request(request_a)
+    middleware.process_request(request_b)
+    proxy_a, proxy_b = request_a.meta["proxy"], request_b.meta["proxy"]
+    assert proxy_a.startswith("socks5h://s-") and proxy_b.startswith("socks5h://s-")
+    assert proxy_a.split("@")[0] != proxy_b.split("@")[0]
+    assert proxy_a.endswith(("@127.0.0.1:9050", "@127.0.0.1:9060"))
+
+
+def test_refused_requests_are_counted():
+    middleware, crawler = make_middleware()
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(Request("https://example.com/"))
+    assert crawler.stats.get_value("darkcrawl/refused/clearnet") == 1
+
+
+def test_repeated_failures_move_a_site_to_a_new_circuit():
+    middleware, crawler = make_middleware(DARKCRAWL_TOR_NEW_CIRCUIT_AFTER=2)
+
+    class DownloadTimeoutError(Exception):
+        pass
+
+    request = Request(f"http://{ONION_A}/")
+    middleware.process_request(request)
+    before = request.meta["proxy"]
+    middleware.process_exception(request, DownloadTimeoutError())
+    middleware.process_exception(request, DownloadTimeoutError())
+    middleware.process_request(request)
+    assert request.meta["proxy"] != before
+    assert crawler.stats.get_value("darkcrawl/tor/new_circuits") == 1
+
+
+def test_remote_socks_refused_unless_allowed():
+    with pytest.raises(UsageError, match="loopback"):
+        endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "10.0.0.5:9050"}))
+    endpoints = endpoints_from_settings(
+        Settings({"DARKCRAWL_TOR_SOCKS": "10.0.0.5:9050", "DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS": True})
+    )
+    assert endpoints[0].socks_port == 9050
+
+
+def test_control_list_must_match_socks_list():
+    with pytest.raises(UsageError, match="one control port per"):
+        endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "9050,9060", "DARKCRAWL_TOR_CONTROL": "9051"}))
+    with pytest.raises(UsageError, match="host:port"):
+        endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "127.0.0.1:abc"}))
