@@ -1,0 +1,115 @@
+"""Find cryptocurrency addresses in page text: candidate tokens by one precompiled regex, then validation.
+
+Offers :func:`find_crypto_addresses` (all addresses in a text, each with its context) and
+:func:`validate_address` (one string). A candidate is a whole run of ASCII letters and digits: a run that touches
+another letter, digit or Base64 character (``+``, ``/``, ``=``) on either side is part of something longer (PGP
+armor, a Base64 blob, a hash, two addresses glued together, a URL path segment) and is skipped. Two exceptions keep
+real payment links: ``scheme:ADDRESS`` (``bitcoin:``, ``bitcoincash:``) and query values (``?address=ADDRESS``).
+Solana keys carry no checksum, so they are reported only with a Solana word (``solana``, ``SOL``, ``phantom``...)
+near them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .address import CryptoAddress
+from .chains import Classified, classify_token
+
+# Candidates are maximal runs of at least 14 ASCII letters/digits (the shortest address, a v2+ SegWit one, has 14).
+# They are found on a byte mask of the text (letters/digits -> "a", everything else -> " ") with bytes.find, about
+# ten times faster than any regex over the str (CPython's regex engine costs ~7 ns per position).
+_MIN_RUN = 14
+_RUN = b"a" * _MIN_RUN
+_MASK = bytes(ord("a") if chr(c).isascii() and chr(c).isalnum() else ord(" ") for c in range(256))
+_NOT_AFTER = frozenset("+/=")
+_QUERY_KEY = re.compile(r"(?:^|[^A-Za-z0-9+/=])[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,39}=$")
+_SCHEME = re.compile(r"(?:^|[^A-Za-z0-9+/=])([A-Za-z][A-Za-z0-9+.\-]{0,31}):$")
+_SOLANA_WORDS = re.compile(r"(?i:\bsolana\b|\bphantom\b|\bsolflare\b|\bsolscan\b|\bspl\b)|\bSOL\b")
+_LOOKBACK = 42
+CONTEXT_CHARS = 30
+SOLANA_WINDOW = 60
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return " ".join(text[max(0, start - CONTEXT_CHARS) : end + CONTEXT_CHARS].split())
+
+
+def find_crypto_addresses(text: str) -> list[CryptoAddress]:
+    """Return the valid addresses in ``text``, unique by address, in order of first appearance.
+
+    Every address passed its format's checksum, except Solana keys (no checksum; reported only near a Solana
+    word) and single-case Ethereum addresses (``checksum="none"``). Never raises on any ``str``.
+    """
+    found: dict[str, CryptoAddress] = {}
+    classified: dict[tuple[str, str | None], Classified | None] = {}  # pages repeat their payment address
+    # latin-1 with "replace" keeps one byte per character, so mask positions are text positions.
+    mask = text.encode("latin-1", "replace").translate(_MASK)
+    size = len(mask)
+    pos = 0
+    while (start := mask.find(_RUN, pos)) >= 0:
+        end = mask.find(b" ", start + _MIN_RUN)
+        if end < 0:
+            end = size
+        pos = end
+        if end < size and text[end] in _NOT_AFTER:
+            continue
+        before = text[start - 1] if start else ""
+        prefix: str | None = None
+        if before == "+" or before == "/":
+            continue
+        if before == "=":
+            if not _QUERY_KEY.search(text, max(0, start - _LOOKBACK), start):
+                continue
+        elif before == ":":
+            scheme = _SCHEME.search(text, max(0, start - 34), start)
+            if scheme is not None:
+                prefix = scheme.group(1)
+        key = (text[start:end], prefix)
+        if key in classified:
+            result = classified[key]
+        else:
+            result = classified[key] = classify_token(*key)
+        if result is None or result.address in found:
+            continue
+        span_start = start - len(prefix) - 1 if prefix and result.currency == "BCH" else start
+        if result.currency == "SOL":
+            window = text[max(0, span_start - SOLANA_WINDOW) : end + SOLANA_WINDOW]
+            if not _SOLANA_WORDS.search(window):
+                continue
+        found[result.address] = CryptoAddress(
+            currency=result.currency,
+            address=result.address,
+            kind=result.kind,
+            context=_context(text, span_start, end),
+            ambiguous_with=result.ambiguous_with,
+            checksum=result.checksum,
+        )
+    return list(found.values())
+
+
+_SINGLE = re.compile(r"(?:([A-Za-z]+):)?([A-Za-z0-9]+)")
+
+
+def validate_address(candidate: str) -> CryptoAddress | None:
+    """Classify one string (surrounding whitespace ignored) as an address, with an empty context.
+
+    Accepts a bare address or ``bitcoincash:``-prefixed CashAddr (another ``prefix:`` rules out CashAddr, as
+    ``ecash:`` or ``bchtest:`` addresses are not Bitcoin Cash mainnet). Unlike the finder it reports a 32-byte
+    Base58 string as Solana without a nearby Solana word: the caller asked about this very string. Returns
+    ``None`` for anything else; never raises on any ``str``.
+    """
+    match = _SINGLE.fullmatch(candidate.strip())
+    if match is None:
+        return None
+    result = classify_token(match.group(2), match.group(1))
+    if result is None:
+        return None
+    return CryptoAddress(
+        currency=result.currency,
+        address=result.address,
+        kind=result.kind,
+        context="",
+        ambiguous_with=result.ambiguous_with,
+        checksum=result.checksum,
+    )
