@@ -25,14 +25,32 @@ _MASK = bytes(ord("a") if chr(c).isascii() and chr(c).isalnum() else ord(" ") fo
 _NOT_AFTER = frozenset("+/=")
 _QUERY_KEY = re.compile(r"(?:^|[^A-Za-z0-9+/=])[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,39}=$")
 _SCHEME = re.compile(r"(?:^|[^A-Za-z0-9+/=])([A-Za-z][A-Za-z0-9+.\-]{0,31}):$")
-_SOLANA_WORDS = re.compile(r"(?i:\bsolana\b|\bphantom\b|\bsolflare\b|\bsolscan\b|\bspl\b)|\bSOL\b")
+# Solana words: the name, wallets/explorers, SPL tokens, the ticker in capitals, and "sol" as a URI scheme or a
+# query value ("coin=sol"); plain lowercase "sol" is a common word (sun, soil) in several languages.
+_SOLANA_WORDS = re.compile(
+    r"(?i:\bsolana\b|\bphantom\b|\bsolflare\b|\bsolscan\b|\bspl\b|\bsol(?=:)|(?<==)sol\b)|\bSOL\b"
+)
 _LOOKBACK = 42
 CONTEXT_CHARS = 30
 SOLANA_WINDOW = 60
 
 
 def _context(text: str, start: int, end: int) -> str:
-    return " ".join(text[max(0, start - CONTEXT_CHARS) : end + CONTEXT_CHARS].split())
+    """Up to CONTEXT_CHARS either side of ``text[start:end]``, whitespace-collapsed.
+
+    A word cut in half at either edge is dropped, unless it is all there is on that side (markup without spaces).
+    """
+    left_from = max(0, start - CONTEXT_CHARS)
+    left = text[left_from:start]
+    if left_from and not text[left_from - 1].isspace() and not text[left_from].isspace():
+        parts = left.split(None, 1)
+        left = parts[1] if len(parts) == 2 else left
+    right_to = end + CONTEXT_CHARS
+    right = text[end:right_to]
+    if right_to < len(text) and not text[right_to].isspace() and not text[right_to - 1].isspace():
+        parts = right.rsplit(None, 1)
+        right = parts[0] if len(parts) == 2 else right
+    return " ".join((left + text[start:end] + right).split())
 
 
 def find_crypto_addresses(text: str) -> list[CryptoAddress]:

@@ -1,0 +1,137 @@
+"""How the crypto finder treats page text: boundaries (Base64, URLs, hashes, glued addresses), payment links,
+context, order and uniqueness, the Solana gate, and the JSON form."""
+
+from __future__ import annotations
+
+import json
+
+from pipelines.extract.crypto import CryptoAddress, find_crypto_addresses, validate_address
+
+BTC = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
+P2SH = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
+SEGWIT = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+ETH = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
+XMR = "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A"
+SOL = "2gVkYWexTHR5Hb2aLeQN3tnngvWzisFKXDUPrgMHpdST"
+BCH = "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"
+
+
+def addresses(text: str) -> list[str]:
+    return [r.address for r in find_crypto_addresses(text)]
+
+
+def test_order_of_first_appearance_and_unique() -> None:
+    text = f"XMR {XMR}\nBTC {BTC}\nagain {BTC} and {SEGWIT.upper()} and {SEGWIT}\nETH {ETH}"
+    assert addresses(text) == [XMR, BTC, SEGWIT, ETH]
+
+
+def test_first_context_is_kept_and_whitespace_collapsed() -> None:
+    text = f"Vendor   wallet\n\n\tfor escrow:  {BTC}\n   send within 24h.  " + "x" * 200 + f" {BTC} later"
+    (result,) = find_crypto_addresses(text)
+    # About 30 characters either side, cut at word boundaries, whitespace runs collapsed to one space.
+    assert result.context == f"wallet for escrow: {BTC} send within 24h."
+
+
+def test_to_dict_is_json_ready() -> None:
+    (result,) = find_crypto_addresses(f"pay {P2SH}")
+    data = result.to_dict()
+    assert data == {
+        "currency": "BTC",
+        "address": P2SH,
+        "kind": "p2sh",
+        "context": f"pay {P2SH}",
+        "ambiguous_with": ["LTC"],
+        "checksum": "verified",
+    }
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_payment_uri_and_query_value_are_reported() -> None:
+    html = (
+        f'<a href="bitcoin:{BTC}?amount=0.1&amp;label=x">a</a> <a href="{BCH}?amount=1">b</a> '
+        f'<a href="ethereum:{ETH}@1?value=1e18">c</a> <img src="/qr?size=200&amp;address={SEGWIT}">'
+        f'<a href="/pay?addr={P2SH}&coin=btc">d</a>'
+    )
+    assert addresses(html) == [BTC, BCH, ETH, SEGWIT, P2SH]
+
+
+def test_url_path_segments_are_not_reported() -> None:
+    text = (
+        f"http://market4xyz.onion/listing/{BTC}/reviews https://explorer.invalid/address/{SEGWIT} "
+        f"http://a.onion/u/{ETH}"
+    )
+    assert addresses(text) == []
+
+
+def test_base64_neighbours_exclude_a_candidate() -> None:
+    for glued in (f"+{BTC}", f"{BTC}+", f"/{BTC}", f"{BTC}/", f"{BTC}=", f"=={BTC}", f"A{BTC}", f"{BTC}9"):
+        assert addresses(f"blob {glued} end") == [], glued
+
+
+def test_equals_sign_only_counts_after_a_parameter_name() -> None:
+    assert addresses(f"?address={BTC}") == [BTC]
+    assert addresses(f"wallet={BTC}") == [BTC]
+    assert addresses(f"QUJD+={BTC}") == []
+    assert addresses(f"\n={BTC}") == []
+
+
+def test_glued_addresses_are_not_reported() -> None:
+    assert addresses(BTC + P2SH) == []
+    assert addresses(SEGWIT + SEGWIT) == []
+    assert addresses(ETH + ETH[2:]) == []
+
+
+def test_hex_hashes_are_not_addresses() -> None:
+    tx = "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060"
+    sha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+    assert addresses(f"tx {tx} commit {sha1} sha256 {tx[2:]} tron 41a614f803b6fd780986a42c78ec9c7f77e6ded13c") == []
+
+
+def test_eth_single_case_is_unchecked_and_mixed_case_typo_is_dropped() -> None:
+    lower = ETH.lower()
+    (result,) = find_crypto_addresses(f"send to {lower}")
+    assert (result.kind, result.checksum) == ("eth_unchecked", "none")
+    typo = ETH[:3] + ETH[3].swapcase() + ETH[4:]
+    assert addresses(f"send to {typo}") == []
+
+
+def test_solana_needs_a_solana_word_nearby() -> None:
+    assert addresses(f"Send payment to {SOL} within 24h") == []
+    assert addresses(f"Send SOL to {SOL}") == [SOL]
+    assert addresses(f"Phantom wallet: {SOL}") == [SOL]
+    assert addresses(f"{SOL} (USDT-SPL)") == [SOL]
+    assert addresses(f"solana:{SOL}?amount=1") == [SOL]
+    far = f"Solana accepted. {'Lorem ipsum dolor sit amet. ' * 4}Wallet: {SOL}"
+    assert addresses(far) == []
+    assert addresses(f"el sol brilla {SOL}") == []
+
+
+def test_cashaddr_prefix_rules() -> None:
+    payload = BCH.split(":")[1]
+    assert addresses(f"BCH: {payload}") == [BCH]
+    assert addresses(f"BCH: {BCH.upper()}") == [BCH]
+    assert addresses(f"BCH: BitCoinCash:{payload.upper()}") == []
+    assert addresses(f"bchtest:{payload}") == []
+
+
+def test_validate_address_single_strings() -> None:
+    result = validate_address(f"  {BTC}\n")
+    assert result == CryptoAddress("BTC", BTC, "p2pkh", "")
+    assert validate_address(f"{BTC} {BTC}") is None
+    assert validate_address(f"bitcoin:{BTC}?amount=1") is None
+    assert validate_address("") is None
+    assert validate_address(SOL) == CryptoAddress("SOL", SOL, "solana", "", (), "none")
+    # A failed Bech32 string never falls back to the checksum-less Solana reading.
+    assert validate_address("LTC1Q3ME3JU4NWKE72UUETHLKLZMWQAVTDG4AG8FXSK") is None
+
+
+def test_non_ascii_text_keeps_positions() -> None:
+    text = f"Оплата: {BTC} — срок 24 ч. 支付地址\uff1a{SEGWIT}\u3002 \U0001f4b0 {ETH}\udcff"
+    found = find_crypto_addresses(text)
+    assert [r.address for r in found] == [BTC, SEGWIT, ETH]
+    assert all(r.address in r.context for r in found)
+
+
+def test_long_runs_are_dismissed() -> None:
+    assert addresses("u1" + "q" * 100_000) == []
+    assert addresses("A" * 1_000_000 + " " + BTC) == [BTC]
