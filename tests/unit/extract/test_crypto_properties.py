@@ -1,0 +1,88 @@
+"""Property tests of the crypto extractor: random text, Base58 and hex yield no checksum-verified address, single
+character mutations of valid addresses are rejected, and nothing raises on any str."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.extract.crypto import find_crypto_addresses, validate_address
+from pipelines.extract.crypto.base58 import ALPHABET
+from tests.vectors import load_vectors
+
+CHECKSUMMED_FILES = ("bitcoin", "litecoin", "dogecoin", "dash", "bitcoincash", "monero", "ethereum", "tron", "zcash")
+VALID = [a for f in CHECKSUMMED_FILES for a in load_vectors(f)["valid"]]
+SOLANA = load_vectors("solana")["valid"]
+MUTATION_CHARS = string.ascii_letters + string.digits
+SEPARATORS = [" ", "\n", "+", "/", "=", ":", "?", "&", "bitcoincash:", "?address=", "Solana ", "0x", "1"]
+
+
+def _verified(results: list) -> list:
+    return [r for r in results if r is not None and r.checksum == "verified"]
+
+
+@given(st.text())
+def test_random_text_yields_no_verified_address(text: str) -> None:
+    assert _verified(find_crypto_addresses(text)) == []
+
+
+@given(st.text(alphabet=ALPHABET, min_size=14, max_size=120))
+def test_random_base58_is_no_checksummed_address(token: str) -> None:
+    assert find_crypto_addresses(f"Send payment to {token} within 24h") == []
+    result = validate_address(token)
+    # Only the checksum-less Solana reading (any 32-byte Base58) can accept a random string.
+    assert result is None or (result.currency, result.checksum) == ("SOL", "none")
+
+
+@given(st.binary(min_size=32, max_size=32), st.booleans())
+def test_hashes_and_txids_are_no_address(digest: bytes, upper: bool) -> None:
+    hexed = digest.hex().upper() if upper else digest.hex()
+    text = f"txid {hexed} tx 0x{hexed} sha1 {hexed[:40]} trailing 0x{hexed[:41]} tron 41{hexed[:40]}"
+    assert find_crypto_addresses(text) == []
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_lowercase_hex_with_0x_is_unchecked_eth(raw: bytes) -> None:
+    results = find_crypto_addresses(f"send to 0x{raw.hex()} now")
+    assert [(r.currency, r.kind, r.checksum) for r in results] == [("ETH", "eth_unchecked", "none")]
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(VALID), st.data())
+def test_single_character_mutation_is_rejected(address: str, data: st.DataObject) -> None:
+    original = validate_address(address)
+    assert original is not None
+    index = data.draw(st.integers(min_value=0, max_value=len(address) - 1))
+    replacement = data.draw(st.sampled_from(MUTATION_CHARS).filter(lambda c: c != address[index]))
+    mutated = data.draw(
+        st.sampled_from([address[:index] + replacement + address[index + 1 :], address[:index] + address[index + 1 :]])
+    )
+    result = validate_address(mutated)
+    # A single-case Ethereum spelling has no checksum to break; everything else must fail its checksum.
+    assert result is None or (result.checksum == "none" and result.address != original.address)
+    assert _verified(find_crypto_addresses(f"pay to {mutated} today")) == []
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([*VALID, *SOLANA]),
+            st.sampled_from(SEPARATORS),
+            st.text(max_size=20),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_finder_never_raises_and_agrees_with_validate(text: str) -> None:
+    for result in find_crypto_addresses(text):
+        assert result.address.split(":")[-1].lower() in text.lower()
+        alone = validate_address(result.address)
+        assert alone is not None
+        assert (alone.currency, alone.kind, alone.checksum) == (result.currency, result.kind, result.checksum)
+
+
+@given(st.text(alphabet=st.characters(), max_size=200))
+def test_validate_address_never_raises(text: str) -> None:
+    validate_address(text)
