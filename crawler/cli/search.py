@@ -1,15 +1,61 @@
-"""``darkcrawl search``: not built yet."""
+"""``darkcrawl search``: the best matching pages from the index, for people (highlighted) or tools (``--json``)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
+
+from crawler.search import SearchFilters, build_search, format_hit, hit_summary
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("search", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "search",
+        help="search the indexed pages",
+        description="Full-text search over indexed pages (title, text, URL); simple query syntax: "
+        '"exact phrase", -exclude, a|b, prefix*.',
+    )
+    parser.add_argument("query", help='what to look for, e.g. "escrow bitcoin" or vendor -review')
+    parser.add_argument("--site", help="only pages of this site (onion hostname)")
+    parser.add_argument("--lang", help="only pages in this language (ISO 639-1 code: en, fr, nl, de ...)")
+    parser.add_argument("--since", help="only pages seen since this date (2026-11-01, now-7d)")
+    parser.add_argument("-n", "--size", type=int, default=10, help="how many results (default 10)")
+    parser.add_argument("--json", action="store_true", help="print results as JSON for tools")
     parser.set_defaults(handler=run)
 
 
+def search_pages(settings: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Run the search against the pages alias; raises ServiceError (one line) when Elasticsearch fails."""
+    from elasticsearch import ApiError, NotFoundError, TransportError
+
+    from crawler.errors import ServiceError
+    from crawler.es.client import _client_url, es_sync_client, service_error
+    from crawler.es.schema import index_names
+
+    client = es_sync_client(settings)
+    alias = index_names(settings).pages
+    try:
+        return dict(client.search(index=alias, **body))
+    except NotFoundError:
+        raise ServiceError(f"no index {alias} yet: crawl something first (darkcrawl demo, darkcrawl crawl)") from None
+    except (ApiError, TransportError) as exc:
+        raise service_error(exc, _client_url(client)) from None
+    finally:
+        client.close()
+
+
 def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("darkcrawl search: not built yet")
+    body = build_search(args.query, SearchFilters(args.site, args.lang, args.since), size=args.size)
+    response = search_pages(settings, body)
+    hits = response["hits"]["hits"]
+    total = response["hits"]["total"]["value"]
+    if args.json:
+        print(json.dumps({"total": total, "hits": [hit_summary(hit, plain=True) for hit in hits]}, indent=2))
+        return 0
+    color = sys.stdout.isatty()
+    print(f"{total} page(s) match {args.query!r}" + (f", showing {len(hits)}" if total > len(hits) else ""))
+    for rank, hit in enumerate(hits, start=1):
+        print(format_hit(rank, hit, color=color))
+    return 0

@@ -1,0 +1,84 @@
+"""Searching the pages index: the query darkcrawl sends and how a hit is shown. Pure functions; the CLI does the I/O.
+
+Offers: :class:`SearchFilters`, :func:`build_search`, :func:`format_hit`, :func:`hit_summary`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Fields searched, with weights: a title match beats a body match.
+SEARCH_FIELDS = ["title^3", "text", "url"]
+HIGHLIGHT_FIELDS = ("text", "title")
+
+
+@dataclass
+class SearchFilters:
+    site: str | None = None
+    language: str | None = None
+    since: str | None = None  # an Elasticsearch date or date math: "2026-11-01", "now-7d"
+
+
+def build_search(text: str, filters: SearchFilters | None = None, size: int = 10) -> dict[str, Any]:
+    """Return the search request body: a ``simple_query_string`` over title/text/url, filtered, highlighted."""
+    filters = filters or SearchFilters()
+    must: list[dict[str, Any]] = []
+    if text.strip():
+        must.append(
+            {"simple_query_string": {"query": text, "fields": SEARCH_FIELDS, "default_operator": "and"}}
+        )
+    else:
+        must.append({"match_all": {}})
+    conditions: list[dict[str, Any]] = []
+    if filters.site:
+        conditions.append({"term": {"site": filters.site.lower()}})
+    if filters.language:
+        conditions.append({"term": {"language": filters.language.lower()}})
+    if filters.since:
+        conditions.append({"range": {"last_seen": {"gte": filters.since}}})
+    return {
+        "query": {"bool": {"must": must, "filter": conditions}},
+        "size": size,
+        "_source": ["url", "title", "site", "language", "last_seen", "status"],
+        "highlight": {
+            "fields": {name: {"fragment_size": 160, "number_of_fragments": 1} for name in HIGHLIGHT_FIELDS},
+            "pre_tags": ["\x1b[1m"],
+            "post_tags": ["\x1b[0m"],
+        },
+    }
+
+
+TAG_RE = re.compile(r"\x1b\[[01]m")
+
+
+def hit_summary(hit: dict[str, Any], plain: bool = False) -> dict[str, Any]:
+    """A hit as the JSON that ``darkcrawl search --json`` prints: url, title, site, language, last_seen, highlight."""
+    source = hit.get("_source", {})
+    fragments = hit.get("highlight", {}).get("text") or hit.get("highlight", {}).get("title") or []
+    highlight = " ... ".join(fragments)
+    if plain:
+        highlight = TAG_RE.sub("", highlight)
+    return {
+        "url": source.get("url"),
+        "title": source.get("title", ""),
+        "site": source.get("site"),
+        "language": source.get("language"),
+        "last_seen": source.get("last_seen"),
+        "score": hit.get("_score"),
+        "highlight": highlight,
+    }
+
+
+def format_hit(rank: int, hit: dict[str, Any], color: bool = True) -> str:
+    """Three lines for a terminal: rank and title, URL and dates, the highlighted fragment."""
+    summary = hit_summary(hit, plain=not color)
+    title = summary["title"] or "(no title)"
+    lines = [
+        f"{rank:>2}. {title}",
+        f"    {summary['url']}  [{summary['language'] or '?'}] last seen {summary['last_seen']}",
+    ]
+    if summary["highlight"]:
+        lines.append("    " + " ".join(summary["highlight"].split()))
+    return "\n".join(lines)

@@ -1,0 +1,24 @@
+from crawler.search import SearchFilters, build_search, format_hit, hit_summary
+
+
+def test_query_with_filters():
+    body = build_search("escrow bitcoin", SearchFilters(site="ABC.onion", language="FR", since="now-7d"), size=5)
+    must = body["query"]["bool"]["must"][0]["simple_query_string"]
+    assert must["query"] == "escrow bitcoin" and must["default_operator"] == "and"
+    assert {"term": {"site": "abc.onion"}} in body["query"]["bool"]["filter"]
+    assert {"term": {"language": "fr"}} in body["query"]["bool"]["filter"]
+    assert {"range": {"last_seen": {"gte": "now-7d"}}} in body["query"]["bool"]["filter"]
+    assert body["size"] == 5
+
+
+def test_empty_query_matches_all():
+    assert build_search("  ")["query"]["bool"]["must"] == [{"match_all": {}}]
+
+
+def test_hit_rendering_strips_tags_for_tools():
+    hit = {"_score": 1.5, "_source": {"url": "http://x.onion/", "title": "Market", "language": "en",
+                                      "last_seen": "2026-11-29T00:00:00Z"},
+           "highlight": {"text": ["pay with \x1b[1mbitcoin\x1b[0m here"]}}
+    assert hit_summary(hit, plain=True)["highlight"] == "pay with bitcoin here"
+    text = format_hit(1, hit, color=False)
+    assert " 1. Market" in text and "http://x.onion/" in text and "pay with bitcoin here" in text
