@@ -1,0 +1,196 @@
+"""Crawl benchmark: darkcrawl through the private Tor lab against bare Scrapy, on a 2,000+ page fixture site.
+
+    python bench/bench_crawl.py [--concurrency 4,8,16] [--pages 2000]
+
+Needs the lab up (``darkcrawl lab up``) and Elasticsearch running (``darkcrawl es start``; ``darkcrawl es init``).
+It serves the ``bigmarket`` fixture site on loopback, publishes it as an extra onion service on the lab's onion-service
+tor (stem, ephemeral, removed at the end), then for each concurrency level runs, each in its own process:
+
+* ``bare-direct``: plain Scrapy, default handler, straight to the loopback server, no pipeline;
+* ``bare-tor``: plain Scrapy through the lab's SOCKS port with the httpx handler, no pipeline (Tor's cost);
+* ``darkcrawl``: ``darkcrawl crawl`` through the lab with every stage (routing, content policy, extraction, indexing).
+
+It prints a table (pages, seconds, pages/s, peak RSS of the crawling process) and the ratios darkcrawl/bare-tor
+(darkcrawl's own cost) and bare-tor/bare-direct (Tor's). Figures go in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from crawler.config import load_settings  # noqa: E402
+from crawler.lab.state import load_state  # noqa: E402
+from crawler.paths import data_dir  # noqa: E402
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[str, float, float]:
+    """Run *command*; return (stdout, seconds, peak RSS in MB of that process alone)."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - started
+    stdout = process.stdout.read() if process.stdout else ""
+    stderr = process.stderr.read() if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[:4]} failed ({process.returncode}):\n{stderr[-2000:]}")
+    return stdout, elapsed, usage.ru_maxrss / 1024
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--concurrency", default="4,8,16")
+    parser.add_argument("--json", metavar="FILE", help="also write the results here")
+    args = parser.parse_args()
+    levels = [int(value) for value in args.concurrency.split(",")]
+
+    settings = load_settings()
+    lab_dir = Path(settings.get("DARKCRAWL_LAB_DIR") or data_dir(settings) / "lab")
+    state = load_state(lab_dir)
+    if state is None or not state.ready:
+        raise SystemExit(f"the lab is not up in {lab_dir}: run `darkcrawl lab up` first")
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crawler.lab.serve", "--site", "bigmarket", "--port", str(port)], cwd=REPO
+    )
+    from stem.control import Controller
+
+    try:
+        wait_http(f"http://127.0.0.1:{port}/")
+        with Controller.from_port(port=state.onion_control_port) as controller:
+            controller.authenticate()
+            print("publishing the bigmarket onion in the lab ...", file=sys.stderr)
+            service = controller.create_ephemeral_hidden_service(
+                {80: f"127.0.0.1:{port}"}, key_type="NEW", key_content="ED25519-V3", await_publication=True
+            )
+            onion = f"{service.service_id}.onion"
+            try:
+                results = run_all(levels, port, onion, state)
+            finally:
+                controller.remove_ephemeral_hidden_service(service.service_id)
+    finally:
+        server.terminate()
+        server.wait()
+    print_table(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def run_all(levels: list[int], port: int, onion: str, state: Any) -> list[dict[str, Any]]:
+    results = []
+    socks = f"127.0.0.1:{state.socks_port}"
+    bare = [sys.executable, str(REPO / "bench" / "bare_spider.py")]
+    # warm the onion's rendezvous circuit so the first measured run does not pay for it
+    run_measured([*bare, f"http://{onion}/", "--concurrency", "1", "--socks", socks])
+    for level in levels:
+        for name, command in (
+            ("bare-direct", [*bare, f"http://127.0.0.1:{port}/", "--concurrency", str(level)]),
+            ("bare-tor", [*bare, f"http://{onion}/", "--concurrency", str(level), "--socks", socks]),
+        ):
+            out, seconds, rss = run_measured(command)
+            pages = json.loads(out.strip().splitlines()[-1])["pages"]
+            results.append(row(name, level, pages, seconds, rss))
+            print(results[-1], file=sys.stderr)
+        env = dict(os.environ)
+        env.update(
+            DARKCRAWL_TOR_SOCKS=socks,
+            DARKCRAWL_TOR_CONTROL=f"127.0.0.1:{state.control_port}",
+            DARKCRAWL_ES_INDEX_PREFIX=f"bench{uuid.uuid4().hex[:6]}",
+            DARKCRAWL_PROGRESS_INTERVAL="30",
+        )
+        config = Path(f"/tmp/darkcrawl-bench-{os.getpid()}.toml")
+        # same politeness as the bare runs: the site's own concurrency, no delay
+        config.write_text(f"[scrapy]\nCONCURRENT_REQUESTS_PER_DOMAIN = {level}\nDOWNLOAD_DELAY = 0\n")
+        command = [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "--config",
+            str(config),
+            "crawl",
+            "--url",
+            f"http://{onion}/",
+            "--json",
+            "--concurrency",
+            str(level),
+            "--depth",
+            "100",
+            "--max-pages-per-site",
+            "0",
+        ]
+        out, seconds, rss = run_measured(command, env=env)
+        config.unlink()
+        summary = json.loads(out[out.index("{") :])
+        results.append(row("darkcrawl", level, summary["pages"], seconds, rss, indexed=summary["indexed"]))
+        print(results[-1], file=sys.stderr)
+    return results
+
+
+def row(name: str, level: int, pages: int, seconds: float, rss: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "run": name,
+        "concurrency": level,
+        "pages": pages,
+        "seconds": round(seconds, 1),
+        "pages_per_s": round(pages / seconds, 1),
+        "peak_rss_mb": round(rss),
+        **extra,
+    }
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    print(f"{'run':<12} {'conc':>4} {'pages':>6} {'s':>7} {'pages/s':>8} {'peak MB':>8}")
+    for result in results:
+        print(
+            f"{result['run']:<12} {result['concurrency']:>4} {result['pages']:>6} {result['seconds']:>7} "
+            f"{result['pages_per_s']:>8} {result['peak_rss_mb']:>8}"
+        )
+    by_key = {(result["run"], result["concurrency"]): result for result in results}
+    for level in sorted({result["concurrency"] for result in results}):
+        tor, direct, full = (by_key.get((name, level)) for name in ("bare-tor", "bare-direct", "darkcrawl"))
+        if tor and direct and full:
+            print(
+                f"concurrency {level}: darkcrawl/bare-tor = {full['pages_per_s'] / tor['pages_per_s']:.2f}, "
+                f"bare-tor/bare-direct = {tor['pages_per_s'] / direct['pages_per_s']:.3f}"
+            )
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    sys.exit(main())
