@@ -1,0 +1,179 @@
+"""Watch-list terms in a page: operator-edited YAML lists, matched in one pass. Contract in docs/signals.md
+(``keywords``); file format in docs/signals.md ("Watch lists").
+
+Offers :func:`load_watchlists` (YAML paths -> :class:`Watchlist`, raising :class:`crawler.errors.UsageError` that
+names the file and line), :func:`default_watchlist_path`, :func:`fold` (the normalisation both sides get) and
+:meth:`Watchlist.find` (text -> ``[{"term", "category", "count"}]``).
+
+Terms and text are both casefolded, stripped of accents and have their whitespace collapsed, so "Kokain",
+"kokaïne" and "KOKAIN" meet; one Aho-Corasick automaton (pyahocorasick) finds every term in one pass, and a match
+counts only when it is a whole word on both sides ("meth" is not found in "method").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from crawler.errors import UsageError
+
+ENTRY_KEYS = frozenset({"term", "terms", "category", "language"})
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_SPACES = re.compile(r"\s+")
+
+
+def default_watchlist_path() -> Path:
+    """The starter list shipped with darkcrawl (``pipelines/extract/watchlists/default.yaml``)."""
+    return Path(__file__).parent / "watchlists" / "default.yaml"
+
+
+def fold(text: str) -> str:
+    """Casefold *text*, strip accents and collapse whitespace to single spaces (what matching compares)."""
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    return _SPACES.sub(" ", folded)
+
+
+@dataclass(frozen=True)
+class WatchTerm:
+    """One watched term as the operator wrote it, with its category and language (``"any"`` when not given)."""
+
+    term: str
+    category: str
+    language: str
+    source: str  # "file:line", for messages
+
+
+class Watchlist:
+    """Compiled watch lists: build once (:func:`load_watchlists`), then :meth:`find` on every page."""
+
+    def __init__(self, terms: Iterable[WatchTerm]) -> None:
+        self.terms: list[WatchTerm] = []
+        by_key: dict[str, list[int]] = {}
+        for term in terms:
+            key = fold(term.term).strip()
+            if not key:
+                continue
+            if any(self.terms[i].category == term.category for i in by_key.get(key, [])):
+                continue  # same term, same category, in two lists: counted once
+            by_key.setdefault(key, []).append(len(self.terms))
+            self.terms.append(term)
+        self._automaton: Any = ahocorasick.Automaton() if by_key else None
+        if self._automaton is not None:
+            for key, indexes in by_key.items():
+                self._automaton.add_word(key, (len(key), tuple(indexes)))
+            self._automaton.make_automaton()
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def find(self, text: str) -> list[dict[str, Any]]:
+        """Return ``[{"term", "category", "count"}]`` for each watched term found in *text* as a whole word,
+        most frequent first (then by term). Never raises."""
+        if self._automaton is None or not text:
+            return []
+        folded = fold(text)
+        counts: dict[int, int] = {}
+        last = len(folded) - 1
+        for end, (length, indexes) in self._automaton.iter(folded):
+            start = end - length + 1
+            if start > 0 and folded[start - 1].isalnum():
+                continue
+            if end < last and folded[end + 1].isalnum():
+                continue
+            for index in indexes:
+                counts[index] = counts.get(index, 0) + 1
+        found = [
+            {"term": self.terms[i].term, "category": self.terms[i].category, "count": count}
+            for i, count in counts.items()
+        ]
+        found.sort(key=lambda entry: (-entry["count"], entry["term"], entry["category"]))
+        return found
+
+
+def _scalar(node: yaml.Node, path: Path, what: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+        raise UsageError(f"{path}:{node.start_mark.line + 1}: {what} must be a non-empty string")
+    return str(node.value).strip()
+
+
+def _entries(path: Path, root: yaml.Node | None) -> list[yaml.Node]:
+    if root is None:
+        return []
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "terms":
+                root = value
+                break
+        else:
+            raise UsageError(f"{path}:{root.start_mark.line + 1}: expected a 'terms:' list of entries")
+    if not isinstance(root, yaml.SequenceNode):
+        raise UsageError(f"{path}:{root.start_mark.line + 1}: expected a list of entries (term, category, language)")
+    return list(root.value)
+
+
+def read_watchlist(path: str | Path) -> list[WatchTerm]:
+    """Read one watch-list file. Raises :class:`UsageError` naming the file and line of the first problem."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"watch list {path}: cannot read it ({exc.strerror or exc}); check the path") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"watch list {path}: not UTF-8 text; save it as UTF-8") from None
+    try:
+        root = yaml.compose(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UsageError(f"{where}: invalid YAML ({problem}); fix the file") from None
+    terms: list[WatchTerm] = []
+    for entry in _entries(path, root):
+        line = entry.start_mark.line + 1
+        if not isinstance(entry, yaml.MappingNode):
+            raise UsageError(f"{path}:{line}: each entry must be a mapping with term (or terms), category, language")
+        fields: dict[str, yaml.Node] = {}
+        for key_node, value_node in entry.value:
+            key = str(key_node.value)
+            if key not in ENTRY_KEYS:
+                where = f"{path}:{key_node.start_mark.line + 1}"
+                raise UsageError(f"{where}: unknown key {key!r} (use {', '.join(sorted(ENTRY_KEYS))})")
+            fields[key] = value_node
+        if "category" not in fields:
+            raise UsageError(f"{path}:{line}: entry has no 'category'")
+        category = _scalar(fields["category"], path, "category")
+        language = _scalar(fields["language"], path, "language") if "language" in fields else "any"
+        words: list[tuple[str, int]] = []
+        if "term" in fields:
+            words.append((_scalar(fields["term"], path, "term"), fields["term"].start_mark.line + 1))
+        if "terms" in fields:
+            node = fields["terms"]
+            if not isinstance(node, yaml.SequenceNode):
+                raise UsageError(f"{path}:{node.start_mark.line + 1}: 'terms' must be a list of strings")
+            words.extend((_scalar(item, path, "each term"), item.start_mark.line + 1) for item in node.value)
+        if not words:
+            raise UsageError(f"{path}:{line}: entry has no 'term' or 'terms'")
+        for word, word_line in words:
+            if not fold(word).strip(" "):
+                raise UsageError(f"{path}:{word_line}: term {word!r} is empty once normalised")
+            terms.append(WatchTerm(word, category, language, f"{path}:{word_line}"))
+    return terms
+
+
+def load_watchlists(paths: Iterable[str | Path] = ()) -> Watchlist:
+    """Compile the watch lists at *paths* (none given: the shipped default list) into one :class:`Watchlist`.
+    Raises :class:`UsageError` naming the file and line of the first bad entry."""
+    chosen = [Path(p) for p in paths] or [default_watchlist_path()]
+    terms: list[WatchTerm] = []
+    for path in chosen:
+        terms.extend(read_watchlist(path))
+    return Watchlist(terms)

@@ -1,0 +1,183 @@
+"""From a fetched body (HTML or plain text, bytes or str) to clean text, title and absolute links.
+
+Offers :func:`decode_body` (bytes -> str, honouring BOM, HTTP charset and ``<meta charset>``), :func:`looks_like_html`
+and :func:`parse_document` (-> :class:`ParsedDocument`). Contract of the derived fields (``title``, ``links``,
+``text_length``) in docs/signals.md.
+
+Nothing here raises on broken markup or undecodable bytes: the worst input gives an empty text. Scripts, styles,
+``noscript`` and ``template`` content are dropped; block elements and ``<br>`` become line breaks so that lines
+survive (armored PGP blocks and labelled contacts depend on them); runs of spaces collapse.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
+
+log = logging.getLogger(__name__)
+
+DROPPED_TAGS = ["script", "style", "noscript", "template", "svg", "math", "iframe", "object"]
+MAX_LINKS = 5000  # links kept per page; a link farm beyond that adds nothing but size
+
+_BLOCK_TAG = re.compile(
+    r"<(?=/?(?:br|p|div|li|ul|ol|tr|td|th|table|h[1-6]|pre|blockquote|section|article|header|footer|nav|aside|"
+    r"dd|dt|dl|hr|form|fieldset|legend|label|option|textarea|title|main|figure|figcaption|address|center)[\s/>])",
+    re.IGNORECASE,
+)
+_HTML_SNIFF = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|a\s|br|table|span|meta|title)\b", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
+_HSPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class ParsedDocument:
+    """A body turned into what the extractors read.
+
+    ``tree`` is the selectolax tree (``None`` for plain text), kept for per-site CSS rules; ``html`` the decoded
+    markup; ``hrefs`` the absolute link targets in page order, deduplicated, fragments removed.
+    """
+
+    text: str
+    title: str = ""
+    is_html: bool = False
+    html: str = ""
+    tree: HTMLParser | None = None
+    hrefs: list[str] = field(default_factory=list)
+    generator: str = ""
+
+
+def _codec(name: str | None) -> str | None:
+    """The Python codec for charset *name*, or ``None`` when unknown."""
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("\"'")).name
+    except (LookupError, ValueError):
+        return None
+
+
+def decode_body(body: str | bytes, content_type: str | None = None) -> str:
+    """Return *body* as text: a BOM wins, then the HTTP charset, then ``<meta charset>``, then UTF-8, then
+    Windows-1252 (which decodes any byte). Never raises."""
+    if isinstance(body, str):
+        return body
+    if not isinstance(body, bytes | bytearray | memoryview):
+        return ""
+    data = bytes(body)
+    boms = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+    for bom, name in boms:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(name, errors="replace")
+    candidates: list[str] = []
+    if content_type:
+        match = _CT_CHARSET.search(content_type)
+        if match:
+            candidates.append(match.group(1))
+    meta = _META_CHARSET.search(data[:4096])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", errors="ignore"))
+    for name in candidates:
+        codec = _codec(name)
+        if codec:
+            if codec in ("utf-16-le", "utf-16-be", "utf-16", "utf-32") and b"\x00" not in data[:200]:
+                continue  # a page that claims UTF-16 in ASCII markup is lying (HTML5 treats it as UTF-8)
+            try:
+                return data.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                return data.decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def looks_like_html(text: str, content_type: str | None = None) -> bool:
+    """True when *content_type* names HTML/XHTML, or (no usable type) the start of *text* looks like markup."""
+    if content_type:
+        kind = content_type.split(";", 1)[0].strip().lower()
+        if kind in ("text/html", "application/xhtml+xml"):
+            return True
+        if kind == "text/plain":
+            return False
+    return bool(_HTML_SNIFF.search(text[:2048]))
+
+
+def normalise_text(text: str) -> str:
+    """Collapse horizontal whitespace, drop control characters and blank lines; strip each line."""
+    text = _CONTROL.sub("", text)
+    text = _HSPACE.sub(" ", text)
+    return _BLANK_LINES.sub("\n", text).strip()
+
+
+def _base_url(tree: HTMLParser, url: str | None) -> str | None:
+    base = tree.css_first("base[href]")
+    href = base.attributes.get("href") if base is not None else None
+    if href:
+        try:
+            return urljoin(url or "", href.strip())
+        except ValueError:
+            return url
+    return url
+
+
+def _links(nodes: list[Node], base: str | None) -> list[str]:
+    """Absolute http(s) targets of *nodes*' ``href``, deduplicated in order, fragments removed."""
+    seen: dict[str, None] = {}
+    for node in nodes:
+        href = (node.attributes.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "data:")):
+            continue
+        try:
+            absolute = urldefrag(urljoin(base, href) if base else href)[0]
+            scheme = urlsplit(absolute).scheme.lower()
+        except ValueError:
+            continue
+        if scheme in ("http", "https", "mailto", "xmpp"):
+            seen.setdefault(absolute, None)
+            if len(seen) >= MAX_LINKS:
+                break
+    return list(seen)
+
+
+def parse_document(body: str | bytes, url: str | None = None, content_type: str | None = None) -> ParsedDocument:
+    """Decode and parse *body*; return its clean text, title and links (absolute against *url* and ``<base>``).
+
+    HTML vs plain text is decided by *content_type* when it says so, else by sniffing. Never raises: broken markup
+    is parsed as browsers would, and a parser failure degrades to the tag-stripped text.
+    """
+    decoded = decode_body(body, content_type)
+    if not looks_like_html(decoded, content_type):
+        return ParsedDocument(text=normalise_text(decoded))
+    try:
+        tree = HTMLParser(_BLOCK_TAG.sub("\n<", decoded))
+        title_node = tree.css_first("title")
+        title = normalise_text(title_node.text(deep=True)) if title_node is not None else ""
+        generator_node = tree.css_first('meta[name="generator" i]')
+        generator = (generator_node.attributes.get("content") or "") if generator_node is not None else ""
+        base = _base_url(tree, url)
+        hrefs = _links(tree.css("a[href], area[href]"), base)
+        tree.strip_tags(DROPPED_TAGS)
+        root = tree.body if tree.body is not None else tree.root
+        text = root.text(deep=True, separator="") if root is not None else ""
+        return ParsedDocument(
+            text=normalise_text(text),
+            title=title[:1000],
+            is_html=True,
+            html=decoded,
+            tree=tree,
+            hrefs=hrefs,
+            generator=generator.strip()[:200],
+        )
+    except Exception:  # selectolax is C code: any failure must cost this page's markup, never the crawl
+        log.debug("HTML parser failed on %s; falling back to stripped text", url, exc_info=True)
+        stripped = re.sub(r"<[^>]*>", " ", decoded)
+        return ParsedDocument(text=normalise_text(stripped), is_html=True, html=decoded)
