@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 from urllib.parse import urldefrag
 
+from crawler.es.templates import SCHEMA_VERSION
 from crawler.items import PageItem
 
 # Item fields that never go to Elasticsearch: the raw body stays out of the index (size, and what it may contain).
@@ -26,4 +27,5 @@ def page_document(item: PageItem) -> dict[str, Any]:
     document = dataclasses.asdict(item)
     for name in EXCLUDED_FIELDS:
         document.pop(name, None)
+    document["schema_version"] = SCHEMA_VERSION
     return document
