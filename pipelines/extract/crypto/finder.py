@@ -113,10 +113,11 @@ _SINGLE = re.compile(r"(?:([A-Za-z]+):)?([A-Za-z0-9]+)")
 def validate_address(candidate: str) -> CryptoAddress | None:
     """Classify one string (surrounding whitespace ignored) as an address, with an empty context.
 
-    Accepts a bare address or ``bitcoincash:``-prefixed CashAddr (another ``prefix:`` rules out CashAddr, as
-    ``ecash:`` or ``bchtest:`` addresses are not Bitcoin Cash mainnet). Unlike the finder it reports a 32-byte
-    Base58 string as Solana without a nearby Solana word: the caller asked about this very string. Returns
-    ``None`` for anything else; never raises on any ``str``.
+    Accepts a bare address or ``scheme:ADDRESS`` without URI parameters. The scheme matters for CashAddr only:
+    ``bitcoincash:`` is covered by its checksum, and any other prefix rules CashAddr out (``ecash:`` and
+    ``bchtest:`` addresses are not Bitcoin Cash mainnet). Unlike the finder it reports a 32-byte Base58 string as
+    Solana without a nearby Solana word: the caller asked about this very string. Returns ``None`` for anything
+    else; never raises on any ``str``.
     """
     match = _SINGLE.fullmatch(candidate.strip())
     if match is None:

@@ -119,6 +119,7 @@ def test_validate_address_single_strings() -> None:
     assert result == CryptoAddress("BTC", BTC, "p2pkh", "")
     assert validate_address(f"{BTC} {BTC}") is None
     assert validate_address(f"bitcoin:{BTC}?amount=1") is None
+    assert validate_address(f"bitcoin:{BTC}") == CryptoAddress("BTC", BTC, "p2pkh", "")
     assert validate_address("") is None
     assert validate_address(SOL) == CryptoAddress("SOL", SOL, "solana", "", (), "none")
     # A failed Bech32 string never falls back to the checksum-less Solana reading.
