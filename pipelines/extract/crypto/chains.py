@@ -158,6 +158,9 @@ def classify_token(token: str, prefix: str | None = None, *, solana: bool = True
         return None
     if 25 <= n <= 36:
         found = _classify_base58check(token)
+        if found is not None and found.currency == "BTC" and prefix and prefix.lower() == CASHADDR_PREFIX:
+            # A legacy-format address in a bitcoincash: link is a Bitcoin Cash one (same encoding since the fork).
+            return found._replace(currency="BCH", ambiguous_with=("BTC", *found.ambiguous_with))
         if found is not None:
             return found
     if n in MONERO_LENGTHS:
