@@ -1,1 +1,51 @@
-"""Pure signal extraction: text or HTML in, typed signals out. No Scrapy import anywhere in this package."""
+"""Pure signal extraction: text or HTML in, typed signals out. No Scrapy import anywhere in this package.
+
+The JSON contract and the watch-list and vendor-rule formats are in docs/signals.md. Public API:
+
+* :func:`extract_signals` (page -> :class:`Signals`, ``.to_dict()`` is the JSON object), :class:`ExtractionConfig`
+  (watch lists, vendor rules, language sample; build once), :func:`default_config`;
+* the stages, usable on their own: :func:`parse_document`, :func:`detect_language`, :func:`find_crypto_addresses`,
+  :func:`find_onions`, :func:`is_valid_onion_v3`, :func:`onion_host`, :func:`find_pgp_keys`,
+  :func:`find_contacts`, :func:`find_vendors`, :func:`load_vendor_rules`, :func:`load_watchlists`,
+  :func:`simhash`, :func:`hamming`.
+"""
+
+from .contacts import Contacts, find_contacts, is_session_id, is_valid_tox_id
+from .crypto import CryptoAddress, find_crypto_addresses
+from .keywords import Watchlist, load_watchlists
+from .language import detect_language
+from .onion import find_onions, is_valid_onion_v3, onion_host
+from .pgp import PgpKey, find_pgp_keys
+from .signals import SIGNAL_KEYS, ExtractionConfig, Signals, default_config, extract_signals
+from .simhash import hamming, simhash
+from .text import ParsedDocument, parse_document
+from .vendors import VendorRules, find_vendors, load_vendor_rules
+
+__all__ = [
+    "SIGNAL_KEYS",
+    "Contacts",
+    "CryptoAddress",
+    "ExtractionConfig",
+    "ParsedDocument",
+    "PgpKey",
+    "Signals",
+    "VendorRules",
+    "Watchlist",
+    "default_config",
+    "detect_language",
+    "extract_signals",
+    "find_contacts",
+    "find_crypto_addresses",
+    "find_onions",
+    "find_pgp_keys",
+    "find_vendors",
+    "hamming",
+    "is_session_id",
+    "is_valid_onion_v3",
+    "is_valid_tox_id",
+    "load_vendor_rules",
+    "load_watchlists",
+    "onion_host",
+    "parse_document",
+    "simhash",
+]

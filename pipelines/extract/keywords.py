@@ -91,12 +91,10 @@ class Watchlist:
                 continue
             for index in indexes:
                 counts[index] = counts.get(index, 0) + 1
-        found = [
-            {"term": self.terms[i].term, "category": self.terms[i].category, "count": count}
-            for i, count in counts.items()
+        ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
+        return [
+            {"term": self.terms[i].term, "category": self.terms[i].category, "count": count} for i, count in ranked
         ]
-        found.sort(key=lambda entry: (-entry["count"], entry["term"], entry["category"]))
-        return found
 
 
 def _scalar(node: yaml.Node, path: Path, what: str) -> str:
