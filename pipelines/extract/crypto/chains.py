@@ -132,9 +132,10 @@ def _classify_base58check(token: str) -> Classified | None:
 def classify_token(token: str, prefix: str | None = None, *, solana: bool = True) -> Classified | None:
     """Classify ``token`` (an ASCII alphanumeric run, the whole candidate) as an address, or return ``None``.
 
-    ``prefix`` is a ``scheme:`` word written directly before the token, if any: ``bitcoincash`` makes a CashAddr
-    checksum cover it as written; any other prefix (``ecash:``, ``bchtest:``, ``bcash:``) means the token is not a
-    Bitcoin Cash mainnet CashAddr. ``solana`` allows the checksum-less Solana reading (32-byte Base58), which a
+    ``prefix`` is the word written directly before the token and a colon, if any: ``bitcoincash`` makes a CashAddr
+    checksum cover it as written; any other word (``ecash:``, ``bchtest:``, ``bcash:``, a label glued to the
+    colon) means the token is not a Bitcoin Cash mainnet CashAddr, as the spec reads a written prefix as the
+    network. ``solana`` allows the checksum-less Solana reading (32-byte Base58), which a
     caller only wants when something else says the string is a Solana address.
     """
     n = len(token)

@@ -24,7 +24,8 @@ _MIN_RUN = 14
 _RUN = b"a" * _MIN_RUN
 _MASK = bytes(ord("a") if (chr(c).isascii() and chr(c).isalnum()) or chr(c) in "+/" else ord(" ") for c in range(256))
 _QUERY_KEY = re.compile(r"(?:^|[^A-Za-z0-9+/=])[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,39}=$")
-_SCHEME = re.compile(r"(?:^|[^A-Za-z0-9+/=])([A-Za-z][A-Za-z0-9+.\-]{0,31}):$")
+_PREFIX_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_MAX_PREFIX = 64
 # Solana words: the name, wallets/explorers, SPL tokens, the ticker in capitals, and "sol" as a URI scheme or a
 # query value ("coin=sol"); plain lowercase "sol" is a common word (sun, soil) in several languages.
 _SOLANA_WORDS = re.compile(
@@ -81,9 +82,12 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
             if not _QUERY_KEY.search(text, max(0, start - _LOOKBACK), start):
                 continue
         elif before == ":":
-            scheme = _SCHEME.search(text, max(0, start - 34), start)
-            if scheme is not None:
-                prefix = scheme.group(1)
+            # The word glued to the colon is a CashAddr prefix as written ("bitcoincash:", "ecash:", "bchtest:"),
+            # which its checksum must cover; a URI scheme ("bitcoin:") for the other formats.
+            word_start = start - 1
+            while word_start > 0 and start - word_start <= _MAX_PREFIX and text[word_start - 1] in _PREFIX_CHARS:
+                word_start -= 1
+            prefix = text[word_start : start - 1] or None
         key = (token, prefix)
         if key in classified:
             result = classified[key]

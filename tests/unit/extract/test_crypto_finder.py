@@ -112,6 +112,8 @@ def test_cashaddr_prefix_rules() -> None:
     assert addresses(f"BCH: {BCH.upper()}") == [BCH]
     assert addresses(f"BCH: BitCoinCash:{payload.upper()}") == []
     assert addresses(f"bchtest:{payload}") == []
+    assert addresses(f"0itcoincash:{payload}") == []
+    assert addresses(f"BCH:{payload}") == []  # a glued word is read as the network prefix
     # Legacy-format addresses in a bitcoincash: link are Bitcoin Cash (the same strings are valid on BTC).
     (legacy,) = find_crypto_addresses(f'<a href="bitcoincash:{P2SH}?amount=1">BCH</a>')
     assert (legacy.currency, legacy.address, legacy.kind) == ("BCH", P2SH, "p2sh")
