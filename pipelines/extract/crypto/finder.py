@@ -1,4 +1,4 @@
-"""Find cryptocurrency addresses in page text: candidate tokens by one precompiled regex, then validation.
+"""Find cryptocurrency addresses in page text: candidate runs by a byte mask, then validation of candidates only.
 
 Offers :func:`find_crypto_addresses` (all addresses in a text, each with its context) and
 :func:`validate_address` (one string). A candidate is a whole run of ASCII letters and digits: a run that touches
