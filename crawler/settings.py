@@ -51,6 +51,9 @@ DARKCRAWL_TOR_CHECK_INTERVAL = 15  # seconds between Tor health checks during a 
 DARKCRAWL_LAB_DIR = ""  # empty: $DARKCRAWL_DATA_DIR/lab
 DARKCRAWL_LAB_BASE_PORT = 17000  # the lab's ports are allocated from here upwards
 DARKCRAWL_LAB_READY_TIMEOUT = 240  # seconds `lab up` waits for every onion to answer through the client
+DARKCRAWL_LAB_EXTRA_SOCKS = 2  # extra client SOCKS ports (0-8), one per browser context to isolate
+DARKCRAWL_LAB_TOR_GENCERT = "tor-gencert"  # makes the lab authorities' v3 keys (Debian's tor package)
+DARKCRAWL_TEST_LAB_DIR = ""  # tests only: run the integration tests on the lab in this directory, left running
 
 # --- darkcrawl: crawling -----------------------------------------------------------------------------------------
 DARKCRAWL_ALLOW_CLEARNET = False  # fetch clearnet hosts at all (always through Tor)
@@ -71,6 +74,12 @@ DARKCRAWL_DENIED_EXTENSIONS = [
     "exe", "msi", "apk", "bin", "dll", "so", "deb", "rpm", "jar", "torrent",
     "css", "js", "woff", "woff2", "ttf", "otf", "eot",
 ]
+
+# --- darkcrawl: extraction (pipelines/extract, docs/signals.md) -----------------------------------------------------
+DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language, title, text, links) on every page
+DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
+DARKCRAWL_VENDOR_RULES: list[str] = []  # vendor-rule YAML files; empty: the shipped rules/example_sites.yaml
+DARKCRAWL_LANGUAGE_SAMPLE = 2000  # characters of cleaned text read by language detection
 
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False

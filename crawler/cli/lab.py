@@ -1,15 +1,98 @@
-"""``darkcrawl lab``: not built yet."""
+"""``darkcrawl lab up|down|status``: the private Tor network on loopback, for the demo, the tests and training.
+
+Documentation: docs/lab.md. The work is done by :mod:`crawler.lab.network`; this module parses the command line and
+prints.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import sys
 from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from crawler.lab.network import Lab, LabConfig, LabStatus
+from crawler.lab.state import LabState
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("lab", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "lab",
+        help="private Tor network on loopback serving the fixture sites as onions",
+        description="A private Tor network on 127.0.0.1 (3 authorities, 3 relays, a client, v3 onion services "
+        "serving the fixture sites). Its processes outlive the command; `down` stops them.",
+    )
+    actions = parser.add_subparsers(dest="lab_action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="start the lab (harmless if running) and wait until every onion answers")
+    up.add_argument("--json", action="store_true", help="print the lab's ports and onions as JSON on stdout")
+    actions.add_parser("down", help="stop every process of the lab (keys and logs are kept)")
+    status = actions.add_parser("status", help="per process up/down, client bootstrap, each onion reachable or not")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.add_argument("--no-fetch", action="store_true", help="do not fetch the onions (faster)")
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("darkcrawl lab: not built yet")
+def say(message: str) -> None:
+    print(f"lab: {message}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
+    if not getattr(args, "verbose", False):  # per-request chatter; the lab prints its own progress
+        from stem.util import log as stem_log  # stem sets its logger's level when imported, so import it first
+
+        stem_log.get_logger().setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    lab = Lab(LabConfig.from_settings(settings), say=say)
+    if args.lab_action == "up":
+        state = lab.up()
+        if args.json:
+            print(json.dumps(state.to_json(), indent=2, sort_keys=True))
+        else:
+            print_summary(state)
+        return 0
+    if args.lab_action == "down":
+        lab.down()
+        return 0
+    report = lab.status(check_onions=not args.no_fetch)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        print_status(report)
+    return 0 if report.healthy or (args.no_fetch and report.running and report.bootstrap == 100) else 1
+
+
+def print_summary(state: LabState) -> None:
+    width = max(len(site) for site in state.onions)
+    print(f"lab running in {state.lab_dir}")
+    for site, hostname in state.onions.items():
+        print(f"  {site:<{width}}  http://{hostname}/")
+    extra = ", ".join(str(port) for port in state.extra_socks_ports) or "none"
+    print(f"SOCKS 127.0.0.1:{state.socks_port} (IsolateSOCKSAuth; extra SOCKS ports: {extra})")
+    print(f"control 127.0.0.1:{state.control_port} (cookie: {state.control_cookie_path})")
+    first = next(iter(state.onions.values()))
+    print(f"try: curl --socks5-hostname 127.0.0.1:{state.socks_port} http://{first}/")
+
+
+def print_status(report: LabStatus) -> None:
+    if not report.nodes:
+        print(f"lab in {report.lab_dir}: not running (start it with `darkcrawl lab up`)")
+        return
+    up = sum(node.up for node in report.nodes)
+    print(f"lab in {report.lab_dir}: {'running' if report.running else 'DEGRADED'} ({up} of {len(report.nodes)} up)")
+    for node in report.nodes:
+        print(f"  {node.name:<18} {node.role:<9} pid {node.pid:<8} {'up' if node.up else 'DOWN'}")
+    bootstrap = "no answer" if report.bootstrap is None else f"bootstrapped {report.bootstrap}%"
+    print(f"client: {bootstrap}; SOCKS 127.0.0.1:{report.socks_port}, control 127.0.0.1:{report.control_port}")
+    for onion in report.onions:
+        if onion.reachable:
+            verdict = f"reachable ({onion.status}, {onion.seconds:.2f} s)"
+        elif onion.status:
+            verdict = f"UNREACHABLE (HTTP {onion.status})"
+        elif onion.error:
+            verdict = f"UNREACHABLE ({onion.error})"
+        else:
+            verdict = "not checked"
+        print(f"  {onion.site:<18} http://{onion.hostname}/  {verdict}")
