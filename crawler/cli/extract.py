@@ -1,15 +1,110 @@
-"""``darkcrawl extract``: not built yet."""
+"""``darkcrawl extract``: extract the signals of one saved page (file or stdin), without Tor or Elasticsearch.
+
+``darkcrawl extract [FILE|-] [--url URL] [--json] [--watchlist FILE ...] [--vendor-rules FILE ...]`` prints a
+human-readable summary, or with ``--json`` the JSON object documented in docs/signals.md. Watch lists and vendor
+rules default to ``DARKCRAWL_WATCHLISTS`` / ``DARKCRAWL_VENDOR_RULES``, else the shipped files.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
+
+from crawler.errors import UsageError
+
+MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("extract", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "extract",
+        help="extract signals (addresses, onions, PGP keys, contacts, vendors, keywords) from a saved page",
+        description="Extract signals from one saved page (HTML or text). Reads FILE, or stdin when FILE is - or "
+        "absent. Prints a summary, or the JSON object of docs/signals.md with --json.",
+    )
+    parser.add_argument("file", nargs="?", default="-", metavar="FILE", help="saved page; - or absent: stdin")
+    parser.add_argument("--url", metavar="URL", help="the page's URL: resolves relative links, selects site rules")
+    parser.add_argument("--content-type", metavar="TYPE", help="e.g. 'text/html; charset=iso-8859-1' (default: sniff)")
+    parser.add_argument("--json", action="store_true", help="print the signals as JSON")
+    parser.add_argument("--watchlist", action="append", default=[], metavar="FILE", help="watch-list YAML (repeatable)")
+    parser.add_argument(
+        "--vendor-rules", action="append", default=[], metavar="FILE", help="vendor-rules YAML (repeatable)"
+    )
     parser.set_defaults(handler=run)
 
 
+def read_input(name: str) -> bytes:
+    """Return the bytes of file *name* (``-``: stdin). Raises :class:`UsageError` when it cannot be read."""
+    if name == "-":
+        if sys.stdin.isatty():
+            raise UsageError("no input: give a FILE, or pipe a page into stdin (darkcrawl extract - < page.html)")
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        path = Path(name)
+        try:
+            if path.is_dir():
+                raise UsageError(f"{name} is a directory: give one saved page (a file)")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read {name}: {exc.strerror or exc}; check the path and permissions") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"{name} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB: not a single page")
+    return data
+
+
+def _line(label: str, values: list[str]) -> str:
+    return f"{label:<12} " + (", ".join(values) if values else "-")
+
+
+def summary_lines(signals: dict[str, Any]) -> list[str]:
+    """The human-readable summary of a signals object (one line per kind)."""
+    language = signals["language"]
+    lines = [
+        _line("title", [signals["title"]] if signals["title"] else []),
+        _line("language", [f"{language['code']} ({language['probability']:.2f})"]),
+        _line(
+            "text",
+            [
+                f"{signals['text_length']} characters, sha256 {signals['content_sha256'][:16]}…, "
+                f"simhash {signals['simhash']}"
+            ],
+        ),
+        _line("crypto", [f"{a['currency']} {a['address']}" for a in signals["crypto_addresses"]]),
+        _line("onions", signals["onions"]),
+        _line(
+            "pgp keys",
+            [
+                f"{k['fingerprint']} ({k['algorithm']}{' ' + str(k['bits']) if k['bits'] else ''}"
+                f"{'; ' + ', '.join(k['uids']) if k['uids'] else ''})"
+                for k in signals["pgp_keys"]
+            ],
+        ),
+        _line("emails", signals["emails"]),
+        _line("handles", [f"{h['network']}:{h['handle']}" for h in signals["handles"]]),
+        _line("vendors", [f"{v['name']} [{v['source']}]" for v in signals["vendors"]]),
+        _line("keywords", [f"{k['term']} ({k['category']}) x{k['count']}" for k in signals["keywords"]]),
+        _line("links", [f"{len(signals['links']['onion'])} onion, {len(signals['links']['clearnet'])} clearnet"]),
+    ]
+    return lines
+
+
 def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("darkcrawl extract: not built yet")
+    from pipelines.extract import ExtractionConfig, extract_signals
+
+    watchlists = args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")
+    vendor_rules = args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")
+    config = ExtractionConfig.load(watchlists, vendor_rules, settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", 2000))
+    data = read_input(args.file)
+    signals = extract_signals(data, args.url, content_type=args.content_type, config=config).to_dict()
+    output = json.dumps(signals, ensure_ascii=False, indent=2) if args.json else "\n".join(summary_lines(signals))
+    try:
+        sys.stdout.write(output + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `darkcrawl extract --json page | head`: the reader left, nothing is lost
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0

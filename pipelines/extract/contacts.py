@@ -31,7 +31,7 @@ _LOCAL = r"[a-z0-9](?:[a-z0-9._%+-]{0,62}[a-z0-9_])?"
 
 _EMAIL = re.compile(rf"(?<![a-z0-9._%+-])({_LOCAL})@({_DOMAIN})(?![a-z0-9-])", re.IGNORECASE)
 _AT = r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>)\s*"
-_DOT = r"\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>|\.)\s*"
+_DOT = r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\.)"
 _OBFUSCATED_EMAIL = re.compile(
     rf"(?<![a-z0-9._%+-])({_LOCAL}){_AT}((?:[a-z0-9-]+{_DOT})+[a-z]{{2,24}})(?![a-z0-9-])", re.IGNORECASE
 )

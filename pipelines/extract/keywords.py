@@ -92,9 +92,7 @@ class Watchlist:
             for index in indexes:
                 counts[index] = counts.get(index, 0) + 1
         ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
-        return [
-            {"term": self.terms[i].term, "category": self.terms[i].category, "count": count} for i, count in ranked
-        ]
+        return [{"term": self.terms[i].term, "category": self.terms[i].category, "count": count} for i, count in ranked]
 
 
 def _scalar(node: yaml.Node, path: Path, what: str) -> str:

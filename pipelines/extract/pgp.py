@@ -99,8 +99,8 @@ class PgpKey:
     subkeys: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of docs/signals.md: fingerprint, key_id, version, algorithm, bits, created, uids, curve,
-        subkeys (subkey fingerprints)."""
+        """The JSON object of docs/signals.md: fingerprint, key_id, version, algorithm, bits, created, uids.
+        (``curve`` and ``subkeys`` stay on the object: the index mapping is strict and does not hold them.)"""
         return {
             "fingerprint": self.fingerprint,
             "key_id": self.key_id,
@@ -109,8 +109,6 @@ class PgpKey:
             "bits": self.bits,
             "created": self.created,
             "uids": list(self.uids),
-            "curve": self.curve,
-            "subkeys": list(self.subkeys),
         }
 
 

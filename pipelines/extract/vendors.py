@@ -39,8 +39,14 @@ _COLON_LABELS = (
 )  # fmt: skip
 _PHRASE_LABELS = ("sold by", "vendu par", "verkocht door", "verkauft von", "verkauft durch", "offered by", "listed by")
 _LABELLED = re.compile(
-    r"(?<![\w])(?P<label>" + "|".join(re.escape(label) for label in _COLON_LABELS) + r")\s*[:\uff1a]\s*" + _NAME
-    + r"|(?<![\w])(?P<phrase>" + "|".join(re.escape(label) for label in _PHRASE_LABELS) + r")\s*:?\s*" + _NAME,
+    r"(?<![\w])(?P<label>"
+    + "|".join(re.escape(label) for label in _COLON_LABELS)
+    + r")\s*[:\uff1a]\s*"
+    + _NAME
+    + r"|(?<![\w])(?P<phrase>"
+    + "|".join(re.escape(label) for label in _PHRASE_LABELS)
+    + r")\s*:?\s*"
+    + _NAME,
     re.IGNORECASE,
 )
 _PROFILE_PATH = re.compile(
