@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
-from pipelines.extract.onion import is_valid_onion_v3
 from scrapy.http import Response, TextResponse
 
 from crawler.items import PageItem
 from crawler.seeds import Seed
 from crawler.tor.isolation import site_key
+from pipelines.extract.onion import is_valid_onion_v3
 
 HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
 
@@ -65,6 +65,11 @@ class OnionSpider(scrapy.Spider):
         self.seed_sites = {site_key(seed.site) for seed in self.seeds}
         self.scheduled_per_site: Counter[str] = Counter()
         self.scheduled_urls: set[str] = set()
+        # set from the settings in from_crawler
+        self.follow_new_onions = False
+        self.follow_clearnet = False
+        self.max_pages = 0
+        self.max_pages_per_site = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OnionSpider:

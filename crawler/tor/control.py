@@ -13,6 +13,7 @@ import logging
 import re
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 from crawler.tor.endpoints import TorEndpoint
 
@@ -32,7 +33,7 @@ def socks_answers(host: str, port: int, timeout: float = 3.0) -> bool:
         return False
 
 
-def _controller(endpoint: TorEndpoint, timeout: float):  # type: ignore[no-untyped-def]
+def _controller(endpoint: TorEndpoint, timeout: float) -> Any:
     from stem.control import Controller
 
     assert endpoint.control_port is not None

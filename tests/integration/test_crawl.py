@@ -11,9 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from crawler.lab.sites.truth import all_pages
 
 from crawler.lab.sites import SITE_NAMES
-from crawler.lab.sites.truth import all_pages
 from crawler.tor.isolation import socks_credentials
 
 pytestmark = pytest.mark.integration
@@ -141,8 +141,8 @@ def test_two_sites_use_different_isolated_circuits(tor_lab, es_node, tmp_path):
     with Controller.from_port(port=tor_lab.control_port) as controller:
         controller.authenticate()
         controller.add_event_listener(on_circuit, EventType.CIRC)
-        result = run_darkcrawl(["crawl", *sum((["--url", f"http://{site}/"] for site in sites), []),
-                                "--depth", "1", "--no-index"], env)
+        url_args = [arg for site in sites for arg in ("--url", f"http://{site}/")]
+        result = run_darkcrawl(["crawl", *url_args, "--depth", "1", "--no-index"], env)
         controller.remove_event_listener(on_circuit)
     assert result.returncode == 0, result.stderr[-3000:]
     for site in sites:

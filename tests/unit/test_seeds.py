@@ -2,7 +2,6 @@ import pytest
 
 from crawler.errors import UsageError
 from crawler.seeds import parse_seeds, read_seed_file
-
 from tests.vectors import load_vectors
 
 VECTORS = load_vectors("onion")

@@ -15,7 +15,8 @@ ONION_B = "sp3k262uwy4r2k3ycr5awluarykdpag6a7y33jxop4cs2lu5uz5sseqd.onion"
 
 
 def make_middleware(**overrides):
-    settings = load_settings(environ={}, overrides={"DARKCRAWL_TOR_SOCKS": "127.0.0.1:9050,127.0.0.1:9060", **overrides})
+    socks = "127.0.0.1:9050,127.0.0.1:9060"
+    settings = load_settings(environ={}, overrides={"DARKCRAWL_TOR_SOCKS": socks, **overrides})
     crawler = get_crawler(settings_dict=settings.copy_to_dict())
     return TorRoutingMiddleware.from_crawler(crawler), crawler
 
