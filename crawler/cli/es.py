@@ -1,15 +1,131 @@
-"""``darkcrawl es``: not built yet."""
+"""``darkcrawl es install|start|stop|status|init``: the managed Elasticsearch node and the index setup.
+
+Documented in docs/schema.md. With ``DARKCRAWL_ES_URL`` set, darkcrawl uses that cluster: ``start`` and ``stop`` only
+say so (nothing is started or stopped), ``status`` and ``init`` talk to it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
+
+from crawler.errors import DarkcrawlError
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("es", help="(not built yet)")
-    parser.set_defaults(handler=run)
+    parser = subparsers.add_parser(
+        "es",
+        help="the managed Elasticsearch node and the index templates",
+        description="Install, start, stop and inspect the managed Elasticsearch node; install the index templates.",
+    )
+    actions = parser.add_subparsers(dest="es_action", metavar="ACTION")
+    actions.required = True
+    install = actions.add_parser("install", help="fetch Elasticsearch from Maven Central, create its user (setup.sh)")
+    install.set_defaults(handler=run_install)
+    start = actions.add_parser("start", help="start the managed node and wait until it is healthy")
+    start.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for health (default 180)")
+    start.set_defaults(handler=run_start)
+    stop = actions.add_parser("stop", help="stop the managed node")
+    stop.set_defaults(handler=run_stop)
+    status = actions.add_parser("status", help="say whether Elasticsearch is up (exit 0) or not (exit 1)")
+    status.add_argument("--json", action="store_true", help="print the status as a JSON object")
+    status.set_defaults(handler=run_status)
+    init = actions.add_parser("init", help="install or upgrade the index templates and create the first indices")
+    init.add_argument("--prefix", help="index prefix (default: DARKCRAWL_ES_INDEX_PREFIX)")
+    init.set_defaults(handler=run_init)
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("darkcrawl es: not built yet")
+def external_url(settings: Any) -> str:
+    return str(settings.get("DARKCRAWL_ES_URL") or "")
+
+
+def run_install(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.es.install import install
+    from crawler.es.node import NodeInstance, prepare
+
+    if external_url(settings):
+        say(f"DARKCRAWL_ES_URL names an external cluster ({external_url(settings)}); installing the local node anyway")
+    result = install(settings, say)
+    instance = NodeInstance.from_settings(settings)
+    had_credentials = instance.credentials_file.is_file()
+    prepare(instance, result.java_home)
+    if not had_credentials:
+        say(f"password of the 'elastic' user generated: {instance.credentials_file} (mode 0600)")
+    if not result.changed and had_credentials:
+        say("already installed")
+    return 0
+
+
+def run_start(args: argparse.Namespace, settings: Any) -> int:
+    if external_url(settings):
+        version = _check_external(settings)
+        say(f"DARKCRAWL_ES_URL names an external cluster: nothing started; Elasticsearch {version} answers there")
+        return 0
+    from crawler.es.node import NodeInstance, start
+
+    node = start(NodeInstance.from_settings(settings), say, timeout=args.timeout)
+    took = node.details.get("startup_seconds")
+    suffix = f" (started in {took}s)" if took is not None else ""
+    say(f"Elasticsearch {node.version or ''} is up at {node.url}{suffix}".replace("  ", " "))
+    return 0
+
+
+def run_stop(args: argparse.Namespace, settings: Any) -> int:
+    if external_url(settings):
+        say(f"DARKCRAWL_ES_URL names an external cluster ({external_url(settings)}): darkcrawl stops nothing")
+        return 0
+    from crawler.es.node import NodeInstance, stop
+
+    instance = NodeInstance.from_settings(settings)
+    say("Elasticsearch stopped" if stop(instance) else f"Elasticsearch was not running ({instance.url})")
+    return 0
+
+
+def run_status(args: argparse.Namespace, settings: Any) -> int:
+    if external_url(settings):
+        url = external_url(settings)
+        try:
+            version = _check_external(settings)
+            report: dict[str, Any] = {
+                "running": True, "healthy": True, "url": url, "managed": False, "version": version,
+                "message": f"external Elasticsearch {version} is up at {url}",
+            }
+        except DarkcrawlError as exc:
+            report = {"running": False, "healthy": False, "url": url, "managed": False, "message": str(exc)}
+    else:
+        from crawler.es.node import NodeInstance, status
+
+        report = status(NodeInstance.from_settings(settings)).to_json() | {"managed": True}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(report["message"], file=sys.stdout if report["healthy"] else sys.stderr)
+    return 0 if report["healthy"] else 1
+
+
+def run_init(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.es.schema import ensure_indices, index_names
+
+    if args.prefix:
+        settings.set("DARKCRAWL_ES_INDEX_PREFIX", args.prefix, priority="cmdline")
+    report = ensure_indices(settings, say)
+    names = index_names(settings)
+    say(f"index setup {'done' if report.changed else 'unchanged'}: aliases {names.pages}, {names.entities}, "
+        f"{names.crawls}")
+    return 0
+
+
+def _check_external(settings: Any) -> str:
+    from crawler.es.client import check_connection, connection_options, es_sync_client
+
+    client = es_sync_client(settings)
+    try:
+        return check_connection(client, connection_options(settings).url)
+    finally:
+        client.close()

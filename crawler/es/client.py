@@ -14,6 +14,7 @@ the password from its ``es-credentials.json`` (unless a username and password ar
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,14 @@ from elasticsearch import (
 from crawler.errors import ServiceError, UsageError
 
 REQUEST_TIMEOUT = 30.0
+
+
+def quiet_transport_logs() -> None:
+    """Keep the transport's per-retry warnings (with tracebacks) out of the console: darkcrawl reports failures
+    itself, as one line. Left alone when someone configured that logger's level explicitly."""
+    transport_logger = logging.getLogger("elastic_transport")
+    if transport_logger.level == logging.NOTSET:
+        transport_logger.setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -87,13 +96,31 @@ def connection_options(settings: Any) -> Connection:
 
 
 def es_client(settings: Any) -> AsyncElasticsearch:
-    """An async client for the configured cluster (no request made yet; see :func:`check_connection_async`)."""
-    return AsyncElasticsearch(**connection_options(settings).client_kwargs())
+    """An async client for the configured cluster (no request made yet; see :func:`check_connection_async`).
+
+    Raises :class:`UsageError` for a malformed URL, :class:`ServiceError` when the managed node has no credentials."""
+    connection = connection_options(settings)
+    quiet_transport_logs()
+    try:
+        return AsyncElasticsearch(**connection.client_kwargs())
+    except ValueError as exc:
+        raise _bad_url(connection.url, exc) from None
 
 
 def es_sync_client(settings: Any) -> Elasticsearch:
-    """A blocking client for the configured cluster (no request made yet; see :func:`check_connection`)."""
-    return Elasticsearch(**connection_options(settings).client_kwargs())
+    """A blocking client for the configured cluster (no request made yet; see :func:`check_connection`).
+
+    Raises like :func:`es_client`."""
+    connection = connection_options(settings)
+    quiet_transport_logs()
+    try:
+        return Elasticsearch(**connection.client_kwargs())
+    except ValueError as exc:
+        raise _bad_url(connection.url, exc) from None
+
+
+def _bad_url(url: str, exc: ValueError) -> UsageError:
+    return UsageError(f"DARKCRAWL_ES_URL={url!r} is not usable ({exc})")
 
 
 def service_error(exc: Exception, where: str) -> ServiceError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -288,6 +289,16 @@ def read_pid(instance: NodeInstance) -> int | None:
     return pid
 
 
+def configured_port(instance: NodeInstance) -> int | None:
+    """The HTTP port in the instance's elasticsearch.yml as last written (the port a running node listens on)."""
+    try:
+        text = (instance.config_dir / "elasticsearch.yml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(r"^http\.port:\s*(\d+)\s*$", text, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
 def port_in_use(port: int, host: str = HOST) -> bool:
     """True when something accepts connections on *host*:*port*."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -399,6 +410,12 @@ def start(instance: NodeInstance, say: Say, timeout: float = START_TIMEOUT) -> N
         require_user(instance.user)
     java_home = find_java(_JavaSettings(instance.java_home_setting))
     if read_pid(instance) is not None:
+        configured = configured_port(instance)
+        if configured is not None and configured != instance.port:
+            raise ServiceError(
+                f"the managed node already runs on port {configured}, not DARKCRAWL_ES_PORT={instance.port}: "
+                "run darkcrawl es stop, then start it again"
+            )
         credentials = read_credentials(instance)
         say(f"Elasticsearch already running at {instance.url}")
         return wait_healthy(instance, credentials, timeout)

@@ -1,0 +1,237 @@
+"""Index names and the installation of templates and first indices (``darkcrawl es init``). See docs/schema.md.
+
+* :func:`index_names` -- the aliases, patterns and template names under ``DARKCRAWL_ES_INDEX_PREFIX``: use these,
+  never hand-built names.
+* :func:`node_modules` -- the modules and plugins every node of the cluster has (``GET _nodes/plugins``).
+* :func:`init_schema` -- idempotent: installs or upgrades the composable templates when ``SCHEMA_VERSION`` rises, and
+  creates ``<prefix>-<kind>-000001`` with its alias ``<prefix>-<kind>`` (the write index) when the alias is missing.
+* :func:`ensure_indices` -- connect with the settings, check the cluster, run :func:`init_schema`.
+
+An upgrade adds the new mapping to the current write index when the change is additive; when Elasticsearch refuses
+it (a changed field type), the alias rolls over to a new index created from the new template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, BadRequestError, Elasticsearch
+
+from crawler.errors import ServiceError, UsageError
+from crawler.es.templates import (
+    ANALYSIS_MODULE,
+    KINDS,
+    SCHEMA_VERSION,
+    index_template,
+    mappings_for,
+)
+
+__all__ = ["SCHEMA_VERSION", "IndexNames", "InitReport", "ensure_indices", "index_names", "init_schema"]
+
+Say = Callable[[str], None]
+PREFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,100}")
+
+
+@dataclass(frozen=True)
+class IndexNames:
+    """The names of darkcrawl's indices under one prefix.
+
+    ``pages``/``entities``/``crawls`` are the aliases to read and write through; ``*_pattern`` match every backing
+    index (for Kibana data views); ``template(kind)`` names the composable template."""
+
+    prefix: str
+
+    @property
+    def pages(self) -> str:
+        return self.alias("pages")
+
+    @property
+    def entities(self) -> str:
+        return self.alias("entities")
+
+    @property
+    def crawls(self) -> str:
+        return self.alias("crawls")
+
+    @property
+    def pages_pattern(self) -> str:
+        return self.pattern("pages")
+
+    @property
+    def entities_pattern(self) -> str:
+        return self.pattern("entities")
+
+    @property
+    def crawls_pattern(self) -> str:
+        return self.pattern("crawls")
+
+    def alias(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}"
+
+    def pattern(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}-*"
+
+    def first_index(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}-000001"
+
+    def template(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}"
+
+
+def index_names(settings: Any) -> IndexNames:
+    """The index names for ``DARKCRAWL_ES_INDEX_PREFIX``. Raises :class:`UsageError` for a prefix Elasticsearch
+    would refuse (upper case, spaces, ``*?"<>|,#:/\\``, a leading ``-_+``)."""
+    prefix = str(settings.get("DARKCRAWL_ES_INDEX_PREFIX") or "")
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        raise UsageError(
+            f"DARKCRAWL_ES_INDEX_PREFIX={prefix!r} is not a valid index prefix: use lower-case letters, digits, "
+            "'-', '_' or '.', starting with a letter or digit"
+        )
+    return IndexNames(prefix)
+
+
+def node_modules(client: Elasticsearch) -> set[str]:
+    """The modules and plugins present on every node of the cluster (what mappings may rely on)."""
+    response = client.nodes.info(metric="plugins", filter_path="nodes.*.modules.name,nodes.*.plugins.name")
+    common: set[str] | None = None
+    for node in dict(response).get("nodes", {}).values():
+        names = {entry["name"] for entry in node.get("modules", []) + node.get("plugins", [])}
+        common = names if common is None else common & names
+    return common or set()
+
+
+@dataclass
+class InitReport:
+    """What :func:`init_schema` did, per kind: ``installed``/``upgraded``/``current`` templates, ``created``
+    indices, ``updated`` mappings, ``rolled_over`` aliases."""
+
+    language_analyzers: bool
+    actions: list[str] = field(default_factory=list)
+    changed: bool = False
+
+
+def _installed_version(client: Elasticsearch, name: str) -> int | None:
+    try:
+        response = client.indices.get_index_template(name=name)
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return None
+        raise
+    templates = dict(response).get("index_templates", [])
+    if not templates:
+        return None
+    version = templates[0]["index_template"].get("version")
+    return int(version) if version is not None else 0
+
+
+def _alias_indices(client: Elasticsearch, alias: str) -> dict[str, bool]:
+    """Backing indices of *alias* -> whether each is its write index; empty when the alias does not exist."""
+    if not client.indices.exists_alias(name=alias):
+        if client.indices.exists(index=alias):
+            raise ServiceError(
+                f"{alias} is an index, not an alias: darkcrawl reads and writes through aliases; delete or rename that "
+                "index, or choose another DARKCRAWL_ES_INDEX_PREFIX"
+            )
+        return {}
+    response = client.indices.get_alias(name=alias)
+    result: dict[str, bool] = {}
+    for index, body in dict(response).items():
+        result[index] = bool(body.get("aliases", {}).get(alias, {}).get("is_write_index", len(response) == 1))
+    return result
+
+
+def _init_kind(
+    client: Elasticsearch, names: IndexNames, kind: str, analyzers: bool, version: int, report: InitReport
+) -> None:
+    template_name = names.template(kind)
+    alias = names.alias(kind)
+    installed = _installed_version(client, template_name)
+    body = index_template(kind, names.prefix, analyzers if kind == "pages" else False, version)
+    upgraded = False
+    if installed is None:
+        client.indices.put_index_template(name=template_name, body=body)
+        report.actions.append(f"template {template_name}: installed (version {version})")
+        report.changed = True
+    elif installed < version:
+        client.indices.put_index_template(name=template_name, body=body)
+        report.actions.append(f"template {template_name}: upgraded from version {installed} to {version}")
+        report.changed = upgraded = True
+    elif installed > version:
+        report.actions.append(
+            f"template {template_name}: version {installed} is newer than this darkcrawl's {version}; left alone"
+        )
+    else:
+        report.actions.append(f"template {template_name}: current (version {version})")
+
+    indices = _alias_indices(client, alias)
+    if not indices:
+        first = names.first_index(kind)
+        try:
+            client.indices.create(index=first, aliases={alias: {"is_write_index": True}})
+        except BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+            client.indices.put_alias(index=first, name=alias, is_write_index=True)
+        report.actions.append(f"index {first}: created, alias {alias} (write index)")
+        report.changed = True
+        return
+    if not upgraded:
+        return
+    write_index = next((index for index, is_write in indices.items() if is_write), max(indices))
+    mappings = body["template"]["mappings"]
+    try:
+        client.indices.put_mapping(index=write_index, body=mappings)
+        report.actions.append(f"index {write_index}: mapping updated in place to version {version}")
+    except BadRequestError as exc:
+        response = client.indices.rollover(alias=alias)
+        report.actions.append(
+            f"alias {alias}: rolled over to {response['new_index']} (mapping change not additive: {exc.message})"
+        )
+
+
+def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int = SCHEMA_VERSION) -> InitReport:
+    """Install or upgrade the templates and create the first indices. Idempotent: a second call changes nothing.
+
+    *version* is ``SCHEMA_VERSION`` except in tests of the upgrade path. Returns an :class:`InitReport`; every action
+    is also passed to *say*. Raises :class:`ServiceError` when the cluster refuses."""
+    try:
+        analyzers = ANALYSIS_MODULE in node_modules(client)
+        report = InitReport(language_analyzers=analyzers)
+        for kind in KINDS:
+            _init_kind(client, names, kind, analyzers, version, report)
+    except ApiError as exc:
+        raise ServiceError(f"Elasticsearch refused the index setup: {exc.meta.status} {exc.message}") from None
+    for action in report.actions:
+        say(action)
+    if not analyzers:
+        say(f"node lacks {ANALYSIS_MODULE}: text is analysed with the standard analyzer only (no language sub-fields)")
+    return report
+
+
+def ensure_indices(settings: Any, say: Say) -> InitReport:
+    """Connect to the configured cluster, check it answers as 9.x, and run :func:`init_schema`.
+
+    Raises :class:`ServiceError` (unreachable, credentials refused, setup refused) or :class:`UsageError` (prefix)."""
+    from crawler.es.client import check_connection, connection_options, es_sync_client, service_error
+
+    names = index_names(settings)
+    where = connection_options(settings).url
+    client = es_sync_client(settings)
+    try:
+        check_connection(client, where)
+        try:
+            return init_schema(client, names, say)
+        except ServiceError:
+            raise
+        except Exception as exc:
+            raise service_error(exc, where) from None
+    finally:
+        client.close()
+
+
+def expected_mappings(kind: str, language_analyzers: bool) -> dict[str, Any]:
+    """The mapping a *kind* index gets from this darkcrawl's template (for checks and tests)."""
+    return mappings_for(kind, language_analyzers)

@@ -1,0 +1,237 @@
+"""The index mappings and composable index templates, as plain data. Every field is documented in docs/schema.md.
+
+* ``SCHEMA_VERSION`` -- the one version number of the templates; raise it with every mapping change.
+* :func:`page_mappings`, :func:`entity_mappings`, :func:`crawl_mappings` -- the mappings of the three indices.
+* :func:`index_template` -- the composable template body for one kind of index under a prefix.
+* :func:`mapped_fields` -- every field path of a mapping with its type (sub-fields included), for docs and tests.
+
+Pages are mapped strictly (an unknown field is an error, never a silent new field). Per-language sub-fields of the
+page text (``english``, ``french``, ``dutch``, ``german`` analyzers) exist only when the node has the
+``analysis-common`` module; the bare distribution darkcrawl manages lacks it, so the standard analyzer serves there.
+No mapping here needs a module beyond the server and x-pack core (``flattened`` and ``nested`` are in the server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA_VERSION = 1
+KINDS = ("pages", "entities", "crawls")
+# Language code (signals.language.code) -> Elasticsearch analyzer of the per-language sub-fields.
+LANGUAGE_ANALYZERS = {"en": "english", "fr": "french", "nl": "dutch", "de": "german"}
+ANALYSIS_MODULE = "analysis-common"
+TEMPLATE_PRIORITY = 200
+
+# Longest keyword values indexed (longer ones are stored but not searchable): URLs, headers, free-form labels.
+URL_LENGTH = 2048
+LABEL_LENGTH = 512
+
+# The response headers the spider keeps (spiders/onion.py HEADERS_OF_INTEREST), each a keyword.
+HEADER_FIELDS = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
+
+
+def keyword(ignore_above: int | None = None) -> dict[str, Any]:
+    field: dict[str, Any] = {"type": "keyword"}
+    if ignore_above:
+        field["ignore_above"] = ignore_above
+    return field
+
+
+def text_with_keyword(language_analyzers: bool = False) -> dict[str, Any]:
+    """Analysed text with an exact ``keyword`` sub-field for aggregations (and language sub-fields if asked)."""
+    field = analysed_text(language_analyzers)
+    field["fields"]["keyword"] = keyword(LABEL_LENGTH)
+    return field
+
+
+def analysed_text(language_analyzers: bool) -> dict[str, Any]:
+    """A ``text`` field (standard analyzer), with one sub-field per language analyzer when the node has them."""
+    field: dict[str, Any] = {"type": "text", "fields": {}}
+    if language_analyzers:
+        for analyzer in LANGUAGE_ANALYZERS.values():
+            field["fields"][analyzer] = {"type": "text", "analyzer": analyzer}
+    return field
+
+
+def _drop_empty_fields(field: dict[str, Any]) -> dict[str, Any]:
+    if field.get("fields") == {}:
+        del field["fields"]
+    return field
+
+
+def signals_mapping(language_analyzers: bool) -> dict[str, Any]:
+    """The ``signals`` object: the JSON contract of ``darkcrawl extract --json`` (docs/signals.md)."""
+    return {
+        "properties": {
+            "language": {"properties": {"code": keyword(), "probability": {"type": "float"}}},
+            "crypto_addresses": {
+                "properties": {
+                    "currency": keyword(),
+                    "address": keyword(LABEL_LENGTH),
+                    "kind": keyword(),
+                    "context": {"type": "text"},
+                    "ambiguous_with": keyword(),
+                    "checksum": keyword(),
+                }
+            },
+            "onions": keyword(),
+            "pgp_keys": {
+                "properties": {
+                    "fingerprint": keyword(),
+                    "key_id": keyword(),
+                    "version": {"type": "short"},
+                    "algorithm": keyword(),
+                    "bits": {"type": "integer"},
+                    "created": {"type": "date"},
+                    "uids": _drop_empty_fields(text_with_keyword()),
+                }
+            },
+            "emails": keyword(LABEL_LENGTH),
+            "handles": {"properties": {"network": keyword(), "handle": keyword(LABEL_LENGTH)}},
+            "vendors": {"properties": {"name": _drop_empty_fields(text_with_keyword()), "source": keyword()}},
+            # nested: which term belongs to which category must survive (a query pairs them).
+            "keywords": {
+                "type": "nested",
+                "properties": {"term": keyword(), "category": keyword(), "count": {"type": "integer"}},
+            },
+            "content_sha256": keyword(),
+            "simhash": keyword(),
+            "title": _drop_empty_fields(text_with_keyword()),
+            "text_length": {"type": "integer"},
+            "links": {"properties": {"onion": keyword(URL_LENGTH), "clearnet": keyword(URL_LENGTH)}},
+        }
+    }
+
+
+def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the pages index: :class:`crawler.items.PageItem` without ``html``, plus the indexing dates."""
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION, "language_analyzers": language_analyzers},
+        "properties": {
+            "url": keyword(URL_LENGTH),
+            "canonical_url": keyword(URL_LENGTH),
+            "site": keyword(),
+            "status": {"type": "short"},
+            "fetched_at": {"type": "date"},
+            "crawl_id": keyword(),
+            "depth": {"type": "short"},
+            "referer": keyword(URL_LENGTH),
+            "headers": {"properties": {name: keyword(LABEL_LENGTH) for name in HEADER_FIELDS}},
+            "content_type": keyword(),
+            "content_length": {"type": "long"},
+            "title": _drop_empty_fields(text_with_keyword(language_analyzers)),
+            "text": _drop_empty_fields(analysed_text(language_analyzers)),
+            "links_onion": keyword(URL_LENGTH),
+            "links_clearnet": keyword(URL_LENGTH),
+            "content_sha256": keyword(),
+            "language": keyword(),
+            "tor_instance": {"type": "short"},
+            "first_seen": {"type": "date"},
+            "last_seen": {"type": "date"},
+            "content_changed_at": {"type": "date"},
+            "schema_version": {"type": "short"},
+            "signals": signals_mapping(language_analyzers),
+        },
+    }
+
+
+def entity_mappings() -> dict[str, Any]:
+    """Mapping of the entities index: one document per signal value (id = SHA-256 of ``kind`` + value)."""
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
+        "properties": {
+            "kind": keyword(),
+            "value": keyword(LABEL_LENGTH),
+            "first_seen": {"type": "date"},
+            "last_seen": {"type": "date"},
+            "sites": keyword(),
+            "pages": keyword(URL_LENGTH),
+            "counts": {
+                "properties": {
+                    "pages": {"type": "integer"},
+                    "sites": {"type": "integer"},
+                    "sightings": {"type": "long"},
+                }
+            },
+            "attributes": {"type": "flattened"},
+            "schema_version": {"type": "short"},
+        },
+    }
+
+
+def crawl_mappings() -> dict[str, Any]:
+    """Mapping of the crawls index: one document per crawl run."""
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
+        "properties": {
+            "crawl_id": keyword(),
+            "started_at": {"type": "date"},
+            "finished_at": {"type": "date"},
+            "elapsed_seconds": {"type": "float"},
+            "finish_reason": keyword(),
+            "seeds": keyword(URL_LENGTH),
+            "sites": keyword(),
+            "pages_fetched": {"type": "long"},
+            "pages_indexed": {"type": "long"},
+            "errors": {"type": "flattened"},
+            "refused": {"type": "flattened"},
+            "options": {"type": "flattened"},
+            "darkcrawl_version": keyword(),
+            "schema_version": {"type": "short"},
+        },
+    }
+
+
+def mappings_for(kind: str, language_analyzers: bool = False) -> dict[str, Any]:
+    """The mapping of one kind of index (``pages``, ``entities``, ``crawls``). Raises KeyError for another kind."""
+    builders = {
+        "pages": lambda: page_mappings(language_analyzers),
+        "entities": entity_mappings,
+        "crawls": crawl_mappings,
+    }
+    return builders[kind]()
+
+
+def index_settings(kind: str) -> dict[str, Any]:
+    """Index settings: one shard (investigation-sized data), a replica only when a second node can hold it."""
+    settings: dict[str, Any] = {
+        "number_of_shards": 1,
+        "auto_expand_replicas": "0-1",
+        "refresh_interval": "5s" if kind == "pages" else "1s",
+    }
+    if kind == "pages":
+        settings["mapping"] = {"nested_objects": {"limit": 10000}, "total_fields": {"limit": 1000}}
+    return settings
+
+
+def index_template(
+    kind: str, prefix: str, language_analyzers: bool = False, version: int = SCHEMA_VERSION
+) -> dict[str, Any]:
+    """The composable template for ``<prefix>-<kind>-*`` indices; ``version`` decides upgrades (see es init)."""
+    mappings = mappings_for(kind, language_analyzers)
+    mappings["_meta"]["darkcrawl_schema_version"] = version
+    return {
+        "index_patterns": [f"{prefix}-{kind}-*"],
+        "priority": TEMPLATE_PRIORITY,
+        "version": version,
+        "_meta": {"managed_by": "darkcrawl", "kind": kind, "language_analyzers": language_analyzers},
+        "template": {"settings": {"index": index_settings(kind)}, "mappings": mappings},
+    }
+
+
+def mapped_fields(mappings: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Every field path of *mappings* with its type: objects as ``object``, sub-fields as ``field.sub``."""
+    fields: dict[str, str] = {}
+    for name, spec in mappings.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        if "properties" in spec:
+            fields[path] = spec.get("type", "object")
+            fields.update(mapped_fields(spec, f"{path}."))
+        else:
+            fields[path] = spec["type"]
+        for sub, sub_spec in spec.get("fields", {}).items():
+            fields[f"{path}.{sub}"] = sub_spec["type"]
+    return fields
