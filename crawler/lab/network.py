@@ -20,6 +20,8 @@ Offers: :class:`LabConfig`, :class:`PortPlan`, :class:`Lab` (``up``, ``down``, `
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -30,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ from crawler.lab.state import (
     find_members,
     is_member,
     load_state,
+    member_marker,
     save_state,
     start_time,
 )
@@ -320,7 +323,8 @@ class Lab:
     def __init__(self, config: LabConfig, say: Say = print) -> None:
         self.config = config
         self.say = say
-        self.lab_dir = config.lab_dir
+        self.lab_dir = config.lab_dir.resolve()  # the marker of the lab's processes names the resolved path
+        self._lock_depth = 0
         self.plan = config.plan
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -380,21 +384,52 @@ class Lab:
 
     # --- up ----------------------------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the lab directory's lock: a second `lab up` or `lab down` waits, then sees what the first did."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        ensure_private_dir(self.lab_dir)
+        with (self.lab_dir / "lock").open("a") as handle:  # not inherited: Popen closes other descriptors
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.say(f"waiting for another `darkcrawl lab` command working on {self.lab_dir}")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+
     def up(self) -> LabState:
         """Start the lab (or find it running) and wait until every onion serves its site through the client.
 
         Returns the lab's state. Raises :class:`ServiceError` (after stopping whatever it started) on failure.
         """
         self.require_binaries()
+        with self._exclusive():
+            return self._up()
+
+    def _up(self) -> LabState:
         existing = self._load_state_quietly()
         if existing is not None and existing.processes:
             alive = [record for record in existing.processes if self._alive(record)]
-            if len(alive) == len(existing.processes):
+            changed = set(existing.onions) != set(self.config.sites) or existing.base_port != self.plan.base
+            if len(alive) == len(existing.processes) and not changed:
                 return self._already_running(existing)
-            self.say(
-                f"partly running in {self.lab_dir} ({len(alive)} of {len(existing.processes)} processes): "
-                "stopping what is left, then starting again"
-            )
+            if changed:
+                self.say(f"running in {self.lab_dir} with other sites or ports: stopping it, then starting again")
+            else:
+                self.say(
+                    f"partly running in {self.lab_dir} ({len(alive)} of {len(existing.processes)} processes): "
+                    "stopping what is left, then starting again"
+                )
             self.down()
         elif find_members(self.lab_dir):
             self.say(f"stopping processes left in {self.lab_dir} by an earlier run")
@@ -485,7 +520,7 @@ class Lab:
     def _spawn(self, state: LabState, name: str, role: str, command: list[str], log: Path, **env: str) -> None:
         environment = dict(os.environ)
         environment.update(env)
-        environment[MEMBER_ENV] = str(self.lab_dir)
+        environment[MEMBER_ENV] = member_marker(self.lab_dir).partition("=")[2]
         with log.open("ab") as output:
             process = subprocess.Popen(
                 command,
@@ -677,6 +712,14 @@ class Lab:
         Finds them from the state file and by their marker in ``/proc``, so a stale or missing state file still
         stops everything. Keeps keys and logs. Raises :class:`ServiceError` if a process survives SIGKILL.
         """
+        if not self.lab_dir.is_dir():
+            if not quiet:
+                self.say(f"nothing was running in {self.lab_dir}")
+            return []
+        with self._exclusive():
+            return self._down(quiet)
+
+    def _down(self, quiet: bool) -> list[int]:
         state = self._load_state_quietly()
         pids = set(find_members(self.lab_dir))
         if state is not None:
