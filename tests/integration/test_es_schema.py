@@ -1,0 +1,183 @@
+"""Index templates on the real node: es init is idempotent and upgrades, pages are indexed and found through the alias,
+the strict mapping refuses unknown fields, and the node's actual mapping is the one the template builder promises."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from elasticsearch import BadRequestError
+
+from crawler.es.schema import SCHEMA_VERSION, index_names, init_schema, node_modules
+from crawler.es.templates import ANALYSIS_MODULE, KINDS, index_template, mapped_fields, mappings_for
+from crawler.items import PageItem
+from pipelines.documents import page_document, page_id
+
+pytestmark = pytest.mark.integration
+
+ONION = "7tqyx5ksqfm4k6oxsmrblsm2ew5nxdrbhcm4vmbh2uz4rbs7xrg7hwid.onion"
+BTC = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+
+
+@pytest.fixture
+def es(es_node):
+    client = es_node.client()
+    yield client
+    client.close()
+
+
+def sample_page(prefix: str) -> dict:
+    item = PageItem(
+        url=f"http://{ONION}/listing/42",
+        canonical_url=f"http://{ONION}/listing/42",
+        site=ONION,
+        status=200,
+        fetched_at="2026-11-29T03:00:00.000Z",
+        crawl_id=f"{prefix}-crawl",
+        depth=1,
+        headers={"server": "nginx", "content-type": "text/html; charset=utf-8"},
+        content_type="text/html; charset=utf-8",
+        content_length=5120,
+        title="Fresh cards - vendor NightOwl",
+        text="Buy fresh dumps from NightOwl. Payment to bitcoin only. Escrow accepted.",
+        html="<html>never indexed</html>",
+        links_onion=[f"http://{ONION}/vendor/nightowl"],
+        content_sha256="ab" * 32,
+        language="en",
+        signals={
+            "language": {"code": "en", "probability": 0.99},
+            "crypto_addresses": [
+                {"currency": "BTC", "address": BTC, "kind": "p2wpkh", "context": "pay to bitcoin",
+                 "ambiguous_with": [], "checksum": "verified"}
+            ],
+            "onions": [ONION],
+            "pgp_keys": [
+                {"fingerprint": "A" * 40, "key_id": "A" * 16, "version": 4, "algorithm": "RSA", "bits": 4096,
+                 "created": "2024-01-02T03:04:05Z", "uids": ["NightOwl <nightowl@example.onion>"]}
+            ],
+            "emails": ["nightowl@example.org"],
+            "handles": [{"network": "telegram", "handle": "nightowl_shop"}],
+            "vendors": [{"name": "NightOwl", "source": "heuristic:vendor"}],
+            "keywords": [{"term": "dumps", "category": "fraud", "count": 1},
+                         {"term": "escrow", "category": "market", "count": 1}],
+            "content_sha256": "ab" * 32,
+            "simhash": "0f0f0f0f0f0f0f0f",
+            "title": "Fresh cards - vendor NightOwl",
+            "text_length": 72,
+            "links": {"onion": [f"http://{ONION}/vendor/nightowl"], "clearnet": []},
+        },
+    )
+    document = page_document(item)
+    document.update(first_seen=item.fetched_at, last_seen=item.fetched_at, content_changed_at=item.fetched_at,
+                    schema_version=SCHEMA_VERSION)
+    return document
+
+
+def test_init_creates_templates_and_write_aliases_and_is_idempotent(es, es_node, es_prefix):
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    first = init_schema(es, names, lambda message: None)
+    assert first.changed
+    for kind in KINDS:
+        alias = es.indices.get_alias(name=names.alias(kind))
+        assert dict(alias) == {names.first_index(kind): {"aliases": {names.alias(kind): {"is_write_index": True}}}}
+        template = es.indices.get_index_template(name=names.template(kind))["index_templates"][0]["index_template"]
+        assert template["version"] == SCHEMA_VERSION
+        assert template["index_patterns"] == [names.pattern(kind)]
+    second = init_schema(es, names, lambda message: None)
+    assert not second.changed
+    assert all("current" in action for action in second.actions)
+    assert sorted(es.indices.get(index=f"{es_prefix}-*")) == sorted(names.first_index(kind) for kind in KINDS)
+
+
+def test_init_upgrades_when_the_version_rises(es, es_node, es_prefix):
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(es, names, lambda message: None)
+    report = init_schema(es, names, lambda message: None, version=SCHEMA_VERSION + 1)
+    assert report.changed
+    assert f"template {names.pages}: upgraded from version {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}" in report.actions
+    template = es.indices.get_index_template(name=names.template("pages"))["index_templates"][0]["index_template"]
+    assert template["version"] == SCHEMA_VERSION + 1
+    mapping = es.indices.get_mapping(index=names.pages)[names.first_index("pages")]["mappings"]
+    assert mapping["_meta"]["darkcrawl_schema_version"] == SCHEMA_VERSION + 1
+    older = init_schema(es, names, lambda message: None)  # an older darkcrawl never downgrades
+    assert not older.changed
+    assert any("newer than this darkcrawl" in action for action in older.actions)
+
+
+def test_incompatible_upgrade_rolls_the_alias_over(es, es_node, es_prefix):
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    old = index_template("pages", es_prefix, version=SCHEMA_VERSION)
+    old["template"]["mappings"]["properties"]["status"] = {"type": "keyword"}  # a type the new version changes
+    es.indices.put_index_template(name=names.template("pages"), body=old)
+    es.indices.create(index=names.first_index("pages"), aliases={names.pages: {"is_write_index": True}})
+    report = init_schema(es, names, lambda message: None, version=SCHEMA_VERSION + 1)
+    assert any(action.startswith(f"alias {names.pages}: rolled over to") for action in report.actions)
+    backing = es.indices.get_alias(name=names.pages)
+    writes = [index for index, body in backing.items() if body["aliases"][names.pages].get("is_write_index")]
+    assert writes == [f"{es_prefix}-pages-000002"]
+    new_mapping = es.indices.get_mapping(index=writes[0])[writes[0]]["mappings"]
+    assert new_mapping["properties"]["status"]["type"] == "short"
+
+
+def test_page_is_indexed_and_found_through_the_alias(es, es_node, es_prefix):
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(es, names, lambda message: None)
+    document = sample_page(es_prefix)
+    assert "html" not in document
+    es.index(index=names.pages, id=page_id(document["url"]), document=document, refresh=True)
+
+    by_address = es.search(index=names.pages, query={"term": {"signals.crypto_addresses.address": BTC}})
+    assert [hit["_id"] for hit in by_address["hits"]["hits"]] == [page_id(document["url"])]
+    by_text = es.search(index=names.pages, query={"match": {"text": "escrow"}})
+    assert by_text["hits"]["total"]["value"] == 1
+    paired = {"nested": {"path": "signals.keywords", "query": {"bool": {"filter": [
+        {"term": {"signals.keywords.term": "dumps"}}, {"term": {"signals.keywords.category": "market"}}]}}}}
+    assert es.search(index=names.pages, query=paired)["hits"]["total"]["value"] == 0  # dumps is fraud, not market
+    paired["nested"]["query"]["bool"]["filter"][1]["term"]["signals.keywords.category"] = "fraud"
+    assert es.search(index=names.pages, query=paired)["hits"]["total"]["value"] == 1
+    sites = es.search(index=names.pages, size=0, aggs={"vendors": {"terms": {"field": "signals.vendors.name.keyword"}}})
+    assert [bucket["key"] for bucket in sites["aggregations"]["vendors"]["buckets"]] == ["NightOwl"]
+
+
+def test_strict_mapping_rejects_an_unknown_field(es, es_node, es_prefix):
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(es, names, lambda message: None)
+    for stray in ({"html": "<p>raw body</p>"}, {"signals": {"ssn": "123-45-6789"}}):
+        document = sample_page(es_prefix) | stray
+        if "signals" in stray:
+            document["signals"] = sample_page(es_prefix)["signals"] | stray["signals"]
+        with pytest.raises(BadRequestError) as caught:
+            es.index(index=names.pages, id="stray", document=document)
+        assert caught.value.error == "document_parsing_exception" or "strict" in str(caught.value)
+    assert es.count(index=names.pages)["count"] == 0
+
+
+def test_entity_with_deterministic_id(es, es_node, es_prefix):
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(es, names, lambda message: None)
+    entity_id = hashlib.sha256(f"crypto_address\x00{BTC}".encode()).hexdigest()
+    entity = {"kind": "crypto_address", "value": BTC, "first_seen": "2026-11-29T03:00:00Z",
+              "last_seen": "2026-11-29T03:00:00Z", "sites": [ONION], "pages": [f"http://{ONION}/listing/42"],
+              "counts": {"pages": 1, "sites": 1, "sightings": 1}, "attributes": {"currency": "BTC"},
+              "schema_version": SCHEMA_VERSION}
+    es.create(index=names.entities, id=entity_id, document=entity, refresh=True)
+    es.update(index=names.entities, id=entity_id, doc={"last_seen": "2026-11-30T00:00:00Z",
+                                                       "counts": {"sightings": 2}}, refresh=True)
+    stored = es.get(index=names.entities, id=entity_id)["_source"]
+    assert stored["counts"] == {"pages": 1, "sites": 1, "sightings": 2}
+    hits = es.search(index=names.entities, query={"term": {"attributes.currency": "BTC"}})["hits"]["hits"]
+    assert [hit["_id"] for hit in hits] == [entity_id]
+
+
+def test_actual_mapping_is_what_the_builder_promises(es, es_node, es_prefix):
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    report = init_schema(es, names, lambda message: None)
+    has_analyzers = ANALYSIS_MODULE in node_modules(es)
+    assert report.language_analyzers == has_analyzers
+    for kind in KINDS:
+        actual = es.indices.get_mapping(index=names.alias(kind))[names.first_index(kind)]["mappings"]
+        expected = mappings_for(kind, has_analyzers and kind == "pages")
+        assert mapped_fields(actual) == mapped_fields(expected)
+        assert actual["dynamic"] == "strict"
+    text_fields = mapped_fields(es.indices.get_mapping(index=names.pages)[names.first_index("pages")]["mappings"])
+    assert ("text.english" in text_fields) == has_analyzers
