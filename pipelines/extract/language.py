@@ -21,7 +21,8 @@ UNKNOWN: dict[str, Any] = {"code": "unknown", "probability": 0.0}
 DEFAULT_SAMPLE = 2000  # characters of cleaned text read by default
 MIN_LETTERS = 20  # fewer letters than this in the sample: "unknown" rather than a guess
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
-_URLS = re.compile(r"\S*(?:://|\.onion|@)\S*")
+# URLs, onions, e-mails, and words with digits or of 25+ characters (addresses, hashes, base64): not language.
+_NOISE = re.compile(r"\S*(?:://|\.onion|@)\S*|\w*\d\w*|\w{25,}")
 
 
 def load_profiles() -> None:
@@ -31,9 +32,9 @@ def load_profiles() -> None:
 
 def detect_language(text: str, sample_size: int = DEFAULT_SAMPLE) -> dict[str, Any]:
     """Return ``{"code": ISO 639-1 code (or "zh-cn"/"zh-tw"), "probability": 0..1}`` for *text*, judged on its first
-    *sample_size* characters (URLs and addresses left out), or ``{"code": "unknown", "probability": 0.0}`` when
+    *sample_size* characters (URLs, addresses, hashes left out), or ``{"code": "unknown", "probability": 0.0}`` when
     the sample has fewer than 20 letters or langdetect finds no feature. Never raises."""
-    sample = _URLS.sub(" ", text[: max(1, sample_size)])
+    sample = _NOISE.sub(" ", text[: max(1, sample_size)])
     if len(_NOT_LETTERS.sub("", sample)) < MIN_LETTERS:
         return dict(UNKNOWN)
     try:

@@ -6,7 +6,8 @@ Offers :func:`extract_signals`, :class:`Signals` (with :meth:`Signals.to_dict`, 
 The chain: decode and parse (:mod:`.text`), language (:mod:`.language`), crypto addresses (:mod:`.crypto`), onions
 (:mod:`.onion`), PGP keys (:mod:`.pgp`), contacts (:mod:`.contacts`), vendors (:mod:`.vendors`), watch-list terms
 (:mod:`.keywords`), SHA-256 and SimHash of the cleaned text (:mod:`.simhash`). Each stage reads the cleaned text;
-a stage that fails on a hostile page loses its own signal (debug log), never the others'.
+watch-list terms are also looked for in the title. A stage that fails on a hostile page loses its own signal
+(debug log), never the others'.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def extract_signals(
         ),
         [],
     )
-    signals.keywords = stage("keywords", lambda: config.watchlist.find(text), [])
+    signals.keywords = stage("keywords", lambda: config.watchlist.find(f"{parsed.title}\n{text}"), [])
 
     def hashes() -> tuple[str, str]:
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), simhash(text)

@@ -169,8 +169,12 @@ def find_vendors(
 
     def add(raw: str, source: str) -> None:
         name = _clean_name(raw)
-        if name and len(found) < MAX_VENDORS:
-            found.setdefault(name.casefold(), {"name": name, "source": source})
+        if not name or len(found) >= MAX_VENDORS:
+            return
+        key = name.casefold()
+        if source.startswith("heuristic:") and any(known.startswith(key + " ") for known in found):
+            return  # a label heuristic reads one word; a rule already gave the full name
+        found.setdefault(key, {"name": name, "source": source})
 
     host = ""
     if url:

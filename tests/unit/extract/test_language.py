@@ -1,0 +1,41 @@
+"""Language detection: the four lab languages, determinism, and "unknown" when there is nothing to judge."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.extract.language import detect_language
+
+SENTENCES = {
+    "en": "The vendor ships every order within two days. Packaging is discreet and tracking is included. "
+    "Contact me before you place a large order.",
+    "fr": "Le vendeur expédie chaque commande sous deux jours. L'emballage est discret et le suivi est inclus. "
+    "Contactez-moi avant de passer une grosse commande.",
+    "nl": "De verkoper verstuurt elke bestelling binnen twee dagen. De verpakking is discreet en er is een "
+    "volgnummer. Neem contact op voordat je een grote bestelling plaatst.",
+    "de": "Der Verkäufer verschickt jede Bestellung innerhalb von zwei Tagen. Die Verpackung ist diskret und die "
+    "Sendungsverfolgung ist dabei. Schreib mir, bevor du eine große Bestellung aufgibst.",
+}
+
+
+@pytest.mark.parametrize("code", list(SENTENCES))
+def test_languages(code: str) -> None:
+    result = detect_language(SENTENCES[code])
+    assert result["code"] == code
+    assert result["probability"] > 0.9
+
+
+def test_deterministic() -> None:
+    mixed = SENTENCES["en"][:60] + " " + SENTENCES["nl"][:60]
+    assert len({str(detect_language(mixed)) for _ in range(5)}) == 1
+
+
+@pytest.mark.parametrize("text", ["", "12345 67890 !!!", "ok", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "🙂" * 50])
+def test_unknown_when_too_little(text: str) -> None:
+    assert detect_language(text) == {"code": "unknown", "probability": 0.0}
+
+
+def test_only_the_sample_is_read() -> None:
+    text = SENTENCES["de"] + " " + SENTENCES["fr"] * 40
+    assert detect_language(text, sample_size=len(SENTENCES["de"]))["code"] == "de"
+    assert detect_language(text, sample_size=20000)["code"] == "fr"

@@ -1,0 +1,101 @@
+"""The extraction stage inside Scrapy: built from the crawler's settings, fills page items, switches off cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawler.config import load_settings
+from crawler.errors import UsageError
+from crawler.items import PageItem
+from pipelines.extract import SIGNAL_KEYS
+from pipelines.extraction import ExtractionPipeline
+from tests.vectors import load_vectors
+
+ONION = load_vectors("onion")["valid"][0]
+
+
+def crawler_with(**overrides: object):  # type: ignore[no-untyped-def]
+    settings = load_settings(environ={}, overrides=overrides)
+    return get_crawler(settings_dict=dict(settings.copy_to_dict()))
+
+
+def page(**fields: object) -> PageItem:
+    base: dict[str, object] = {
+        "url": f"http://{ONION}/item/1",
+        "canonical_url": f"http://{ONION}/item/1",
+        "site": ONION,
+        "status": 200,
+        "fetched_at": "2026-11-29T00:00:00.000Z",
+        "crawl_id": "t",
+        "content_type": "text/html; charset=utf-8",
+        "html": (
+            "<html><head><title>Item</title></head><body><p>Sold by: Tulpen. De verkoper verstuurt elke bestelling "
+            "binnen twee dagen, discrete verzending.</p><a href='/vendor/Tulpen'>v</a>"
+            "<a href='https://example.org/'>c</a></body></html>"
+        ),
+    }
+    base.update(fields)
+    return PageItem(**base)  # type: ignore[arg-type]
+
+
+def test_fills_signals_and_empty_fields() -> None:
+    pipeline = ExtractionPipeline.from_crawler(crawler_with())
+    item = pipeline.process_item(page())
+    assert tuple(item.signals) == SIGNAL_KEYS
+    assert item.language == "nl"
+    assert item.title == "Item"
+    assert item.text.startswith("Sold by: Tulpen.")
+    assert item.content_sha256 == item.signals["content_sha256"]
+    assert item.links_onion == [f"http://{ONION}/vendor/Tulpen"]
+    assert item.links_clearnet == ["https://example.org/"]
+    assert {"term": "discrete verzending", "category": "drugs", "count": 1} in item.signals["keywords"]
+    assert item.signals["vendors"][0] == {"name": "Tulpen", "source": "heuristic:sold by"}
+
+
+def test_keeps_what_the_spider_set_and_passes_other_items() -> None:
+    pipeline = ExtractionPipeline.from_crawler(crawler_with())
+    item = pipeline.process_item(page(title="Spider title", links_onion=[f"http://{ONION}/"]))
+    assert item.title == "Spider title"
+    assert item.links_onion == [f"http://{ONION}/"]
+    other = {"not": "a page"}
+    assert pipeline.process_item(other) is other
+
+
+def test_disabled_raises_not_configured() -> None:
+    with pytest.raises(NotConfigured):
+        ExtractionPipeline.from_crawler(crawler_with(DARKCRAWL_EXTRACT_ENABLED=False))
+
+
+def test_settings_choose_watchlists_and_rules(tmp_path: Path) -> None:
+    watch = tmp_path / "watch.yaml"
+    watch.write_text("- term: tulpen\n  category: vendor of interest\n", encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"rules:\n  - id: r1\n    match: {{hosts: [{ONION}]}}\n    vendor: {{css: title}}\n", "utf-8")
+    pipeline = ExtractionPipeline.from_crawler(
+        crawler_with(
+            DARKCRAWL_WATCHLISTS=[str(watch)], DARKCRAWL_VENDOR_RULES=[str(rules)], DARKCRAWL_LANGUAGE_SAMPLE=300
+        )
+    )
+    assert pipeline.config.language_sample == 300
+    item = pipeline.process_item(page())
+    assert item.signals["keywords"] == [{"term": "tulpen", "category": "vendor of interest", "count": 1}]
+    assert item.signals["vendors"][0] == {"name": "Item", "source": "rule:r1"}
+
+
+def test_bad_watchlist_is_a_usage_error(tmp_path: Path) -> None:
+    watch = tmp_path / "watch.yaml"
+    watch.write_text("- term: x\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"watch.yaml:1: entry has no 'category'"):
+        ExtractionPipeline.from_crawler(crawler_with(DARKCRAWL_WATCHLISTS=[str(watch)]))
+
+
+def test_stats_are_counted() -> None:
+    crawler = crawler_with()
+    pipeline = ExtractionPipeline.from_crawler(crawler)
+    pipeline.process_item(page())
+    assert crawler.stats.get_value("darkcrawl/extract/pages") == 1
+    assert crawler.stats.get_value("darkcrawl/extract/pages_with_vendors") == 1
