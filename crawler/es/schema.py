@@ -2,6 +2,7 @@
 
 * :func:`index_names` -- the aliases, patterns and template names under ``DARKCRAWL_ES_INDEX_PREFIX``: use these,
   never hand-built names.
+* :func:`entity_id` -- the deterministic id of an entity document (SHA-256 of kind and value).
 * :func:`node_modules` -- the modules and plugins every node of the cluster has (``GET _nodes/plugins``).
 * :func:`init_schema` -- idempotent: installs or upgrades the composable templates when ``SCHEMA_VERSION`` rises, and
   creates ``<prefix>-<kind>-000001`` with its alias ``<prefix>-<kind>`` (the write index) when the alias is missing.
@@ -13,6 +14,7 @@ it (a changed field type), the alias rolls over to a new index created from the 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +31,15 @@ from crawler.es.templates import (
     mappings_for,
 )
 
-__all__ = ["SCHEMA_VERSION", "IndexNames", "InitReport", "ensure_indices", "index_names", "init_schema"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "IndexNames",
+    "InitReport",
+    "ensure_indices",
+    "entity_id",
+    "index_names",
+    "init_schema",
+]
 
 Say = Callable[[str], None]
 PREFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,100}")
@@ -93,6 +103,12 @@ def index_names(settings: Any) -> IndexNames:
     return IndexNames(prefix)
 
 
+def entity_id(kind: str, value: str) -> str:
+    """The id of the entity document for one signal value: SHA-256 of *kind*, a NUL byte and *value* (hex), so every
+    writer updates the same document without reading first."""
+    return hashlib.sha256(f"{kind}\0{value}".encode()).hexdigest()
+
+
 def node_modules(client: Elasticsearch) -> set[str]:
     """The modules and plugins present on every node of the cluster (what mappings may rely on)."""
     response = client.nodes.info(metric="plugins", filter_path="nodes.*.modules.name,nodes.*.plugins.name")
@@ -149,7 +165,7 @@ def _init_kind(
     template_name = names.template(kind)
     alias = names.alias(kind)
     installed = _installed_version(client, template_name)
-    body = index_template(kind, names.prefix, analyzers if kind == "pages" else False, version)
+    body = index_template(kind, names.prefix, analyzers, version)
     upgraded = False
     if installed is None:
         client.indices.put_index_template(name=template_name, body=body)

@@ -210,7 +210,10 @@ def index_settings(kind: str) -> dict[str, Any]:
 def index_template(
     kind: str, prefix: str, language_analyzers: bool = False, version: int = SCHEMA_VERSION
 ) -> dict[str, Any]:
-    """The composable template for ``<prefix>-<kind>-*`` indices; ``version`` decides upgrades (see es init)."""
+    """The composable template for ``<prefix>-<kind>-*`` indices; ``version`` decides upgrades (see es init).
+
+    Language analyzers apply to the pages index only (the others hold no prose)."""
+    language_analyzers = language_analyzers and kind == "pages"
     mappings = mappings_for(kind, language_analyzers)
     mappings["_meta"]["darkcrawl_schema_version"] = version
     return {

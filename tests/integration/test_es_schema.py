@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from elasticsearch import BadRequestError
 
-from crawler.es.schema import SCHEMA_VERSION, index_names, init_schema, node_modules
+from crawler.es.schema import SCHEMA_VERSION, entity_id, index_names, init_schema, node_modules
 from crawler.es.templates import ANALYSIS_MODULE, KINDS, index_template, mapped_fields, mappings_for
 from crawler.items import PageItem
 from pipelines.documents import page_document, page_id
@@ -155,18 +155,19 @@ def test_strict_mapping_rejects_an_unknown_field(es, es_node, es_prefix):
 def test_entity_with_deterministic_id(es, es_node, es_prefix):
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     init_schema(es, names, lambda message: None)
-    entity_id = hashlib.sha256(f"crypto_address\x00{BTC}".encode()).hexdigest()
-    entity = {"kind": "crypto_address", "value": BTC, "first_seen": "2026-11-29T03:00:00Z",
+    entity = entity_id("crypto_address", BTC)
+    assert entity == hashlib.sha256(f"crypto_address\x00{BTC}".encode()).hexdigest()
+    document = {"kind": "crypto_address", "value": BTC, "first_seen": "2026-11-29T03:00:00Z",
               "last_seen": "2026-11-29T03:00:00Z", "sites": [ONION], "pages": [f"http://{ONION}/listing/42"],
               "counts": {"pages": 1, "sites": 1, "sightings": 1}, "attributes": {"currency": "BTC"},
               "schema_version": SCHEMA_VERSION}
-    es.create(index=names.entities, id=entity_id, document=entity, refresh=True)
-    es.update(index=names.entities, id=entity_id, doc={"last_seen": "2026-11-30T00:00:00Z",
+    es.create(index=names.entities, id=entity, document=document, refresh=True)
+    es.update(index=names.entities, id=entity, doc={"last_seen": "2026-11-30T00:00:00Z",
                                                        "counts": {"sightings": 2}}, refresh=True)
-    stored = es.get(index=names.entities, id=entity_id)["_source"]
+    stored = es.get(index=names.entities, id=entity)["_source"]
     assert stored["counts"] == {"pages": 1, "sites": 1, "sightings": 2}
     hits = es.search(index=names.entities, query={"term": {"attributes.currency": "BTC"}})["hits"]["hits"]
-    assert [hit["_id"] for hit in hits] == [entity_id]
+    assert [hit["_id"] for hit in hits] == [entity]
 
 
 def test_actual_mapping_is_what_the_builder_promises(es, es_node, es_prefix):

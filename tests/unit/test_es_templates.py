@@ -1,0 +1,119 @@
+"""The template builder in both shapes (with and without the analysis-common language analyzers), and its agreement
+with the page item, the spider's headers and the extraction contract."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from crawler.es.templates import (
+    HEADER_FIELDS,
+    KINDS,
+    LANGUAGE_ANALYZERS,
+    SCHEMA_VERSION,
+    index_template,
+    mapped_fields,
+    mappings_for,
+    page_mappings,
+)
+from crawler.items import PageItem
+from pipelines.documents import EXCLUDED_FIELDS
+
+INDEXING_DATES = {"first_seen", "last_seen", "content_changed_at", "schema_version"}
+SIGNALS_CONTRACT = {
+    "language", "crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords",
+    "content_sha256", "simhash", "title", "text_length", "links",
+}
+
+
+def test_every_page_item_field_but_html_is_mapped_and_nothing_else():
+    item_fields = {field.name for field in dataclasses.fields(PageItem)} - EXCLUDED_FIELDS
+    mapped = set(page_mappings()["properties"])
+    assert "html" not in mapped
+    assert mapped == item_fields | INDEXING_DATES
+
+
+def test_the_spiders_headers_of_interest_are_all_mapped():
+    from spiders.onion import HEADERS_OF_INTEREST
+
+    assert set(HEADERS_OF_INTEREST) == set(HEADER_FIELDS)
+    assert set(page_mappings()["properties"]["headers"]["properties"]) == set(HEADER_FIELDS)
+
+
+def test_signals_object_follows_the_extraction_contract():
+    signals = page_mappings()["properties"]["signals"]["properties"]
+    assert set(signals) == SIGNALS_CONTRACT
+    assert signals["keywords"]["type"] == "nested"  # term and category must stay paired
+    nested = [path for path, kind in mapped_fields(page_mappings()).items() if kind == "nested"]
+    assert nested == ["signals.keywords"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_index_is_strict(kind):
+    assert mappings_for(kind)["dynamic"] == "strict"
+
+
+def test_identifiers_are_keywords_and_dates_are_dates():
+    fields = mapped_fields(page_mappings())
+    for path in ("url", "site", "content_sha256", "signals.crypto_addresses.address", "signals.pgp_keys.fingerprint",
+                 "signals.onions", "signals.emails", "signals.simhash", "links_onion"):
+        assert fields[path] == "keyword", path
+    for path in ("fetched_at", "first_seen", "last_seen", "content_changed_at", "signals.pgp_keys.created"):
+        assert fields[path] == "date", path
+    assert fields["title.keyword"] == "keyword"
+    assert fields["signals.vendors.name.keyword"] == "keyword"
+
+
+def test_without_analysis_common_text_uses_the_standard_analyzer_only():
+    mapping = page_mappings(language_analyzers=False)
+    text = mapping["properties"]["text"]
+    assert text == {"type": "text"}
+    assert set(mapping["properties"]["title"]["fields"]) == {"keyword"}
+    assert not any("analyzer" in str(spec) for spec in mapping["properties"].values())
+    assert mapping["_meta"]["language_analyzers"] is False
+
+
+def test_with_analysis_common_text_has_one_subfield_per_language():
+    mapping = page_mappings(language_analyzers=True)
+    for name in ("text", "title"):
+        subfields = mapping["properties"][name]["fields"]
+        for analyzer in LANGUAGE_ANALYZERS.values():
+            assert subfields[analyzer] == {"type": "text", "analyzer": analyzer}
+    assert set(LANGUAGE_ANALYZERS.values()) == {"english", "french", "dutch", "german"}
+    plain = mapped_fields(page_mappings(False))
+    rich = mapped_fields(page_mappings(True))
+    assert set(plain) < set(rich)
+    languages = LANGUAGE_ANALYZERS.values()
+    assert set(rich) - set(plain) == {f"{field}.{analyzer}" for field in ("text", "title") for analyzer in languages}
+
+
+def test_language_analyzers_apply_to_pages_only():
+    for kind in ("entities", "crawls"):
+        template = index_template(kind, "p", language_analyzers=True)
+        assert "analyzer" not in str(template["template"]["mappings"])
+        assert template["_meta"]["language_analyzers"] is False
+
+
+def test_template_names_pattern_version_and_settings():
+    template = index_template("pages", "case42", version=SCHEMA_VERSION + 3)
+    assert template["index_patterns"] == ["case42-pages-*"]
+    assert template["version"] == SCHEMA_VERSION + 3
+    assert template["template"]["mappings"]["_meta"]["darkcrawl_schema_version"] == SCHEMA_VERSION + 3
+    settings = template["template"]["settings"]["index"]
+    assert settings["number_of_shards"] == 1 and settings["auto_expand_replicas"] == "0-1"
+    assert "aliases" not in template["template"]  # the write alias is set on the first index only
+
+
+def test_builders_return_fresh_copies():
+    first = page_mappings()
+    first["properties"]["url"]["type"] = "text"
+    assert page_mappings()["properties"]["url"]["type"] == "keyword"
+
+
+def test_mapped_fields_lists_objects_and_subfields():
+    mapping = {"properties": {"a": {"properties": {"b": {"type": "keyword"}}},
+                              "t": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+                              "n": {"type": "nested", "properties": {"x": {"type": "integer"}}}}}
+    assert mapped_fields(mapping) == {"a": "object", "a.b": "keyword", "t": "text", "t.raw": "keyword",
+                                      "n": "nested", "n.x": "integer"}
