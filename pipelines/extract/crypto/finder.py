@@ -4,7 +4,8 @@ Offers :func:`find_crypto_addresses` (all addresses in a text, each with its con
 :func:`validate_address` (one string). A candidate is a whole run of ASCII letters and digits: a run that touches
 another letter, digit or Base64 character (``+``, ``/``, ``=``) on either side is part of something longer (PGP
 armor, a Base64 blob, a hash, two addresses glued together, a URL path segment) and is skipped. Two exceptions keep
-real payment links: ``scheme:ADDRESS`` (``bitcoin:``, ``bitcoincash:``) and query values (``?address=ADDRESS``).
+real payment links: ``scheme:ADDRESS`` (``bitcoin:``, ``bitcoincash:``) and query values (``?address=ADDRESS``),
+also URL-encoded (``?chl=bitcoin%3AADDRESS``, as in QR-code image links).
 Solana keys carry no checksum, so they are reported only with a Solana word (``solana``, ``SOL``, ``phantom``...)
 near them.
 """
@@ -31,7 +32,17 @@ _MAX_PREFIX = 64
 _SOLANA_WORDS = re.compile(
     r"(?i:\bsolana\b|\bphantom\b|\bsolflare\b|\bsolscan\b|\bspl\b|\bsol(?=:)|(?<==)sol\b)|\bSOL\b"
 )
+# Percent-escapes read as the separator they encode, in URL-encoded links (QR-code image URLs, redirects):
+# "chl=bitcoin%3A1Bv...%3Famount%3D1", "to%3D1Bv...". After a run, escaped "+", "/" or "=" glue it like the real ones.
+_ESCAPED_SEPARATORS = {"3A": ":", "3D": "=", "20": " "}
+_ESCAPED_GLUE = frozenset(("2B", "2F", "3D"))
+_ESCAPED_QUERY_KEY = re.compile(r"(?:^|[^A-Za-z0-9+/=%]|%3[Ff]|%26)[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,39}$")
+# Runs shorter than this fit only a SegWit v2+ address (bc1/ltc1 + 2-16 byte program); the common long word is
+# dismissed on that without classification.
+_SHORT_RUN = 25
+_SHORT_HEADS = ("bc1", "ltc1")
 _LOOKBACK = 42
+_LEFT_SPECIAL = frozenset("=:")
 CONTEXT_CHARS = 30
 SOLANA_WINDOW = 60
 
@@ -54,6 +65,46 @@ def _context(text: str, start: int, end: int) -> str:
     return " ".join((left + text[start:end] + right).split())
 
 
+def _glued_right(text: str, end: int) -> bool:
+    """Whether the run ending at ``end`` continues as Base64 padding or, URL-encoded, as ``+``, ``/`` or ``=``."""
+    if end >= len(text):
+        return False
+    follower = text[end]
+    return follower == "=" or (follower == "%" and text[end + 1 : end + 3].upper() in _ESCAPED_GLUE)
+
+
+def _readings(text: str, start: int) -> tuple[tuple[int, str, int], ...]:
+    """The ways to read a run starting at ``start``: ``(token start, separator before it, separator position)``.
+
+    A run right after ``%`` that opens with an escaped separator (``bitcoin%3A1Bv...`` in a QR-code image URL) is
+    first read without the escape, as the separator it encodes; then, as written.
+    """
+    as_written = (start, text[start - 1] if start else "", start - 1)
+    decoded = _ESCAPED_SEPARATORS.get(text[start : start + 2].upper()) if as_written[1] == "%" else None
+    return (as_written,) if decoded is None else ((start + 2, decoded, start - 1), as_written)
+
+
+def _prefix(text: str, start: int, before: str, left: int) -> tuple[bool, str | None]:
+    """Check the left boundary of a token starting at ``start``; ``before`` is the separator at ``left``.
+
+    Returns ``(acceptable, prefix)``: an ``=`` is acceptable only after a query parameter name, and after a colon
+    the word glued to it is the prefix as written (a CashAddr network, which its checksum must cover, or a URI
+    scheme such as ``bitcoin``).
+    """
+    if before == "=":
+        if start == left + 1:
+            return _QUERY_KEY.search(text, max(0, start - _LOOKBACK), start) is not None, None
+        return _ESCAPED_QUERY_KEY.search(text, max(0, left - _LOOKBACK - 2), left) is not None, None
+    if before != ":":
+        return True, None
+    word_start = left
+    while word_start > 0 and left - word_start < _MAX_PREFIX and text[word_start - 1] in _PREFIX_CHARS:
+        word_start -= 1
+    if word_start and text[word_start - 1] == "%":
+        word_start += 2  # the word follows an escape ("chl%3Dbitcoincash%3Aq..."): its two hex digits are not in it
+    return True, text[word_start:left] or None
+
+
 def find_crypto_addresses(text: str) -> list[CryptoAddress]:
     """Return the valid addresses in ``text``, unique by address, in order of first appearance.
 
@@ -71,43 +122,46 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
         if end < 0:
             end = size
         pos = end
-        if end - start > MAX_TOKEN or (end < size and text[end] == "="):
-            continue
-        token = text[start:end]
-        if "+" in token or "/" in token:
+        if end - start > MAX_TOKEN or (end < size and text[end] in "=%" and _glued_right(text, end)):
             continue
         before = text[start - 1] if start else ""
-        prefix: str | None = None
-        if before == "=":
-            if not _QUERY_KEY.search(text, max(0, start - _LOOKBACK), start):
-                continue
-        elif before == ":":
-            # The word glued to the colon is a CashAddr prefix as written ("bitcoincash:", "ecash:", "bchtest:"),
-            # which its checksum must cover; a URI scheme ("bitcoin:") for the other formats.
-            word_start = start - 1
-            while word_start > 0 and start - word_start <= _MAX_PREFIX and text[word_start - 1] in _PREFIX_CHARS:
-                word_start -= 1
-            prefix = text[word_start : start - 1] or None
-        key = (token, prefix)
-        if key in classified:
-            result = classified[key]
-        else:
-            result = classified[key] = classify_token(*key)
-        if result is None or result.address in found:
+        if end - start < _SHORT_RUN and before != "%" and not text[start : start + 4].lower().startswith(_SHORT_HEADS):
+            continue  # the common case, a long word: too short for anything but a v2+ SegWit address
+        run = text[start:end]
+        if "+" in run or "/" in run:
             continue
-        span_start = start - len(prefix) - 1 if prefix and result.currency == "BCH" else start
-        if result.currency == "SOL":
-            window = text[max(0, span_start - SOLANA_WINDOW) : end + SOLANA_WINDOW]
-            if not _SOLANA_WORDS.search(window):
+        readings = _readings(text, start) if before == "%" else ((start, before, start - 1),)
+        for token_start, token_before, left in readings:
+            token = run if token_start == start else text[token_start:end]
+            if token_start != start and len(token) < _SHORT_RUN and not token[:4].lower().startswith(_SHORT_HEADS):
                 continue
-        found[result.address] = CryptoAddress(
-            currency=result.currency,
-            address=result.address,
-            kind=result.kind,
-            context=_context(text, span_start, end),
-            ambiguous_with=result.ambiguous_with,
-            checksum=result.checksum,
-        )
+            prefix: str | None = None
+            if token_before in _LEFT_SPECIAL:
+                acceptable, prefix = _prefix(text, token_start, token_before, left)
+                if not acceptable:
+                    continue
+            key = (token, prefix)
+            if key in classified:
+                result = classified[key]
+            else:
+                result = classified[key] = classify_token(*key)
+            if result is None:
+                continue
+            span_start = left - len(prefix) if prefix and result.currency == "BCH" else token_start
+            if result.currency == "SOL":
+                window = text[max(0, span_start - SOLANA_WINDOW) : end + SOLANA_WINDOW]
+                if not _SOLANA_WORDS.search(window):
+                    continue
+            if result.address not in found:
+                found[result.address] = CryptoAddress(
+                    currency=result.currency,
+                    address=result.address,
+                    kind=result.kind,
+                    context=_context(text, span_start, end),
+                    ambiguous_with=result.ambiguous_with,
+                    checksum=result.checksum,
+                )
+            break
     return list(found.values())
 
 

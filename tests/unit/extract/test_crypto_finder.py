@@ -142,3 +142,35 @@ def test_non_ascii_text_keeps_positions() -> None:
 def test_long_runs_are_dismissed() -> None:
     assert addresses("u1" + "q" * 100_000) == []
     assert addresses("A" * 1_000_000 + " " + BTC) == [BTC]
+
+
+def test_url_encoded_payment_links_are_reported() -> None:
+    # QR-code image links carry the payment URI URL-encoded: the escapes stand for ":" and "=".
+    qr = (
+        f'<img src="https://qr.invalid/chart?cht=qr&chl=bitcoin%3A{BTC}%3Famount%3D0.1">'
+        f'<img src="/qr?data=bitcoincash%3A{BCH.split(":")[1]}%26x%3D1">'
+        f'<a href="/go?to=https%3A%2F%2Fpay.invalid%2Fcheckout%3Faddress%3D{SEGWIT}%26coin%3Dbtc">pay</a>'
+        f"<img src='/qr?d=solana%3A{SOL}'>"
+    )
+    assert addresses(qr) == [BTC, BCH, SEGWIT, SOL]
+    (bch,) = find_crypto_addresses(f"chl%3Dbitcoincash%3A{BCH.split(':')[1]}")
+    assert (bch.currency, bch.address) == ("BCH", BCH)
+
+
+def test_url_encoded_glue_still_excludes() -> None:
+    # Escaped "/", "+" and "=" glue a run to a path or a Base64 blob as the characters themselves do.
+    for glued in (f"%2F{BTC}", f"{BTC}%2F", f"%2B{BTC}", f"{BTC}%2b", f"{BTC}%3D", f"%3D{BTC}", f"x%3A{BTC}"):
+        found = addresses(f"blob {glued} end")
+        assert found == ([] if "x%3A" not in glued else [BTC]), glued
+    assert addresses(f"ecash%3A{BCH.split(':')[1]}") == []
+    # A literal "%" before a P2SH address that starts like an escape ("3D" = "=") keeps the address as written.
+    # Constructed here: Base58Check of version 5 and a 20-byte hash.
+    p2sh_3d = "3DWUBaBrcoLN3mriH5DQvuNEmufzfRp3Dw"
+    assert validate_address(p2sh_3d) == CryptoAddress("BTC", p2sh_3d, "p2sh", "", ("LTC",))
+    assert addresses(f"fee 100%{p2sh_3d}") == [p2sh_3d]
+
+
+def test_long_words_are_not_addresses() -> None:
+    text = "Versandkostenfrei Zahlungsbestätigung Kundenzufriedenheitsgarantie internationalization " * 50
+    assert addresses(text) == []
+    assert addresses(f"{text} bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs {text}") == ["bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs"]

@@ -19,6 +19,7 @@ ETH_VALID = load_vectors("ethereum")["valid"]
 SOLANA = load_vectors("solana")["valid"]
 MUTATION_CHARS = string.ascii_letters + string.digits
 SEPARATORS = [" ", "\n", "+", "/", "=", ":", "?", "&", "bitcoincash:", "?address=", "Solana ", "0x", "1"]
+SEPARATORS += ["%", "%3A", "%3D", "%2F", "%3Faddress%3D"]  # URL-encoded links
 
 
 def _verified(results: list) -> list:
