@@ -284,7 +284,7 @@ def read_pid(instance: NodeInstance) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
         return None
-    if b"org.elasticsearch" not in cmdline and b"elasticsearch" not in cmdline:
+    if b"org.elasticsearch.server" not in cmdline:  # the pid was reused by another program
         return None
     return pid
 

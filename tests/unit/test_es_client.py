@@ -1,0 +1,72 @@
+"""Where the client connects and how it authenticates, from the settings; the one-line errors it raises."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from elastic_transport import ConnectionError as TransportConnectionError
+
+from crawler.config import load_settings
+from crawler.errors import ServiceError, UsageError
+from crawler.es.client import connection_options, es_client, es_sync_client, service_error
+
+
+def settings(**overrides):
+    return load_settings(overrides=overrides, environ={})
+
+
+def managed(tmp_path, **overrides):
+    node = tmp_path / "node"
+    node.mkdir(exist_ok=True)
+    (node / "es-credentials.json").write_text(json.dumps({"username": "elastic", "password": "pw1"}))
+    return settings(DARKCRAWL_ES_HOME=str(tmp_path), DARKCRAWL_ES_PORT="9277", **overrides)
+
+
+def test_managed_node_uses_its_stored_credentials(tmp_path):
+    connection = connection_options(managed(tmp_path))
+    assert connection.managed and connection.url == "http://127.0.0.1:9277"
+    assert connection.client_kwargs()["basic_auth"] == ("elastic", "pw1")
+
+
+def test_explicit_credentials_win_over_the_stored_ones(tmp_path):
+    connection = connection_options(managed(tmp_path, DARKCRAWL_ES_USERNAME="ops", DARKCRAWL_ES_PASSWORD="pw2"))
+    assert connection.client_kwargs()["basic_auth"] == ("ops", "pw2")
+    keyed = connection_options(managed(tmp_path, DARKCRAWL_ES_API_KEY="a2V5"))
+    assert keyed.client_kwargs()["api_key"] == "a2V5" and "basic_auth" not in keyed.client_kwargs()
+
+
+def test_managed_node_without_credentials_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ServiceError, match="run darkcrawl es start"):
+        connection_options(settings(DARKCRAWL_ES_HOME=str(tmp_path)))
+
+
+def test_external_cluster(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    connection = connection_options(settings(DARKCRAWL_ES_URL="https://es.example:9243/", DARKCRAWL_ES_USERNAME="u",
+                                             DARKCRAWL_ES_PASSWORD="p", DARKCRAWL_ES_CA_CERTS=str(ca)))
+    assert not connection.managed
+    kwargs = connection.client_kwargs()
+    assert kwargs["hosts"] == ["https://es.example:9243"]
+    assert kwargs["basic_auth"] == ("u", "p") and kwargs["ca_certs"] == str(ca)
+
+
+def test_bad_urls_and_ca_files_are_usage_errors(tmp_path):
+    with pytest.raises(UsageError, match="must start with http:// or https://"):
+        connection_options(settings(DARKCRAWL_ES_URL="es.example:9200"))
+    with pytest.raises(UsageError, match="DARKCRAWL_ES_CA_CERTS"):
+        connection_options(settings(DARKCRAWL_ES_URL="https://es:9200", DARKCRAWL_ES_CA_CERTS=str(tmp_path / "no")))
+    with pytest.raises(UsageError, match="DARKCRAWL_ES_URL"):
+        es_sync_client(settings(DARKCRAWL_ES_URL="http://es.example"))
+    with pytest.raises(UsageError, match="DARKCRAWL_ES_URL"):
+        es_client(settings(DARKCRAWL_ES_URL="http://es.example"))
+
+
+def test_connection_failure_becomes_one_line_with_the_fix():
+    error = service_error(TransportConnectionError("refused"), "http://127.0.0.1:9200")
+    assert isinstance(error, ServiceError)
+    assert str(error) == (
+        "Elasticsearch at http://127.0.0.1:9200 cannot be reached: start it with darkcrawl es start, "
+        "or fix DARKCRAWL_ES_URL"
+    )
