@@ -7,7 +7,7 @@ armor, a Base64 blob, a hash, two addresses glued together, a URL path segment) 
 real payment links: ``scheme:ADDRESS`` (``bitcoin:``, ``bitcoincash:``) and query values (``?address=ADDRESS``),
 also URL-encoded (``?chl=bitcoin%3AADDRESS``, as in QR-code image links).
 Solana keys carry no checksum, so they are reported only with a Solana word (``solana``, ``SOL``, ``phantom``...)
-near them.
+near them, and only in mixed case (as random keys are; hex digests and lowercase identifiers are not).
 """
 
 from __future__ import annotations
@@ -149,6 +149,10 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
                 continue
             span_start = left - len(prefix) if prefix and result.currency == "BCH" else token_start
             if result.currency == "SOL":
+                # A random 32-byte key in Base58 is single-case with odds ~1e-9; hex digests, long lowercase words
+                # and identifiers are, and many of 43-44 characters decode to 32 bytes.
+                if token.islower() or token.isupper():
+                    continue
                 window = text[max(0, span_start - SOLANA_WINDOW) : end + SOLANA_WINDOW]
                 if not _SOLANA_WORDS.search(window):
                     continue

@@ -106,6 +106,17 @@ def test_solana_needs_a_solana_word_nearby() -> None:
     assert addresses(f"el sol brilla {SOL}") == []
 
 
+def test_single_case_strings_are_not_solana_keys() -> None:
+    # 44 hex digits without a zero decode to 32 bytes (this one does): shape alone would make it a Solana key.
+    digest = "9f86d081884c7d659a2feaa5c55ad015a3bf4f1b2b5b822cd15d6c15b6f1f2a9"[:44].replace("0", "e")
+    alone = validate_address(digest)
+    assert alone is not None and (alone.currency, alone.checksum) == ("SOL", "none")
+    assert addresses(f"Solana tx {digest}") == []
+    assert addresses(f"Solana tx {digest.upper()}") == []
+    # Program ids made of digits only are kept (the System Program is 32 ones).
+    assert addresses("Solana system program 11111111111111111111111111111111") == ["1" * 32]
+
+
 def test_cashaddr_prefix_rules() -> None:
     payload = BCH.split(":")[1]
     assert addresses(f"BCH: {payload}") == [BCH]
