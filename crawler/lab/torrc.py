@@ -155,6 +155,9 @@ def render_torrc(
         lines += _relay_lines(node)
     if node.role is Role.CLIENT:
         lines += [f"SocksPort {LOOPBACK}:{port} IsolateSOCKSAuth" for port in node.socks_ports]
+        # A microdescriptor sums up an exit policy over public addresses only, so the loopback-only exit would look
+        # like no exit at all; full descriptors carry the real policy and let the client exit to 127.0.0.1.
+        lines.append("UseMicrodescriptors 0")
     else:
         lines.append("SocksPort 0")
     if node.control_port:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.lab.network import serve_accepts_onion_hosts
+from crawler.lab.network import fetch_through_socks, serve_accepts_onion_hosts
 from crawler.lab.sites import SITE_NAMES, build_site
 from crawler.lab.state import find_members, is_member, load_state, save_state, start_time
 from tests.integration.fixtures_lab import REPO, free_base_port, lab_env, run_lab
@@ -153,3 +153,13 @@ def test_down_after_a_crashed_up_leaves_no_process(tor_lab, tmp_path):
     assert not (Path(lab_dir) / "state.json").exists()
     status = run_lab(["status"], env, timeout=60)
     assert status.returncode == 1 and "not running" in status.stdout
+
+
+def test_the_exit_reaches_127_0_0_1_and_nothing_else(tor_lab):
+    """Clearnet through the lab: the exit carries streams to 127.0.0.1 (here a site server) and refuses the rest."""
+    site = SITE_NAMES[0]
+    status, body = fetch_through_socks(tor_lab.socks_port, f"127.0.0.1:{tor_lab.http_ports[site]}")
+    assert status == 200 and body == expected_root(site, tor_lab.onions)
+    for refused in (f"127.0.0.2:{tor_lab.http_ports[site]}", "10.1.2.3:80"):
+        with pytest.raises(OSError):
+            fetch_through_socks(tor_lab.socks_port, refused, timeout=30)
