@@ -182,3 +182,31 @@ def test_actual_mapping_is_what_the_builder_promises(es, es_node, es_prefix):
         assert actual["dynamic"] == "strict"
     text_fields = mapped_fields(es.indices.get_mapping(index=names.pages)[names.first_index("pages")]["mappings"])
     assert ("text.english" in text_fields) == has_analyzers
+
+
+def test_signals_from_the_real_extraction_fit_the_strict_mapping(es, es_node, es_prefix):
+    """The extraction chain's actual output (not a hand-written sample) is accepted and searchable."""
+    from pipelines.extract.signals import extract_signals
+    from tests.vectors import load_vectors
+
+    onion = load_vectors("onion")["valid"][0]
+    armored = load_vectors("pgp")["valid"][0]["armored"]
+    html = f"""<html><head><title>NightOwl shop</title></head><body>
+    <p>Vendor: NightOwl. Contact jabber: nightowl@xmpp.jp, telegram @nightowl_shop, nightowl [at] example [dot] org</p>
+    <p>Pay BTC {BTC}. Fresh cvv dumps, fake passport.</p>
+    <a href="http://{onion}/mirror">mirror</a> <a href="https://example.com/">clearnet</a>
+    <pre>{armored}</pre></body></html>"""
+    signals = extract_signals(html, f"http://{ONION}/shop", content_type="text/html").to_dict()
+    assert signals["pgp_keys"] and signals["crypto_addresses"] and signals["onions"]
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(es, names, lambda message: None)
+    document = sample_page(es_prefix) | {"signals": signals}
+    es.index(index=names.pages, id=page_id(document["url"]), document=document, refresh=True)
+    fingerprint = signals["pgp_keys"][0]["fingerprint"]
+    for query in (
+        {"term": {"signals.pgp_keys.fingerprint": fingerprint}},
+        {"term": {"signals.onions": onion}},
+        {"term": {"signals.crypto_addresses.address": BTC}},
+        {"nested": {"path": "signals.keywords", "query": {"exists": {"field": "signals.keywords.term"}}}},
+    ):
+        assert es.count(index=names.pages, query=query)["count"] == 1, query
