@@ -1,35 +1,72 @@
-"""Fixture sites served as onion services by the Tor lab: generated deterministically from code.
+"""Fixture sites served as onion services by the Tor lab, generated deterministically from code (docs/lab.md).
 
-Interface used by the lab and the tests:
+Interface used by the lab, the benchmark and the tests:
 
-* ``SITE_NAMES``: the names of the lab's fixture sites, in a stable order.
-* ``build_site(name) -> Site``: the site's pages, by path.
+* :data:`SITE_NAMES`: the lab's fixture sites, in a stable order (``market``, ``forum``, ``paste``, ``directory``,
+  ``phishing``); :data:`BENCH_SITE_NAMES`: sites served only when asked (``bigmarket``, 2,000+ pages);
+* :func:`build_site` ``(name, onion_hosts=None) -> Site``: the site's pages by path (query strings included, e.g.
+  ``/listings?page=2``); *onion_hosts* maps site names to the lab's onion hostnames so that cross-site links
+  resolve, else each site gets a stable, valid placeholder v3 hostname (:func:`placeholder_onion`);
+* :class:`Site`, :class:`Page`; the ground truth of every page is in :mod:`crawler.lab.sites.truth`.
+
+Every build returns the same bytes: no clock, no unseeded randomness.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+
+from .model import Built, Page, PageTruth, Site
+from .onions import placeholder_onion, resolve_hosts
+
+SITE_NAMES: tuple[str, ...] = ("market", "forum", "paste", "directory", "phishing")
+BENCH_SITE_NAMES: tuple[str, ...] = ("bigmarket",)
+ALL_SITE_NAMES: tuple[str, ...] = SITE_NAMES + BENCH_SITE_NAMES
+
+__all__ = [
+    "ALL_SITE_NAMES",
+    "BENCH_SITE_NAMES",
+    "SITE_NAMES",
+    "Page",
+    "PageTruth",
+    "Site",
+    "build_pages",
+    "build_site",
+    "placeholder_onion",
+]
 
 
-@dataclass(frozen=True)
-class Page:
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
-    status: int = 200
-    headers: tuple[tuple[str, str], ...] = ()
+def build_pages(name: str, onion_hosts: Mapping[str, str] | None = None) -> dict[str, Built]:
+    """Build site *name*; return path -> :class:`~crawler.lab.sites.model.Built` (page and its truth), in link order.
+    Raises KeyError for an unknown name."""
+    if name not in ALL_SITE_NAMES:
+        raise KeyError(f"unknown fixture site {name!r}; known: {', '.join(ALL_SITE_NAMES)}")
+    hosts = resolve_hosts(ALL_SITE_NAMES, onion_hosts)
+    if name in ("market", "phishing"):
+        from .market import build_market
+
+        return build_market(name, hosts)
+    if name == "forum":
+        from .forum import build_forum
+
+        return build_forum(hosts)
+    if name == "paste":
+        from .paste import build_paste
+
+        return build_paste(hosts)
+    if name == "directory":
+        from .directory import build_directory
+
+        return build_directory(hosts)
+    from .bigmarket import build_bigmarket
+
+    return build_bigmarket(hosts)
 
 
-@dataclass
-class Site:
-    name: str
-    pages: dict[str, Page] = field(default_factory=dict)  # path ("/", "/vendor/x") -> page
+def build_site(name: str, onion_hosts: Mapping[str, str] | None = None) -> Site:
+    """Return the fixture site called *name* (one of :data:`SITE_NAMES` or :data:`BENCH_SITE_NAMES`).
 
-
-SITE_NAMES: tuple[str, ...] = ("placeholder",)
-
-
-def build_site(name: str) -> Site:
-    """Return the fixture site called *name*. Raises KeyError for an unknown name."""
-    if name not in SITE_NAMES:
-        raise KeyError(f"unknown fixture site {name!r}; known: {', '.join(SITE_NAMES)}")
-    return Site(name=name, pages={"/": Page(b"<html><head><title>placeholder</title></head><body>lab</body></html>")})
+    *onion_hosts* (site name -> onion hostname) makes links to the other sites point at their real lab onions.
+    Raises KeyError for an unknown name.
+    """
+    return Site(name=name, pages={path: built.page for path, built in build_pages(name, onion_hosts).items()})
