@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem
 from pipelines.extract import ExtractionConfig, extract_signals
+from pipelines.extract.language import DEFAULT_SAMPLE
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -35,7 +36,7 @@ def config_from_settings(settings: BaseSettings) -> ExtractionConfig:
     return ExtractionConfig.load(
         watchlists=settings.getlist("DARKCRAWL_WATCHLISTS"),
         vendor_rules=settings.getlist("DARKCRAWL_VENDOR_RULES"),
-        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", 2000),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
     )
 
 

@@ -95,10 +95,12 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
 
 def run(args: argparse.Namespace, settings: Any) -> int:
     from pipelines.extract import ExtractionConfig, extract_signals
+    from pipelines.extract.language import DEFAULT_SAMPLE
 
     watchlists = args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")
     vendor_rules = args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")
-    config = ExtractionConfig.load(watchlists, vendor_rules, settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", 2000))
+    sample = settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE)
+    config = ExtractionConfig.load(watchlists, vendor_rules, sample)
     data = read_input(args.file)
     signals = extract_signals(data, args.url, content_type=args.content_type, config=config).to_dict()
     output = json.dumps(signals, ensure_ascii=False, indent=2) if args.json else "\n".join(summary_lines(signals))

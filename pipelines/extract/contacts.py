@@ -20,41 +20,64 @@ What is found, and how sure it is:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from .text import lower_same_length
+
 _SEPARATORS = r"[\s:\uff1a=\-\u2013>|]"  # what sits between a label and its value: colons, dashes, arrows
-_LABEL_GAP = rf"{_SEPARATORS}*(?:(?:id|me|address|handle|contact|channel|group|chat|user(?:name)?){_SEPARATORS}+)?"
+_LABEL_GAP = rf"{_SEPARATORS}*(?i:(?:id|me|address|handle|contact|channel|group|chat|user(?:name)?){_SEPARATORS}+)?"
 _DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}"
 _LOCAL = r"[a-z0-9](?:[a-z0-9._%+-]{0,62}[a-z0-9_])?"
+_LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-"
 
-_EMAIL = re.compile(rf"(?<![a-z0-9._%+-])({_LOCAL})@({_DOMAIN})(?![a-z0-9-])", re.IGNORECASE)
-_AT = r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>)\s*"
+# Scanning a whole page with a pattern that opens with a look-behind or \b costs a match attempt at every
+# character; so each search below starts from something cheap to find ("@", "[at]", a label found with str.find,
+# a literal prefix) and boundaries are checked by hand.
+_EMAIL = re.compile(rf"({_LOCAL})@({_DOMAIN})", re.IGNORECASE)
+_DOMAIN_AFTER = re.compile(rf"({_DOMAIN})(?![a-z0-9-])", re.IGNORECASE)
+_LOCAL_FULL = re.compile(_LOCAL, re.IGNORECASE)
+_AT_MARK = re.compile(r"[\[({<]\s*at\s*[\])}>]", re.IGNORECASE)
 _DOT = r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\.)"
-_OBFUSCATED_EMAIL = re.compile(
-    rf"(?<![a-z0-9._%+-])({_LOCAL}){_AT}((?:[a-z0-9-]+{_DOT})+[a-z]{{2,24}})(?![a-z0-9-])", re.IGNORECASE
-)
-_SHOUTED_EMAIL = re.compile(r"\b([A-Za-z0-9._-]{2,64}) AT ((?:[A-Za-z0-9-]+ DOT )+[A-Za-z]{2,24})\b")
+_OBFUSCATED_DOMAIN = re.compile(rf"\s*((?:[a-z0-9-]+{_DOT})+[a-z]{{2,24}})(?![a-z0-9-])", re.IGNORECASE)
+_SHOUTED_EMAIL = re.compile(r"([A-Za-z0-9._-]{2,64}) AT ((?:[A-Za-z0-9-]+ DOT )+[A-Za-z]{2,24})\b")
 _DOT_WORDS = re.compile(_DOT, re.IGNORECASE)
 _NOT_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "svg", "css", "js", "ico", "html", "htm", "php", "txt"})
 
-_JID = rf"({_LOCAL}@{_DOMAIN})"
-_XMPP = re.compile(rf"(?:\b(?:jabber|xmpp|jid)(?:\s*/\s*(?:xmpp|jabber|otr|omemo))*{_LABEL_GAP}){_JID}", re.IGNORECASE)
-_TELEGRAM_LINK = re.compile(r"\b(?:t|telegram)\.me/(?:s/)?([a-z][a-z0-9_]{3,31})\b", re.IGNORECASE)
-_TELEGRAM_LABEL = re.compile(rf"\b(?:telegram|tg){_LABEL_GAP}@?([a-z][a-z0-9_]{{4,31}})\b", re.IGNORECASE)
+_XMPP_VALUE = re.compile(rf"(?:\s*/\s*(?:xmpp|jabber|otr|omemo))*{_LABEL_GAP}({_LOCAL}@{_DOMAIN})", re.IGNORECASE)
+_TELEGRAM_LINK = re.compile(r"(?:t|telegram)\.me/(?:s/)?([a-z][a-z0-9_]{3,31})\b", re.IGNORECASE)
+_TELEGRAM_VALUE = re.compile(rf"{_LABEL_GAP}@?([a-z][a-z0-9_]{{4,31}})\b", re.IGNORECASE)
 _TELEGRAM_RESERVED = frozenset({"joinchat", "share", "proxy", "socks", "addstickers", "setlanguage", "iv", "contact"})
-_SESSION = re.compile(r"(?<![0-9a-f])(05[0-9a-f]{64})(?![0-9a-f])", re.IGNORECASE)
-_TOX = re.compile(r"(?<![0-9a-f])([0-9a-f]{76})(?![0-9a-f])", re.IGNORECASE)
-_WICKR = re.compile(rf"\bwickr(?:\s*me)?{_LABEL_GAP}@?([a-z0-9][a-z0-9_.-]{{2,31}})\b", re.IGNORECASE)
-_THREEMA = re.compile(rf"\b(?i:threema){_LABEL_GAP}([A-Z0-9*][A-Z0-9]{{7}})\b")
-_PHONE = re.compile(
-    rf"\b(signal|whatsapp|phone|tel|telephone|téléphone|telefoon|telefon|mobile|sms|call){_LABEL_GAP}"
-    r"(\+?\d[\d ().-]{6,20}\d)",
-    re.IGNORECASE,
-)
-_PHONE_NETWORK = {"signal": "signal", "whatsapp": "whatsapp"}
+_SESSION = re.compile(r"05[0-9a-f]{64}", re.IGNORECASE)
+_TOX = re.compile(r"[0-9a-fA-F]{76}")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_WICKR_VALUE = re.compile(rf"(?:\s*me)?{_LABEL_GAP}@?([a-z0-9][a-z0-9_.-]{{2,31}})\b", re.IGNORECASE)
+_THREEMA_VALUE = re.compile(rf"{_LABEL_GAP}([A-Z0-9*][A-Z0-9]{{7}})\b")
+_PHONE_VALUE = re.compile(rf"{_LABEL_GAP}(\+?\d[\d ().-]{{6,20}}\d)")
+_PHONE_LABELS = {
+    "signal": "signal", "whatsapp": "whatsapp", "phone": "phone", "tel": "phone", "telephone": "phone",
+    "téléphone": "phone", "telefoon": "phone", "telefon": "phone", "mobile": "phone", "sms": "phone", "call": "phone",
+}  # fmt: skip
 _WORDS_NOT_HANDLES = frozenset({"contact", "channel", "group", "support", "official", "here", "only", "username"})
+
+
+def _word_boundary(text: str, start: int, end: int) -> bool:
+    """True when text[start:end] is not glued to letters or digits on either side."""
+    return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
+
+
+def _labelled(text: str, lowered: str, labels: Iterable[str], value: re.Pattern[str]) -> Iterator[tuple[str, str]]:
+    """Yield (label, first group of *value*) for each whole-word *label* in *lowered* whose value follows it."""
+    for label in labels:
+        position = lowered.find(label)
+        while position != -1:
+            end = position + len(label)
+            if _word_boundary(lowered, position, end):
+                match = value.match(text, end)
+                if match:
+                    yield label, match.group(1)
+            position = lowered.find(label, end)
 
 
 @dataclass
@@ -85,6 +108,20 @@ def is_valid_tox_id(value: str) -> bool:
 def _email_ok(local: str, domain: str) -> bool:
     tld = domain.rsplit(".", 1)[-1].lower()
     return tld not in _NOT_TLDS and ".." not in local and ".." not in domain
+
+
+def _local_before(text: str, end: int) -> str | None:
+    """The e-mail local part that ends at *end* in *text*, or ``None``."""
+    start = end
+    floor = max(0, end - 64)
+    while start > floor and text[start - 1] in _LOCAL_CHARS:
+        start -= 1
+    while start < end and not text[start].isalnum():
+        start += 1  # a local part starts with a letter or digit
+    if start == end or (start > 0 and text[start - 1] in _LOCAL_CHARS):
+        return None
+    local = text[start:end]
+    return local if _LOCAL_FULL.fullmatch(local) else None
 
 
 class _Collector:
@@ -135,46 +172,60 @@ def find_contacts(text: str, links: Iterable[str] = ()) -> Contacts:
     ``t.me`` URLs). Never raises."""
     out = _Collector()
     _from_links(links, out)
-    lowered = text.lower()
-    if "jabber" in lowered or "xmpp" in lowered or "jid" in lowered:
-        for match in _XMPP.finditer(text):
-            out.handle("xmpp", match.group(1).lower())
-    if "@" in text:
-        for match in _EMAIL.finditer(text):
-            out.email(match.group(1), match.group(2))
-    if "at" in lowered:
-        for match in _OBFUSCATED_EMAIL.finditer(text):
-            out.email(match.group(1), _DOT_WORDS.sub(".", match.group(2)))
-        for match in _SHOUTED_EMAIL.finditer(text):
+    lowered = lower_same_length(text)
+    for _label, jid in _labelled(text, lowered, ("jabber", "xmpp", "jid"), _XMPP_VALUE):
+        out.handle("xmpp", jid.lower())
+    at = text.find("@")
+    while at != -1:
+        local = _local_before(text, at)
+        domain = _DOMAIN_AFTER.match(text, at + 1) if local else None
+        if local and domain:
+            out.email(local, domain.group(1))
+        at = text.find("@", at + 1)
+    for mark in _AT_MARK.finditer(text):
+        local = _local_before(text, len(text[: mark.start()].rstrip()))
+        domain = _OBFUSCATED_DOMAIN.match(text, mark.end()) if local else None
+        if local and domain:
+            out.email(local, _DOT_WORDS.sub(".", domain.group(1)))
+    shouted = text.find(" AT ")
+    while shouted != -1:
+        match = _SHOUTED_EMAIL.search(text, max(0, shouted - 65), shouted + 200)
+        if match and _word_boundary(text, match.start(), match.end()):
             out.email(match.group(1), match.group(2).replace(" DOT ", "."))
+        shouted = text.find(" AT ", shouted + 4)
     if ".me/" in lowered:
         for match in _TELEGRAM_LINK.finditer(text):
-            if match.group(1).lower() not in _TELEGRAM_RESERVED:
+            if (match.start() == 0 or not text[match.start() - 1].isalnum()) and (
+                match.group(1).lower() not in _TELEGRAM_RESERVED
+            ):
                 out.handle("telegram", match.group(1).lower())
-    if "telegram" in lowered or "tg" in lowered:
-        for match in _TELEGRAM_LABEL.finditer(text):
-            name = match.group(1).lower()
-            if name not in _TELEGRAM_RESERVED and name not in _WORDS_NOT_HANDLES:
-                out.handle("telegram", name)
+    for _label, name in _labelled(text, lowered, ("telegram", "tg"), _TELEGRAM_VALUE):
+        name = name.lower()
+        if name not in _TELEGRAM_RESERVED and name not in _WORDS_NOT_HANDLES:
+            out.handle("telegram", name)
     if "05" in text:
         for match in _SESSION.finditer(text):
-            out.handle("session", match.group(1).lower())
+            if _hex_bounded(text, match.start(), match.end()):
+                out.handle("session", match.group(0).lower())
     for match in _TOX.finditer(text):
-        if is_valid_tox_id(match.group(1)):
-            out.handle("tox", match.group(1).upper())
-    if "wickr" in lowered:
-        for match in _WICKR.finditer(text):
-            if match.group(1).lower() not in _WORDS_NOT_HANDLES:
-                out.handle("wickr", match.group(1).lower())
-    if "threema" in lowered:
-        for match in _THREEMA.finditer(text):
-            out.handle("threema", match.group(1))
-    for match in _PHONE.finditer(text):
-        number = _phone(match.group(2))
+        if _hex_bounded(text, match.start(), match.end()) and is_valid_tox_id(match.group(0)):
+            out.handle("tox", match.group(0).upper())
+    for _label, name in _labelled(text, lowered, ("wickr",), _WICKR_VALUE):
+        if name.lower() not in _WORDS_NOT_HANDLES:
+            out.handle("wickr", name.lower())
+    for _label, name in _labelled(text, lowered, ("threema",), _THREEMA_VALUE):
+        out.handle("threema", name)
+    for label, raw in _labelled(text, lowered, _PHONE_LABELS, _PHONE_VALUE):
+        number = _phone(raw)
         if number:
-            out.handle(_PHONE_NETWORK.get(match.group(1).lower(), "phone"), number)
+            out.handle(_PHONE_LABELS[label], number)
     xmpp_ids = {handle for network, handle in out.handles if network == "xmpp"}
     return Contacts(
         emails=[email for email in out.emails if email not in xmpp_ids],
         handles=[{"network": network, "handle": handle} for network, handle in out.handles],
     )
+
+
+def _hex_bounded(text: str, start: int, end: int) -> bool:
+    """True when text[start:end] is a whole hex run (no hex digit just before or after)."""
+    return (start == 0 or text[start - 1] not in _HEX) and (end >= len(text) or text[end] not in _HEX)

@@ -26,7 +26,7 @@ from crawler.errors import UsageError
 
 ENTRY_KEYS = frozenset({"term", "terms", "category", "language"})
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # runs of whitespace, or one that is not a plain space
 
 
 def default_watchlist_path() -> Path:

@@ -1,8 +1,14 @@
 """Language of a page's text, with langdetect. Contract in docs/signals.md (``language``).
 
-Offers :func:`detect_language` (text -> ``{"code", "probability"}``). langdetect is randomised: the seed is fixed
-here so that the same page always gets the same answer. Only a bounded sample is read (the first
-``DARKCRAWL_LANGUAGE_SAMPLE`` characters): the language is settled long before, and the cost grows with length.
+Offers :func:`detect_language` (text -> ``{"code", "probability"}``) and :func:`language_sample`. langdetect is
+randomised: the seed is fixed here so that the same page always gets the same answer.
+
+Only a bounded sample is read (``DARKCRAWL_LANGUAGE_SAMPLE`` characters), and it is taken from the page's prose:
+lines of at least 60 characters and 7 words, in page order, before anything else. Markup-heavy pages open with
+menus and category lists: judged on their first 1,000 characters, 41 of 150 benchmark pages got the right
+language; judged on their prose, 147 of 150 (bench/bench_extract.py corpus). URLs, addresses, hashes and words
+with digits are left out. Three random trials instead of langdetect's seven halve the cost (same accuracy on that
+corpus).
 """
 
 from __future__ import annotations
@@ -18,7 +24,11 @@ log = logging.getLogger(__name__)
 
 DetectorFactory.seed = 0
 UNKNOWN: dict[str, Any] = {"code": "unknown", "probability": 0.0}
-DEFAULT_SAMPLE = 2000  # characters of cleaned text read by default
+DEFAULT_SAMPLE = 1000  # characters of prose read by default
+TRIALS = 3  # langdetect's random trials (its default is 7)
+PROSE_LINE_CHARS = 60
+PROSE_LINE_SPACES = 6
+MIN_PROSE_SAMPLE = 200  # less prose than this: the start of the text is judged instead
 MIN_LETTERS = 20  # fewer letters than this in the sample: "unknown" rather than a guess
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 # URLs, onions, e-mails, and words with digits or of 25+ characters (addresses, hashes, base64): not language.
@@ -30,16 +40,33 @@ def load_profiles() -> None:
     detector_factory.init_factory()
 
 
+def language_sample(text: str, sample_size: int = DEFAULT_SAMPLE) -> str:
+    """The part of *text* language detection reads: its prose lines up to *sample_size* characters, else (little
+    prose) its first *sample_size* characters; noise (URLs, addresses, hashes) removed."""
+    size = max(1, sample_size)
+    chosen: list[str] = []
+    total = 0
+    for line in text.split("\n"):
+        if len(line) >= PROSE_LINE_CHARS and line.count(" ") >= PROSE_LINE_SPACES:
+            chosen.append(line)
+            total += len(line) + 1
+            if total >= size:
+                break
+    sample = "\n".join(chosen)[:size] if total >= MIN_PROSE_SAMPLE else text[:size]
+    return _NOISE.sub(" ", sample)
+
+
 def detect_language(text: str, sample_size: int = DEFAULT_SAMPLE) -> dict[str, Any]:
-    """Return ``{"code": ISO 639-1 code (or "zh-cn"/"zh-tw"), "probability": 0..1}`` for *text*, judged on its first
-    *sample_size* characters (URLs, addresses, hashes left out), or ``{"code": "unknown", "probability": 0.0}`` when
-    the sample has fewer than 20 letters or langdetect finds no feature. Never raises."""
-    sample = _NOISE.sub(" ", text[: max(1, sample_size)])
+    """Return ``{"code": ISO 639-1 code (or "zh-cn"/"zh-tw"), "probability": 0..1}`` for *text*, judged on
+    *sample_size* characters of its prose (see :func:`language_sample`), or ``{"code": "unknown",
+    "probability": 0.0}`` when the sample has fewer than 20 letters or langdetect finds no feature. Never raises."""
+    sample = language_sample(text, sample_size)
     if len(_NOT_LETTERS.sub("", sample)) < MIN_LETTERS:
         return dict(UNKNOWN)
     try:
         detector_factory.init_factory()  # loads the profiles once, then a no-op
         detector = detector_factory._factory.create()
+        detector.n_trial = TRIALS
         detector.append(sample)
         ranked = detector.get_probabilities()
     except LangDetectException:

@@ -16,21 +16,26 @@ import binascii
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
+
+from .text import lower_same_length
 
 ONION_LABEL_LENGTH = 56
 _BASE32_LABEL = re.compile(r"[a-z2-7]{56}")
-# The ".onion" suffix and its usual obfuscations: ".onion", "[.]onion", "(.)onion", "[dot] onion", " dot onion",
-# " . onion". Only the text just before such a suffix is looked at, so scanning stays cheap.
-_SUFFIX = re.compile(
-    r"(?:\s*(?:\.|\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*|\s+dot\s+)onion(?![a-z0-9])",
+# What may stand between a label and "onion": ".", "[.]", "(.)", "{.}", "[dot]", "(dot)", " dot ", " . ". Matched
+# at the end of the few characters before each "onion" (found with str.find), so scanning a page stays cheap.
+_SEPARATOR_TAIL = re.compile(
+    r"(?:\s*(?:\.|\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\})\s*|\s+dot\s+)$",
     re.IGNORECASE,
 )
+_SEPARATOR_WINDOW = 16
 _STRICT_TAIL = re.compile(r"(?<![a-z2-7])([a-z2-7]{56})$")
 _SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
 _LOOKBACK = 160  # characters before a suffix that may hold a 56-character label split by spaces
 
 
+@lru_cache(maxsize=8192)
 def _label_is_valid(label: str) -> bool:
     """True when the 56-character lowercase *label* decodes to a version-3 key with a matching checksum."""
     if len(label) != ONION_LABEL_LENGTH or not _BASE32_LABEL.fullmatch(label):
@@ -106,10 +111,18 @@ def find_onions(text: str, extra_hosts: Iterable[str] = ()) -> list[str]:
         bare = normalise_onion(host)
         if bare:
             found.setdefault(bare, None)
-    if not text or "onion" not in text.lower():
+    if not text:
         return list(found)
-    for match in _SUFFIX.finditer(text):
-        label = _label_before(text, match.start())
-        if label:
-            found.setdefault(f"{label}.onion", None)
+    lowered = lower_same_length(text)
+    position = lowered.find("onion")
+    while position != -1:
+        after = position + len("onion")
+        if after >= len(lowered) or not lowered[after].isalnum():
+            window_start = max(0, position - _SEPARATOR_WINDOW)
+            separator = _SEPARATOR_TAIL.search(lowered, window_start, position)
+            if separator:
+                label = _label_before(text, separator.start())
+                if label:
+                    found.setdefault(f"{label}.onion", None)
+        position = lowered.find("onion", after)
     return list(found)

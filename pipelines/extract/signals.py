@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from .contacts import find_contacts
 from .crypto import find_crypto_addresses
@@ -29,7 +28,7 @@ from .language import DEFAULT_SAMPLE, UNKNOWN, detect_language, load_profiles
 from .onion import find_onions, normalise_onion
 from .pgp import find_pgp_keys
 from .simhash import simhash
-from .text import parse_document
+from .text import parse_document, url_host
 from .vendors import VendorRules, find_vendors, load_vendor_rules
 
 log = logging.getLogger(__name__)
@@ -115,23 +114,22 @@ class Signals:
         return {key: getattr(self, key) for key in SIGNAL_KEYS}
 
 
-def _split_links(hrefs: Iterable[str]) -> dict[str, list[str]]:
+def _split_links(hrefs: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """The http(s) links split into onion (valid v3 hosts only) and clearnet, and the onion hosts linked to."""
     onion: list[str] = []
     clearnet: list[str] = []
+    onion_hosts: list[str] = []
     for href in hrefs:
-        try:
-            parts = urlsplit(href)
-            host = parts.hostname or ""
-        except ValueError:
-            continue
-        if parts.scheme not in ("http", "https") or not host:
+        host = url_host(href)
+        if not host:
             continue
         if host.endswith(".onion"):
             if normalise_onion(host):
                 onion.append(href)
+                onion_hosts.append(host)
         else:
             clearnet.append(href)
-    return {"onion": onion, "clearnet": clearnet}
+    return {"onion": onion, "clearnet": clearnet}, onion_hosts
 
 
 def extract_signals(
@@ -167,12 +165,13 @@ def extract_signals(
     if parsed is None:
         return Signals(content_sha256=hashlib.sha256(b"").hexdigest(), simhash=simhash(""))
     text = parsed.text
-    signals = Signals(title=parsed.title, text_length=len(text), text=text, links=_split_links(parsed.hrefs))
+    links, onion_hosts = _split_links(parsed.hrefs)
+    signals = Signals(title=parsed.title, text_length=len(text), text=text, links=links)
     signals.language = stage("language", lambda: detect_language(text, config.language_sample), dict(UNKNOWN))
     signals.crypto_addresses = stage(
         "crypto", lambda: [address.to_dict() for address in find_crypto_addresses(text)], []
     )
-    signals.onions = stage("onions", lambda: find_onions(text, _hosts(parsed.hrefs)), [])
+    signals.onions = stage("onions", lambda: find_onions(text, onion_hosts), [])
     signals.pgp_keys = stage("pgp", lambda: [key.to_dict() for key in find_pgp_keys(text)], [])
     contacts = stage("contacts", lambda: find_contacts(text, parsed.hrefs), None)
     if contacts is not None:
@@ -197,15 +196,3 @@ def extract_signals(
 
     signals.content_sha256, signals.simhash = stage("hashes", hashes, ("", ""))
     return signals
-
-
-def _hosts(hrefs: Iterable[str]) -> list[str]:
-    hosts: list[str] = []
-    for href in hrefs:
-        try:
-            host = urlsplit(href).hostname
-        except ValueError:
-            continue
-        if host and host.endswith(".onion"):
-            hosts.append(host)
-    return hosts

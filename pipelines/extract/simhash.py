@@ -13,7 +13,7 @@ import hashlib
 import re
 
 SHINGLE_WORDS = 3
-MAX_WORDS = 50000  # words read at most: beyond this a page's fingerprint is settled
+MAX_WORDS = 20000  # words read at most: beyond this a page's fingerprint is settled
 _WORD = re.compile(r"\w+")
 _EMPTY = "0" * 16
 _MASK = (1 << 64) - 1
@@ -22,8 +22,18 @@ _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)  # odd 64-bit multipliers: each 
 _BIT_TABLES = [bytes((value >> k) & 1 for value in range(256)) for k in range(8)]
 
 
+_WORD_HASHES: dict[str, int] = {}  # shared by all pages (their vocabularies overlap); cleared when it grows large
+_WORD_HASHES_MAX = 200_000
+
+
 def _word_hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+    value = _WORD_HASHES.get(word)
+    if value is None:
+        if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
+            _WORD_HASHES.clear()
+        value = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+        _WORD_HASHES[word] = value
+    return value
 
 
 def simhash(text: str) -> str:

@@ -29,6 +29,8 @@ from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from crawler.errors import UsageError
 
+from .text import lower_same_length
+
 log = logging.getLogger(__name__)
 
 MAX_VENDORS = 100  # names reported per page at most
@@ -38,19 +40,11 @@ _COLON_LABELS = (
     "shop owner", "store owner", "vendor name", "nom du vendeur", "verkopersnaam",
 )  # fmt: skip
 _PHRASE_LABELS = ("sold by", "vendu par", "verkocht door", "verkauft von", "verkauft durch", "offered by", "listed by")
-_LABELLED = re.compile(
-    r"(?<![\w])(?P<label>"
-    + "|".join(re.escape(label) for label in _COLON_LABELS)
-    + r")\s*[:\uff1a]\s*"
-    + _NAME
-    + r"|(?<![\w])(?P<phrase>"
-    + "|".join(re.escape(label) for label in _PHRASE_LABELS)
-    + r")\s*:?\s*"
-    + _NAME,
-    re.IGNORECASE,
-)
-_PROFILE_PATH = re.compile(
-    r"/(vendors?|sellers?|users?|profiles?|members?|u|store|shop)/([^/?#;]{2,40})/?$", re.IGNORECASE
+_COLON_VALUE = re.compile(r"\s*[:\uff1a]\s*" + _NAME)
+_PHRASE_VALUE = re.compile(r"\s*:?\s*" + _NAME)
+# A profile link: .../vendor/<name> at the end of the path (the URL's query and fragment may follow).
+_PROFILE_URL = re.compile(
+    r"/(vendors?|sellers?|users?|profiles?|members?|u|store|shop)/([^/?#;]{2,40})/?(?:[?#;]|$)", re.IGNORECASE
 )
 _NOT_NAMES = frozenset(
     {
@@ -193,16 +187,28 @@ def find_vendors(
                         add(value, f"rule:{rule.id}")
             except Exception:  # a rule is operator input: a failing one costs its own results only
                 log.debug("vendor rule %s failed on %s", rule.id, url, exc_info=True)
-    for match in _LABELLED.finditer(text):
-        label = match.group("label") or match.group("phrase")
-        add(match.group(2) if match.group("label") else match.group(4), f"heuristic:{label.lower()}")
+    lowered = lower_same_length(text)
+    labelled: list[tuple[int, str, str]] = []
+    searches: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+        (_COLON_LABELS, _COLON_VALUE),
+        (_PHRASE_LABELS, _PHRASE_VALUE),
+    )
+    for labels, value_pattern in searches:
+        for label in labels:
+            position = lowered.find(label)
+            while position != -1:
+                end = position + len(label)
+                before_ok = position == 0 or not lowered[position - 1].isalnum()
+                if before_ok and (end >= len(lowered) or not lowered[end].isalnum()):
+                    match = value_pattern.match(text, end)
+                    if match:
+                        labelled.append((position, label, match.group(1)))
+                position = lowered.find(label, end)
+    for _position, label, name in sorted(labelled):
+        add(name, f"heuristic:{label}")
     for link in [url, *links] if url else links:
-        try:
-            path = urlsplit(link).path
-        except ValueError:
-            continue
-        profile = _PROFILE_PATH.search(path)
-        if profile:
+        profile = _PROFILE_URL.search(link) if "/" in link else None
+        if profile and profile.start() > link.find("//") + 1:  # in the path, not the host
             name = unquote(profile.group(2))
             if not name.isdigit():
                 add(name, f"heuristic:/{profile.group(1).lower()}/")
