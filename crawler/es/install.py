@@ -4,7 +4,8 @@ Elasticsearch is in neither Debian, PyPI nor npm; Maven Central serves its ``int
 needs a JDK 21+ (it ships none) and refuses to run as root. This module offers:
 
 * :func:`es_home` -- where the distribution and the managed node live (``DARKCRAWL_ES_HOME``).
-* :func:`find_java` -- the JDK the node runs on (``DARKCRAWL_JAVA_HOME``, else the newest Temurin under /usr/lib/jvm).
+* :func:`find_java` / :func:`java_home` -- the JDK the node runs on (``DARKCRAWL_JAVA_HOME``, else the newest
+  Temurin under /usr/lib/jvm), checked to be 21+.
 * :func:`service_user` -- the system user the node runs as when darkcrawl runs as root, or None otherwise.
 * :func:`install` -- idempotent: fetch the zip with Maven, unpack it into the home, create the user. Each step it
   takes (or finds done) is reported through a ``say`` callback.
@@ -104,8 +105,14 @@ def java_major(java_home: Path) -> int | None:
 
 
 def find_java(settings: Any) -> Path:
-    """The JDK home to run Elasticsearch with. Raises :class:`ServiceError` when there is none of version 21+."""
-    configured = settings.get("DARKCRAWL_JAVA_HOME") or ""
+    """The JDK home to run Elasticsearch with (``DARKCRAWL_JAVA_HOME`` or the newest Temurin). See :func:`java_home`."""
+    return java_home(str(settings.get("DARKCRAWL_JAVA_HOME") or ""))
+
+
+def java_home(configured: str = "") -> Path:
+    """*configured* checked to be a JDK 21+, or when empty the newest Temurin 21+ under /usr/lib/jvm.
+
+    Raises :class:`ServiceError` naming the JDK found and the fix when there is none of version 21+."""
     if configured:
         home = Path(configured)
         major = java_major(home)

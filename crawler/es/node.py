@@ -32,12 +32,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import ServiceError
+from crawler.errors import ServiceError, UsageError
 from crawler.es.install import (
     Say,
     distribution_dir,
     es_home,
-    find_java,
+    java_home,
     require_user,
     service_user,
 )
@@ -64,12 +64,20 @@ class NodeInstance:
 
     @classmethod
     def from_settings(cls, settings: Any) -> NodeInstance:
-        """The managed node described by the settings (``DARKCRAWL_ES_HOME``, ``_PORT``, ``_HEAP``, ``_USER``)."""
+        """The managed node described by the settings (``DARKCRAWL_ES_HOME``, ``_PORT``, ``_HEAP``, ``_USER``).
+
+        Raises :class:`UsageError` for a heap size the JVM would not understand or a port out of range."""
+        heap = str(settings.get("DARKCRAWL_ES_HEAP") or "1g").strip()
+        if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", heap):
+            raise UsageError(f"DARKCRAWL_ES_HEAP={heap!r} is not a JVM heap size: write it like 512m or 1g")
+        port = settings.getint("DARKCRAWL_ES_PORT")
+        if not 1 <= port <= 65535:
+            raise UsageError(f"DARKCRAWL_ES_PORT={port} is not a TCP port (1-65535)")
         return cls(
             distribution=distribution_dir(settings),
             root=es_home(settings) / "node",
-            port=settings.getint("DARKCRAWL_ES_PORT"),
-            heap=str(settings.get("DARKCRAWL_ES_HEAP") or "1g"),
+            port=port,
+            heap=heap,
             user=service_user(settings),
             java_home_setting=str(settings.get("DARKCRAWL_JAVA_HOME") or ""),
         )
@@ -198,10 +206,10 @@ def _chown_tree(path: Path, owner: tuple[int, int] | None) -> None:
         os.chown(item, *owner, follow_symlinks=False)
 
 
-def _node_env(instance: NodeInstance, java_home: Path) -> dict[str, str]:
+def _node_env(instance: NodeInstance, jdk: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("ES_", "JAVA_"))}
     env.update(
-        ES_JAVA_HOME=str(java_home),
+        ES_JAVA_HOME=str(jdk),
         ES_PATH_CONF=str(instance.config_dir),
         ES_JAVA_OPTS=f"-Xms{instance.heap} -Xmx{instance.heap}",
     )
@@ -218,18 +226,18 @@ def _as_node_user(instance: NodeInstance, command: list[str]) -> list[str]:
     return [runuser, "-u", instance.user, "--", *command]
 
 
-def _keystore(instance: NodeInstance, java_home: Path, args: list[str], stdin: str | None = None) -> None:
+def _keystore(instance: NodeInstance, jdk: Path, args: list[str], stdin: str | None = None) -> None:
     tool = instance.distribution / "bin" / "elasticsearch-keystore"
     result = subprocess.run(
         _as_node_user(instance, [str(tool), *args]),
-        input=stdin, capture_output=True, text=True, env=_node_env(instance, java_home), timeout=120,
+        input=stdin, capture_output=True, text=True, env=_node_env(instance, jdk), timeout=120,
     )
     if result.returncode != 0:
         output = (result.stderr + result.stdout).strip().replace("\n", " ")
         raise ServiceError(f"elasticsearch-keystore {args[0]} failed: {output[:300]}")
 
 
-def prepare(instance: NodeInstance, java_home: Path) -> Credentials:
+def prepare(instance: NodeInstance, jdk: Path) -> Credentials:
     """Create the instance's directories and configuration, and on first use its password and keystore.
 
     Returns the credentials. Idempotent; elasticsearch.yml is rewritten every time so port changes apply."""
@@ -262,8 +270,8 @@ def prepare(instance: NodeInstance, java_home: Path) -> Credentials:
             credentials = Credentials(ES_USERNAME, secrets.token_urlsafe(24), instance.url)
         if keystore.is_file():
             keystore.unlink()
-        _keystore(instance, java_home, ["create"])
-        _keystore(instance, java_home, ["add", "--stdin", "bootstrap.password"], stdin=credentials.password)
+        _keystore(instance, jdk, ["create"])
+        _keystore(instance, jdk, ["add", "--stdin", "bootstrap.password"], stdin=credentials.password)
         descriptor = os.open(instance.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             json.dump(asdict(credentials), handle)
@@ -408,7 +416,7 @@ def start(instance: NodeInstance, say: Say, timeout: float = START_TIMEOUT) -> N
         )
     if instance.user is not None:
         require_user(instance.user)
-    java_home = find_java(_JavaSettings(instance.java_home_setting))
+    jdk = java_home(instance.java_home_setting)
     if read_pid(instance) is not None:
         configured = configured_port(instance)
         if configured is not None and configured != instance.port:
@@ -424,14 +432,14 @@ def start(instance: NodeInstance, say: Say, timeout: float = START_TIMEOUT) -> N
             f"port {instance.port} on {HOST} is taken by another process: stop it or set DARKCRAWL_ES_PORT to a "
             "free port"
         )
-    credentials = prepare(instance, java_home)
+    credentials = prepare(instance, jdk)
     instance.pid_file.unlink(missing_ok=True)
     say(f"starting Elasticsearch on {instance.url} (heap {instance.heap}, data in {instance.data_dir})")
     command = _as_node_user(instance, [str(launcher), "-d", "-p", str(instance.pid_file)])
     began = time.monotonic()
     try:
         result = subprocess.run(
-            command, capture_output=True, text=True, env=_node_env(instance, java_home), timeout=timeout,
+            command, capture_output=True, text=True, env=_node_env(instance, jdk), timeout=timeout,
             cwd=instance.root, stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:
@@ -466,13 +474,3 @@ def stop(instance: NodeInstance, timeout: float = STOP_TIMEOUT) -> bool:
             time.sleep(0.1)
     instance.pid_file.unlink(missing_ok=True)
     return True
-
-
-class _JavaSettings:
-    """The one setting :func:`find_java` reads, for callers that hold an instance rather than Scrapy settings."""
-
-    def __init__(self, java_home: str):
-        self.java_home = java_home
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.java_home if name == "DARKCRAWL_JAVA_HOME" else default

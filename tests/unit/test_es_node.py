@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.config import load_settings
-from crawler.errors import ServiceError
+from crawler.errors import ServiceError, UsageError
 from crawler.es.node import (
     NodeInstance,
     configured_port,
@@ -39,6 +39,13 @@ def test_from_settings_uses_the_es_settings(tmp_path):
     assert node.distribution == tmp_path / "elasticsearch-9.5.4"
     assert (node.port, node.heap, node.url) == (9311, "2g", "http://127.0.0.1:9311")
     assert node.credentials_file == tmp_path / "node" / "es-credentials.json"
+
+
+@pytest.mark.parametrize(("name", "value"), [("DARKCRAWL_ES_HEAP", "1 GB"), ("DARKCRAWL_ES_HEAP", "0g"),
+                                             ("DARKCRAWL_ES_PORT", "70000"), ("DARKCRAWL_ES_PORT", "0")])
+def test_bad_heap_or_port_is_a_usage_error_naming_the_setting(name, value):
+    with pytest.raises(UsageError, match=name):
+        NodeInstance.from_settings(load_settings(overrides={name: value}, environ={}))
 
 
 def test_configuration_is_single_node_loopback_with_security(tmp_path):
