@@ -25,7 +25,8 @@ WORDS = (
     "payment wallet deposit withdraw balance account login register market forum review rating trusted days "
     "товар доставка цена продавец отзывы гарант заказ оплата кошелек "
     "versand preis bewertung lieferung zahlung envío precio pago billetera calidad "
-    "支付 地址 价格 卖家 评价 订单"
+    "支付 地址 价格 卖家 评价 订单 "
+    "Versandkostenfrei Zahlungsbestätigung Kundenzufriedenheit internationalization responsibilities"
 ).split()
 ADDRESSES = (
     "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",

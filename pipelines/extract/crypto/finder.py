@@ -17,12 +17,18 @@ import re
 from .address import CryptoAddress
 from .chains import MAX_TOKEN, Classified, classify_token
 
-# Candidates are maximal runs of at least 14 ASCII letters/digits (the shortest address, a v2+ SegWit one, has 14).
-# They are found on a byte mask of the text with bytes.find, about ten times faster than any regex over the str
-# (CPython's regex engine costs ~7 ns per position). "+" and "/" count as run characters in the mask, so a Base64
-# blob is one run dismissed at once, and a run holding either is never an address.
+# Candidates are maximal runs of ASCII letters/digits. Every address has at least 25 characters except a short
+# SegWit v2+ one (bc1/ltc1 and a 2-16 byte program: 14-24), so runs are found on a byte mask of the text with
+# bytes.find of 25 run bytes, and the short SegWit ones by their head; the long words of prose are never visited.
+# bytes.find is about ten times faster than any regex over the str (CPython's regex engine costs ~7 ns per
+# position). "+" and "/" count as run characters in the mask, so a Base64 blob is one run dismissed at once, and a
+# run holding either is never an address.
 _MIN_RUN = 14
-_RUN = b"a" * _MIN_RUN
+_SHORT_RUN = 25
+_LONG_RUN = b"a" * _SHORT_RUN
+_IN_RUN = ord("a")
+_SHORT_HEADS = ("bc1", "ltc1")
+_SHORT_HEAD_BYTES = tuple(head.encode() for head in _SHORT_HEADS)
 _MASK = bytes(ord("a") if (chr(c).isascii() and chr(c).isalnum()) or chr(c) in "+/" else ord(" ") for c in range(256))
 _QUERY_KEY = re.compile(r"(?:^|[^A-Za-z0-9+/=])[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,39}=$")
 _PREFIX_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
@@ -37,10 +43,6 @@ _SOLANA_WORDS = re.compile(
 _ESCAPED_SEPARATORS = {"3A": ":", "3D": "=", "20": " "}
 _ESCAPED_GLUE = frozenset(("2B", "2F", "3D"))
 _ESCAPED_QUERY_KEY = re.compile(r"(?:^|[^A-Za-z0-9+/=%]|%3[Ff]|%26)[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,39}$")
-# Runs shorter than this fit only a SegWit v2+ address (bc1/ltc1 + 2-16 byte program); the common long word is
-# dismissed on that without classification.
-_SHORT_RUN = 25
-_SHORT_HEADS = ("bc1", "ltc1")
 _LOOKBACK = 42
 _LEFT_SPECIAL = frozenset("=:")
 CONTEXT_CHARS = 30
@@ -105,6 +107,42 @@ def _prefix(text: str, start: int, before: str, left: int) -> tuple[bool, str | 
     return True, text[word_start:left] or None
 
 
+def _runs(encoded: bytes, mask: bytes) -> list[tuple[int, int]]:
+    """Start and end of every candidate run, in text order.
+
+    Runs of 25 or more mask bytes, and runs of 14-24 that open with ``bc1``/``ltc1`` in either case, directly or
+    after a percent-escape (``%3Abc1...``).
+    """
+    size = len(mask)
+    runs: list[tuple[int, int]] = []
+    pos = 0
+    while (start := mask.find(_LONG_RUN, pos)) >= 0:
+        end = mask.find(b" ", start + _SHORT_RUN)
+        if end < 0:
+            end = size
+        runs.append((start, end))
+        pos = end
+    lowered = encoded.lower()
+    count = len(runs)
+    for head in _SHORT_HEAD_BYTES:
+        pos = 0
+        while (at := lowered.find(head, pos)) >= 0:
+            pos = at + 1
+            start = at
+            if at and mask[at - 1] == _IN_RUN:
+                if not (at >= 3 and encoded[at - 3] == ord("%") and mask[at - 2] == _IN_RUN):
+                    continue  # inside a run, not at its start
+                start = at - 2
+            end = mask.find(b" ", at)
+            if end < 0:
+                end = size
+            if _MIN_RUN <= end - start < _SHORT_RUN:
+                runs.append((start, end))
+    if len(runs) > count:
+        runs.sort()
+    return runs
+
+
 def find_crypto_addresses(text: str) -> list[CryptoAddress]:
     """Return the valid addresses in ``text``, unique by address, in order of first appearance.
 
@@ -114,27 +152,21 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
     found: dict[str, CryptoAddress] = {}
     classified: dict[tuple[str, str | None], Classified | None] = {}  # pages repeat their payment address
     # latin-1 with "replace" keeps one byte per character, so mask positions are text positions.
-    mask = text.encode("latin-1", "replace").translate(_MASK)
+    encoded = text.encode("latin-1", "replace")
+    mask = encoded.translate(_MASK)
     size = len(mask)
-    pos = 0
-    while (start := mask.find(_RUN, pos)) >= 0:
-        end = mask.find(b" ", start + _MIN_RUN)
-        if end < 0:
-            end = size
-        pos = end
+    for start, end in _runs(encoded, mask):
         if end - start > MAX_TOKEN or (end < size and text[end] in "=%" and _glued_right(text, end)):
             continue
         before = text[start - 1] if start else ""
-        if end - start < _SHORT_RUN and before != "%" and not text[start : start + 4].lower().startswith(_SHORT_HEADS):
-            continue  # the common case, a long word: too short for anything but a v2+ SegWit address
         run = text[start:end]
         if "+" in run or "/" in run:
             continue
         readings = _readings(text, start) if before == "%" else ((start, before, start - 1),)
         for token_start, token_before, left in readings:
             token = run if token_start == start else text[token_start:end]
-            if token_start != start and len(token) < _SHORT_RUN and not token[:4].lower().startswith(_SHORT_HEADS):
-                continue
+            if len(token) < _SHORT_RUN and not token[:4].lower().startswith(_SHORT_HEADS):
+                continue  # a percent-escape read off a run of 25 or 26
             prefix: str | None = None
             if token_before in _LEFT_SPECIAL:
                 acceptable, prefix = _prefix(text, token_start, token_before, left)

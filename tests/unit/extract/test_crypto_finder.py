@@ -4,8 +4,13 @@ context, order and uniqueness, the Solana gate, and the JSON form."""
 from __future__ import annotations
 
 import json
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipelines.extract.crypto import CryptoAddress, find_crypto_addresses, validate_address
+from pipelines.extract.crypto.finder import _MASK, _runs
 
 BTC = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
 P2SH = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
@@ -162,8 +167,9 @@ def test_url_encoded_payment_links_are_reported() -> None:
         f'<img src="/qr?data=bitcoincash%3A{BCH.split(":")[1]}%26x%3D1">'
         f'<a href="/go?to=https%3A%2F%2Fpay.invalid%2Fcheckout%3Faddress%3D{SEGWIT}%26coin%3Dbtc">pay</a>'
         f"<img src='/qr?d=solana%3A{SOL}'>"
+        "<img src='/qr?d=bitcoin%3Abc1z2rksukkjr8'>"
     )
-    assert addresses(qr) == [BTC, BCH, SEGWIT, SOL]
+    assert addresses(qr) == [BTC, BCH, SEGWIT, SOL, "bc1z2rksukkjr8"]
     (bch,) = find_crypto_addresses(f"chl%3Dbitcoincash%3A{BCH.split(':')[1]}")
     assert (bch.currency, bch.address) == ("BCH", BCH)
 
@@ -185,3 +191,32 @@ def test_long_words_are_not_addresses() -> None:
     text = "Versandkostenfrei Zahlungsbestätigung Kundenzufriedenheitsgarantie internationalization " * 50
     assert addresses(text) == []
     assert addresses(f"{text} bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs {text}") == ["bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs"]
+
+
+def test_short_segwit_addresses_only_at_a_run_start() -> None:
+    short = "bc1z2rksukkjr8"  # 14 characters: the shortest address there is
+    assert addresses(f"v2 {short} and {short.upper()[:-1]}J") == [short]
+    assert addresses(f"x{short} {short}x 9{short} ltc1zjwls6j8c4uq") == []
+    assert addresses(f"ltc1zjwls6j8c4u,{short}") == ["ltc1zjwls6j8c4u", short]
+
+
+PIECES = ["bc1", "BC1", "ltc1", "LTC1", "%", "%3A", "3A", "q", "Z9", " ", "/", "+", "=", "\u00e9", "\u4e2d"]
+PIECES += ["x" * 11, "k" * 20]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+def test_candidate_runs_match_a_plain_scan(text: str) -> None:
+    # The finder skips runs of 14-24 characters unless a short SegWit head opens them (directly or after an escape);
+    # compare its run list with a plain enumeration of every run.
+    encoded = text.encode("latin-1", "replace")
+    mask = encoded.translate(_MASK)
+    expected = []
+    for match in re.finditer(rb"a+", mask):
+        start, end = match.span()
+        heads = (b"bc1", b"ltc1")
+        opens = encoded[start : start + 4].lower().startswith(heads)
+        after_escape = encoded[start + 2 : start + 6].lower().startswith(heads)
+        escaped = start > 0 and encoded[start - 1] == ord("%") and after_escape
+        if end - start >= 25 or (end - start >= 14 and (opens or escaped)):
+            expected.append((start, end))
+    assert _runs(encoded, mask) == expected
