@@ -247,8 +247,8 @@ def install(settings: Any, say: Say) -> InstallResult:
     version = es_version(settings)
     home = es_home(settings)
     target = distribution_dir(settings)
-    java_home = find_java(settings)
-    say(f"Java: {java_home} (Java {java_major(java_home)})")
+    jdk = find_java(settings)
+    say(f"Java: {jdk} (Java {java_major(jdk)})")
     changed = False
     user = service_user(settings)
     if user is not None:
@@ -257,16 +257,22 @@ def install(settings: Any, say: Say) -> InstallResult:
         except KeyError:
             changed = True
         ensure_user(user, home, say)
-    home.mkdir(parents=True, exist_ok=True)
-    if is_root():
-        # The node user must traverse the home and its parent to reach its own directories.
-        for directory in (home.parent, home):
-            os.chmod(directory, os.stat(directory).st_mode | 0o755)
-    if (target / "bin" / "elasticsearch").is_file():
-        say(f"Elasticsearch {version} already installed in {target}")
-    else:
-        archive = fetch_distribution(version, say)
-        unpack(archive, target, say)
-        changed = True
-        say(f"Elasticsearch {version} installed in {target}")
-    return InstallResult(distribution=target, java_home=java_home, user=user, changed=changed)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if is_root():
+            # The node user must traverse the home and its parent to reach its own directories.
+            for directory in (home.parent, home):
+                os.chmod(directory, os.stat(directory).st_mode | 0o755)
+        if (target / "bin" / "elasticsearch").is_file():
+            say(f"Elasticsearch {version} already installed in {target}")
+        else:
+            archive = fetch_distribution(version, say)
+            unpack(archive, target, say)
+            changed = True
+            say(f"Elasticsearch {version} installed in {target}")
+    except PermissionError as exc:
+        raise ServiceError(
+            f"cannot write {exc.filename or home}: run darkcrawl es install as root (./setup.sh) or set "
+            "DARKCRAWL_ES_HOME to a directory you own"
+        ) from None
+    return InstallResult(distribution=target, java_home=jdk, user=user, changed=changed)

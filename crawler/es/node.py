@@ -432,7 +432,13 @@ def start(instance: NodeInstance, say: Say, timeout: float = START_TIMEOUT) -> N
             f"port {instance.port} on {HOST} is taken by another process: stop it or set DARKCRAWL_ES_PORT to a "
             "free port"
         )
-    credentials = prepare(instance, jdk)
+    try:
+        credentials = prepare(instance, jdk)
+    except PermissionError as exc:
+        raise ServiceError(
+            f"cannot write {exc.filename or instance.root}: run darkcrawl as the user who installed Elasticsearch "
+            "(root, via ./setup.sh) or set DARKCRAWL_ES_HOME to a directory you own"
+        ) from None
     instance.pid_file.unlink(missing_ok=True)
     say(f"starting Elasticsearch on {instance.url} (heap {instance.heap}, data in {instance.data_dir})")
     command = _as_node_user(instance, [str(launcher), "-d", "-p", str(instance.pid_file)])
