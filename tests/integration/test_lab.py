@@ -137,22 +137,26 @@ def test_down_after_a_crashed_up_leaves_no_process(tor_lab, tmp_path):
             if state and len(state.processes) == 8 + len(SITE_NAMES):
                 break
             time.sleep(0.2)
-        assert state is not None and len(state.processes) == 8 + len(SITE_NAMES), "lab up did not get far enough"
-    finally:
         up.send_signal(signal.SIGKILL)
         up.wait()
-    records = [(record.pid, record.start_time) for record in state.processes]
-    assert all(is_member(pid, lab_dir, started) for pid, started in records)  # they outlived the killed `up`
-    lost = state.processes.pop()  # the state file forgets one process
-    save_state(state)
-    result = run_lab(["down"], env, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert not [pid for pid, started in records if is_member(pid, lab_dir, started)]
-    assert start_time(lost.pid) is None or not is_member(lost.pid, lab_dir)
-    assert find_members(lab_dir) == []
-    assert not (Path(lab_dir) / "state.json").exists()
-    status = run_lab(["status"], env, timeout=60)
-    assert status.returncode == 1 and "not running" in status.stdout
+        assert state is not None and len(state.processes) == 8 + len(SITE_NAMES), "lab up did not get far enough"
+        records = [(record.pid, record.start_time) for record in state.processes]
+        assert all(is_member(pid, lab_dir, started) for pid, started in records)  # they outlived the killed `up`
+        lost = state.processes.pop()  # the state file forgets one process
+        save_state(state)
+        result = run_lab(["down"], env, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert not [pid for pid, started in records if is_member(pid, lab_dir, started)]
+        assert start_time(lost.pid) is None or not is_member(lost.pid, lab_dir)
+        assert find_members(lab_dir) == []
+        assert not (Path(lab_dir) / "state.json").exists()
+        status = run_lab(["status"], env, timeout=60)
+        assert status.returncode == 1 and "not running" in status.stdout
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+        run_lab(["down"], env, timeout=120)  # whatever happened above, leave nothing running
 
 
 def test_the_exit_reaches_127_0_0_1_and_nothing_else(tor_lab):
