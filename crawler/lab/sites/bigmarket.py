@@ -121,7 +121,7 @@ class _Big:
         rng = random.Random(f"{SEED}:{slug}:{number}")
         items = self.in_category(slug)[(number - 1) * self.per_page:number * self.per_page]
         rows = "\n".join(
-            f'<tr><td><a href="/product/{p}">Item {p}</a><br><small>{escape(self.paragraph(rng, 3))}</small></td>'
+            f'<tr><td><a href="/product/{p}">Item {p}</a><br><small>{escape(self.paragraph(rng, 4))}</small></td>'
             f"<td>{doc.vendor_link(self.vendor_of(p))}</td><td>{rng.randint(5, 500)}.00 EUR</td></tr>"
             for p in items
         )
@@ -136,14 +136,14 @@ class _Big:
     def product(self, product: int) -> Built:
         doc = Doc("en")
         rng = random.Random(f"{SEED}:product:{product}")
-        target = rng.randint(10_000, 60_000)
+        target = rng.randint(10_200, 59_000)
         description = "".join(f"<p>{escape(self.paragraph(rng, 6))}</p>\n" for _ in range(4))
         parts = [
             f'<p class="sold-by">Sold by {doc.vendor_link(self.vendor_of(product))}</p>\n'
             f'<p>Category: <a href="/c/{self.category_of(product)}">{self.category_of(product)}</a></p>\n'
             f'<div class="description">{description}</div>\n<h3>Reviews</h3>\n'
         ]
-        size = len(parts[0]) + 600
+        size = len(parts[0]) + 400  # plus the page chrome, about 550 bytes
         while size < target:
             review = (
                 f'<div class="review"><b>b{rng.randint(100, 999)}***</b> <i>5/5</i> '
