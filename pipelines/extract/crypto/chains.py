@@ -49,6 +49,10 @@ _VERSION_2 = {
     b"\x1c\xb8": ("ZEC", "zcash_transparent_p2pkh", ()),
     b"\x1c\xbd": ("ZEC", "zcash_transparent_p2sh", ()),
 }
+# The first characters those versions allow (checked in the tests against every 25/26-byte value): a token starting
+# otherwise is no Base58Check address and skips the decoding.
+BASE58CHECK_HEADS = frozenset("1379ADLMTXt")
+SOLANA_LENGTHS = range(32, 45)
 _SEGWIT_HRPS = {"bc": "BTC", "ltc": "LTC"}
 _CASHADDR_KINDS = {0: "cashaddr_p2pkh", 1: "cashaddr_p2sh", 2: "cashaddr_token_p2pkh", 3: "cashaddr_token_p2sh"}
 _CASHADDR_CHARS = frozenset("qpzry9x8gf2tvdw0s3jn54khce6mua7lQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L")
@@ -116,6 +120,8 @@ def _classify_cashaddr(token: str, prefix: str | None) -> Classified | None:
 
 
 def _classify_base58check(token: str) -> Classified | None:
+    if token[0] not in BASE58CHECK_HEADS:
+        return None
     body = b58decode_check(token)
     if body is None:
         return None
@@ -168,7 +174,7 @@ def classify_token(token: str, prefix: str | None = None, *, solana: bool = True
         kind = classify_monero(token)
         if kind is not None:
             return Classified("XMR", token, kind)
-    if solana and 32 <= n <= 44:
+    if solana and n in SOLANA_LENGTHS:
         raw = b58decode(token)
         if raw is not None and len(raw) == 32:
             return Classified("SOL", token, "solana", (), "none")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from .address import CryptoAddress
-from .chains import MAX_TOKEN, Classified, classify_token
+from .chains import MAX_TOKEN, SOLANA_LENGTHS, Classified, classify_token
 
 # Candidates are maximal runs of ASCII letters/digits. Every address has at least 25 characters except a short
 # SegWit v2+ one (bc1/ltc1 and a 2-16 byte program: 14-24), so runs are found on a byte mask of the text with
@@ -38,6 +38,8 @@ _MAX_PREFIX = 64
 _SOLANA_WORDS = re.compile(
     r"(?i:\bsolana\b|\bphantom\b|\bsolflare\b|\bsolscan\b|\bspl\b|\bsol(?=:)|(?<==)sol\b)|\bSOL\b"
 )
+# Every Solana word holds one of these: a cheap test before the regex.
+_SOLANA_PARTS = ("sol", "phantom", "spl")
 # Percent-escapes read as the separator they encode, in URL-encoded links (QR-code image URLs, redirects):
 # "chl=bitcoin%3A1Bv...%3Famount%3D1", "to%3D1Bv...". After a run, escaped "+", "/" or "=" glue it like the real ones.
 _ESCAPED_SEPARATORS = {"3A": ":", "3D": "=", "20": " "}
@@ -151,6 +153,7 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
     """
     found: dict[str, CryptoAddress] = {}
     classified: dict[tuple[str, str | None], Classified | None] = {}  # pages repeat their payment address
+    solana: dict[str, Classified | None] = {}
     # latin-1 with "replace" keeps one byte per character, so mask positions are text positions.
     encoded = text.encode("latin-1", "replace")
     mask = encoded.translate(_MASK)
@@ -176,18 +179,22 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
             if key in classified:
                 result = classified[key]
             else:
-                result = classified[key] = classify_token(*key)
+                result = classified[key] = classify_token(token, prefix, solana=False)
             if result is None:
-                continue
+                # The checksum-less Solana reading, only for a mixed-case token (a random 32-byte key in Base58 is
+                # single-case with odds ~1e-9; hex digests and lowercase identifiers are) with a Solana word near.
+                if len(token) not in SOLANA_LENGTHS or token.islower() or token.isupper():
+                    continue
+                window = text[max(0, token_start - SOLANA_WINDOW) : end + SOLANA_WINDOW]
+                lowered = window.lower()
+                if not any(part in lowered for part in _SOLANA_PARTS) or not _SOLANA_WORDS.search(window):
+                    continue
+                if token not in solana:
+                    solana[token] = classify_token(token, prefix)
+                result = solana[token]
+                if result is None:
+                    continue
             span_start = left - len(prefix) if prefix and result.currency == "BCH" else token_start
-            if result.currency == "SOL":
-                # A random 32-byte key in Base58 is single-case with odds ~1e-9; hex digests, long lowercase words
-                # and identifiers are, and many of 43-44 characters decode to 32 bytes.
-                if token.islower() or token.isupper():
-                    continue
-                window = text[max(0, span_start - SOLANA_WINDOW) : end + SOLANA_WINDOW]
-                if not _SOLANA_WORDS.search(window):
-                    continue
             if result.address not in found:
                 found[result.address] = CryptoAddress(
                     currency=result.currency,

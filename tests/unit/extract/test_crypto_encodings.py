@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 
-from pipelines.extract.crypto.base58 import b58decode, b58decode_check, monero_b58decode
+from pipelines.extract.crypto.base58 import ALPHABET, b58decode, b58decode_check, monero_b58decode
 from pipelines.extract.crypto.bech32 import convert_bits, decode_segwit
 from pipelines.extract.crypto.cashaddr import cashaddr_decode
+from pipelines.extract.crypto.chains import _VERSION_1, _VERSION_2, BASE58CHECK_HEADS
 from pipelines.extract.crypto.ethereum import classify_eth, eip55_checksum
 from pipelines.extract.crypto.keccak import keccak256
 from pipelines.extract.crypto.zcash import f4jumble_inverse, unified_payload_ok
@@ -119,3 +120,31 @@ def test_f4jumble_inverse_round_trip_and_padding() -> None:
         assert unified_payload_ok("u", jumbled)
         assert not unified_payload_ok("u", jumbled[:-1] + bytes((jumbled[-1] ^ 1,)))
     assert not unified_payload_ok("u", bytes(40))
+
+
+def _first_characters(version: bytes, size: int) -> set[str]:
+    """Every first character of the Base58 encodings of ``size``-byte strings that open with ``version``."""
+    if version[0] == 0:
+        return {"1"}  # a leading zero byte is written "1"
+    low = int.from_bytes(version.ljust(size, b"\x00"), "big")
+    high = int.from_bytes(version.ljust(size, b"\xff"), "big")
+    chars: set[str] = set()
+    for length in range(1, 2 * size):
+        unit = 58 ** (length - 1)
+        first, last = max(low, unit), min(high, 58 * unit - 1)
+        if first <= last:
+            chars.update(ALPHABET[digit] for digit in range(first // unit, last // unit + 1))
+    return chars
+
+
+def test_base58check_heads_cover_every_version() -> None:
+    heads: set[str] = set()
+    for version in _VERSION_1:
+        heads |= _first_characters(bytes((version,)), 25)
+    for prefix in _VERSION_2:
+        heads |= _first_characters(prefix, 26)
+    assert heads == BASE58CHECK_HEADS
+    # Documented cases: P2SH is always "3", Dogecoin P2SH "9" or "A", Zcash transparent "t".
+    assert _first_characters(b"\x05", 25) == {"3"}
+    assert _first_characters(b"\x16", 25) == {"9", "A"}
+    assert _first_characters(b"\x1c\xb8", 26) == _first_characters(b"\x1c\xbd", 26) == {"t"}
