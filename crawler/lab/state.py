@@ -90,7 +90,7 @@ def save_state(state: LabState) -> None:
     """Write *state* to its lab directory atomically (a reader never sees half a file)."""
     path = Path(state.lab_dir) / STATE_FILE
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")  # keeps the sites in order
     os.replace(temporary, path)
 
 
