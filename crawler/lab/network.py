@@ -425,6 +425,8 @@ class Lab:
                 return self._already_running(existing)
             if changed:
                 self.say(f"running in {self.lab_dir} with other sites or ports: stopping it, then starting again")
+            elif not alive:
+                self.say(f"the lab in {self.lab_dir} has stopped since its last start: starting it again")
             else:
                 self.say(
                     f"partly running in {self.lab_dir} ({len(alive)} of {len(existing.processes)} processes): "
