@@ -34,12 +34,15 @@ def default_watchlist_path() -> Path:
     return Path(__file__).parent / "watchlists" / "default.yaml"
 
 
-def fold(text: str) -> str:
-    """Casefold *text*, strip accents and collapse whitespace to single spaces (what matching compares)."""
+def fold(text: str, *, normalised: bool = False) -> str:
+    """Casefold *text*, strip accents and collapse whitespace to single spaces (what matching compares).
+    *normalised* says the text has no whitespace but single spaces and newlines (the cleaned text of
+    :func:`pipelines.extract.text.normalise_text`), which skips a pass."""
     folded = text.casefold()
     if not folded.isascii():
         folded = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
-    return _SPACES.sub(" ", folded)
+    folded = folded.replace("\n", " ")
+    return folded if normalised else _SPACES.sub(" ", folded)
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,12 @@ class Watchlist:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def find(self, text: str) -> list[dict[str, Any]]:
+    def find(self, text: str, *, normalised: bool = False) -> list[dict[str, Any]]:
         """Return ``[{"term", "category", "count"}]`` for each watched term found in *text* as a whole word,
-        most frequent first (then by term). Never raises."""
+        most frequent first (then by term). *normalised*: see :func:`fold`. Never raises."""
         if self._automaton is None or not text:
             return []
-        folded = fold(text)
+        folded = fold(text, normalised=normalised)
         counts: dict[int, int] = {}
         last = len(folded) - 1
         for end, (length, indexes) in self._automaton.iter(folded):

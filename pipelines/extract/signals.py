@@ -189,7 +189,7 @@ def extract_signals(
         ),
         [],
     )
-    signals.keywords = stage("keywords", lambda: config.watchlist.find(f"{parsed.title}\n{text}"), [])
+    signals.keywords = stage("keywords", lambda: config.watchlist.find(f"{parsed.title}\n{text}", normalised=True), [])
 
     def hashes() -> tuple[str, str]:
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), simhash(text)

@@ -36,6 +36,7 @@ _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.IGNORECAS
 # Only what needs changing is matched (a lone space is left alone): substitutions are what these passes cost.
 _ODD_SPACES = r"\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"  # horizontal whitespace other than " "
 _HSPACE = re.compile(rf"[ {_ODD_SPACES}]{{2,}}|[{_ODD_SPACES}]")
+_ODD_SPACE = re.compile(rf"[{_ODD_SPACES}]")
 _NEWLINE_SPACE = re.compile(r"\n\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -150,7 +151,8 @@ def lower_same_length(text: str) -> str:
 def normalise_text(text: str) -> str:
     """Collapse horizontal whitespace, drop control characters and blank lines; strip each line."""
     text = _CONTROL.sub("", text)
-    text = _HSPACE.sub(" ", text)
+    if "  " in text or _ODD_SPACE.search(text):  # a scan that finds nothing is cheaper than one that replaces
+        text = _HSPACE.sub(" ", text)
     text = _NEWLINE_SPACE.sub("\n", text)
     return text.replace(" \n", "\n").strip()
 

@@ -39,3 +39,19 @@ def test_only_the_sample_is_read() -> None:
     text = SENTENCES["de"] + " " + SENTENCES["fr"] * 40
     assert detect_language(text, sample_size=len(SENTENCES["de"]))["code"] == "de"
     assert detect_language(text, sample_size=20000)["code"] == "fr"
+
+
+def test_fast_ngram_extraction_matches_langdetect() -> None:
+    from langdetect import detector_factory
+
+    from pipelines.extract.language import _Detector, language_sample, load_profiles
+
+    load_profiles()
+    samples = [*SENTENCES.values(), "MiXeD CAPS Words AND ÉCOLE über straße", "Ελληνικά και русский текст", "x y  z"]
+    for text in samples:
+        reference = detector_factory._factory.create()
+        reference.append(language_sample(text))
+        ours = _Detector(detector_factory._factory)
+        ours.append(language_sample(text))
+        assert ours._extract_ngrams() == reference._extract_ngrams()
+        assert ours.get_probabilities()[0].lang == reference.get_probabilities()[0].lang
