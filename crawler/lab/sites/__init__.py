@@ -42,6 +42,17 @@ def build_pages(name: str, onion_hosts: Mapping[str, str] | None = None) -> dict
     if name not in ALL_SITE_NAMES:
         raise KeyError(f"unknown fixture site {name!r}; known: {', '.join(ALL_SITE_NAMES)}")
     hosts = resolve_hosts(ALL_SITE_NAMES, onion_hosts)
+    pages = _build(name, hosts)
+    for built in pages.values():
+        # Links within the site are relative; resolved against the page URL they name the site's own onion, as an
+        # extractor given the URL reports it. The navigation comes first on every page, so the host is seen first.
+        if built.page.content_type.startswith("text/html") and b'href="/' in built.page.body:
+            if hosts[name] not in built.truth.onions:
+                built.truth.onions.insert(0, hosts[name])
+    return pages
+
+
+def _build(name: str, hosts: Mapping[str, str]) -> dict[str, Built]:
     if name in ("market", "phishing"):
         from .market import build_market
 

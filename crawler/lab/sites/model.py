@@ -49,7 +49,8 @@ class PageTruth:
     ``crypto`` holds (currency, address) pairs, ``handles`` (network, handle) pairs; ``vendors`` the names a vendor
     label or a ``/vendor/<name>`` link gives, ``authors`` the forum members linked as post authors or profiles
     (``/user/<name>``: people, not vendors); ``onions`` every onion hostname the page names (in links or in its text,
-    obfuscated or not), ``onion_links`` the absolute onion URLs of its links.
+    obfuscated or not; its own site's host too when it links within the site, as relative links resolve to it),
+    ``onion_links`` the absolute onion URLs of its links to other sites.
     """
 
     language: str

@@ -14,8 +14,10 @@ The dict of one page::
      "emails": ["lechimiste@example.net"],          # normalised: lower case, obfuscation undone
      "handles": [{"network": "xmpp", "handle": "lechimiste@xmpp.example.org"}, ...],
      "vendors": ["lechimiste"],                     # named by a "Sold by"-style label or a /vendor/<name> link
-     "onions": ["<forum host>", "<directory host>"],  # every onion hostname the page names, in links or text
-     "onion_links": ["http://<forum host>/", ...]}  # absolute onion URLs among the page's <a href> links
+     "authors": [],                                 # forum members linked as authors (/user/<name>)
+     "onions": ["<own host>", "<forum host>"],      # every onion host the page names, in links or text;
+                                                    # its own host when it has same-site (relative) links
+     "onion_links": ["http://<forum host>/", ...]}  # absolute URLs of its <a href> links to other onions
 
 Lists hold each value once, in the order the page first shows it. Strings the page shows but that are NOT valid
 (the paste site's junk paste, :data:`~.paste.JUNK_STRINGS`) appear nowhere here.
