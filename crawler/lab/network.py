@@ -420,7 +420,11 @@ class Lab:
         existing = self._load_state_quietly()
         if existing is not None and existing.processes:
             alive = [record for record in existing.processes if self._alive(record)]
-            changed = set(existing.onions) != set(self.config.sites) or existing.base_port != self.plan.base
+            changed = (
+                set(existing.onions) != set(self.config.sites)
+                or existing.base_port != self.plan.base
+                or existing.extra_socks_ports != list(self.plan.extra_socks_ports)
+            )
             if len(alive) == len(existing.processes) and not changed:
                 return self._already_running(existing)
             if changed:
