@@ -4,8 +4,8 @@ Offers :func:`find_crypto_addresses` (all addresses in a text, each with its con
 :func:`validate_address` (one string). A candidate is a whole run of ASCII letters and digits: a run that touches
 another letter, digit or Base64 character (``+``, ``/``, ``=``) on either side is part of something longer (PGP
 armor, a Base64 blob, a hash, two addresses glued together, a URL path segment) and is skipped. Two exceptions keep
-real payment links: ``scheme:ADDRESS`` (``bitcoin:``, ``bitcoincash:``) and query values (``?address=ADDRESS``),
-also URL-encoded (``?chl=bitcoin%3AADDRESS``, as in QR-code image links).
+real payment links: ``scheme:ADDRESS`` (``bitcoin:``, ``bitcoincash:``, also ``bitcoin://``) and query values
+(``?address=ADDRESS``), also URL-encoded (``?chl=bitcoin%3AADDRESS``, as in QR-code image links).
 Solana keys carry no checksum, so they are reported only with a Solana word (``solana``, ``SOL``, ``phantom``...)
 near them, and only in mixed case (as random keys are; hex digests and lowercase identifiers are not).
 """
@@ -27,6 +27,7 @@ _MIN_RUN = 14
 _SHORT_RUN = 25
 _LONG_RUN = b"a" * _SHORT_RUN
 _IN_RUN = ord("a")
+_PERCENT = ord("%")
 _SHORT_HEADS = ("bc1", "ltc1")
 _SHORT_HEAD_BYTES = tuple(head.encode() for head in _SHORT_HEADS)
 _MASK = bytes(ord("a") if (chr(c).isascii() and chr(c).isalnum()) or chr(c) in "+/" else ord(" ") for c in range(256))
@@ -112,8 +113,8 @@ def _prefix(text: str, start: int, before: str, left: int) -> tuple[bool, str | 
 def _runs(encoded: bytes, mask: bytes) -> list[tuple[int, int]]:
     """Start and end of every candidate run, in text order.
 
-    Runs of 25 or more mask bytes, and runs of 14-24 that open with ``bc1``/``ltc1`` in either case, directly or
-    after a percent-escape (``%3Abc1...``).
+    Runs of 25 or more mask bytes, and runs of 14-24 that open with ``bc1``/``ltc1`` in either case, directly, after
+    a percent-escape (``%3Abc1...``) or after ``://``.
     """
     size = len(mask)
     runs: list[tuple[int, int]] = []
@@ -132,7 +133,8 @@ def _runs(encoded: bytes, mask: bytes) -> list[tuple[int, int]]:
             pos = at + 1
             start = at
             if at and mask[at - 1] == _IN_RUN:
-                if not (at >= 3 and encoded[at - 3] == ord("%") and mask[at - 2] == _IN_RUN):
+                opener = encoded[at - 3 : at] if at >= 3 else b""  # "%XX" or "://" (the mask keeps "/")
+                if not (opener and mask[at - 2] == _IN_RUN and (opener[0] == _PERCENT or opener == b"://")):
                     continue  # inside a run, not at its start
                 start = at - 2
             end = mask.find(b" ", at)
@@ -162,10 +164,13 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
         if end - start > MAX_TOKEN or (end < size and text[end] in "=%" and _glued_right(text, end)):
             continue
         before = text[start - 1] if start else ""
+        left = start - 1
+        if before == ":" and text.startswith("//", start):
+            start += 2  # "bitcoin://ADDRESS", a common variant of "bitcoin:ADDRESS"
         run = text[start:end]
         if "+" in run or "/" in run:
             continue
-        readings = _readings(text, start) if before == "%" else ((start, before, start - 1),)
+        readings = _readings(text, start) if before == "%" else ((start, before, left),)
         for token_start, token_before, left in readings:
             token = run if token_start == start else text[token_start:end]
             if len(token) < _SHORT_RUN and not token[:4].lower().startswith(_SHORT_HEADS):

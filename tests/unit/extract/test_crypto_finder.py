@@ -174,6 +174,13 @@ def test_url_encoded_payment_links_are_reported() -> None:
     assert (bch.currency, bch.address) == ("BCH", BCH)
 
 
+def test_double_slash_scheme_links_are_reported() -> None:
+    html = f'<a href="bitcoin://{BTC}?amount=1">a</a> <a href="bitcoin://bc1z2rksukkjr8">b</a> bitcoincash://{BCH[12:]}'
+    assert addresses(html) == [BTC, "bc1z2rksukkjr8", BCH]
+    # Still no path segments: a second slash or a host before the address.
+    assert addresses(f"bitcoin:///{BTC} http://host/{BTC} bitcoin://{BTC}/x") == []
+
+
 def test_url_encoded_glue_still_excludes() -> None:
     # Escaped "/", "+" and "=" glue a run to a path or a Base64 blob as the characters themselves do.
     for glued in (f"%2F{BTC}", f"{BTC}%2F", f"%2B{BTC}", f"{BTC}%2b", f"{BTC}%3D", f"%3D{BTC}", f"x%3A{BTC}"):
@@ -201,12 +208,13 @@ def test_short_segwit_addresses_only_at_a_run_start() -> None:
 
 
 PIECES = ["bc1", "BC1", "ltc1", "LTC1", "%", "%3A", "3A", "q", "Z9", " ", "/", "+", "=", "\u00e9", "\u4e2d"]
-PIECES += ["x" * 11, "k" * 20]
+PIECES += ["x" * 11, "k" * 20, ":", "://", "bitcoin://"]
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
 def test_candidate_runs_match_a_plain_scan(text: str) -> None:
-    # The finder skips runs of 14-24 characters unless a short SegWit head opens them (directly or after an escape);
+    # The finder skips runs of 14-24 characters unless a short SegWit head opens them (directly, after an escape or
+    # after "://");
     # compare its run list with a plain enumeration of every run.
     encoded = text.encode("latin-1", "replace")
     mask = encoded.translate(_MASK)
@@ -216,7 +224,8 @@ def test_candidate_runs_match_a_plain_scan(text: str) -> None:
         heads = (b"bc1", b"ltc1")
         opens = encoded[start : start + 4].lower().startswith(heads)
         after_escape = encoded[start + 2 : start + 6].lower().startswith(heads)
-        escaped = start > 0 and encoded[start - 1] == ord("%") and after_escape
+        opener = start > 0 and (encoded[start - 1] == ord("%") or encoded[start - 1 : start + 2] == b"://")
+        escaped = opener and after_escape
         if end - start >= 25 or (end - start >= 14 and (opens or escaped)):
             expected.append((start, end))
     assert _runs(encoded, mask) == expected
