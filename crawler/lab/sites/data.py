@@ -7,6 +7,7 @@ vendors, keys and products but not one payment address. Contacts use the reserve
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 # Fixed rates the market quotes prices with (no "now" anywhere: the pages are the same bytes on every build).
@@ -41,17 +42,15 @@ class Vendor:
     phishing_addresses: tuple[tuple[str, str], ...]
 
 
-def _session(seed: str) -> str:
+def session_id(seed: str) -> str:
     """A Session id (66 hex, ``05`` + 32-byte key) derived from *seed*: stable and unique per seed."""
-    import hashlib
-
     return "05" + hashlib.sha256(seed.encode()).hexdigest()
 
 
-SESSION_DUTCHDIRECT = _session("dutchdirect")
-SESSION_LECHIMISTE = _session("lechimiste")
-SESSION_QUIETSTORM = _session("quietstorm")
-SESSION_CIPHERPUNK = _session("cipherpunk")
+SESSION_DUTCHDIRECT = session_id("dutchdirect")
+SESSION_LECHIMISTE = session_id("lechimiste")
+SESSION_QUIETSTORM = session_id("quietstorm")
+SESSION_CIPHERPUNK = session_id("cipherpunk")
 
 VENDORS: tuple[Vendor, ...] = (
     Vendor(

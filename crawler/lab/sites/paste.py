@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
 
+from .data import session_id
 from .keys import key
 from .model import TEXT, Built, Doc, Page, html_page
 
@@ -38,6 +39,9 @@ JUNK_STRINGS: tuple[str, ...] = (
     "nytimesn7cgmftshazwhfgzm37qxb44r64ytbb2dj3x62d2lnez7pnzl.onion",  # v3 onion with a bad checksum
     "expyuzz4wqqyqhjn.onion",  # v2 onion: dead since 2021, not a v3 identity
 )
+
+
+SESSION_SHADOWTRADE = session_id("shadowtrade")
 
 
 @dataclass(frozen=True)
@@ -138,14 +142,6 @@ def _dutch(doc: Doc, hosts: Mapping[str, str]) -> str:
         f"Donaties (ETH): {doc.address('ETH', '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB')}\n"
     )
 
-
-def _session(seed: str) -> str:
-    import hashlib
-
-    return "05" + hashlib.sha256(seed.encode()).hexdigest()
-
-
-SESSION_SHADOWTRADE = _session("shadowtrade")
 
 PASTES: tuple[Paste, ...] = (
     Paste("Dn4tR8kq", "donation addresses", "text", "en", "2026-01-08 14:22", _donations),
