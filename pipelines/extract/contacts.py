@@ -47,12 +47,15 @@ _NOT_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "svg", "css", "js", 
 
 _XMPP_VALUE = re.compile(rf"(?:\s*/\s*(?:xmpp|jabber|otr|omemo))*{_LABEL_GAP}({_LOCAL}@{_DOMAIN})", re.IGNORECASE)
 _TELEGRAM_LINK = re.compile(r"(?:t|telegram)\.me/(?:s/)?([a-z][a-z0-9_]{3,31})\b", re.IGNORECASE)
-_TELEGRAM_VALUE = re.compile(rf"{_LABEL_GAP}@?([a-z][a-z0-9_]{{4,31}})\b", re.IGNORECASE)
+# A bare word after a label is a handle only after a separator ("Telegram: name"); "@name" needs none ("über
+# Telegram schreiben" names no one).
+_STRICT_GAP = rf"(?:{_LABEL_GAP}@|\s*[:\uff1a=\-\u2013>|]{_LABEL_GAP}@?)"
+_TELEGRAM_VALUE = re.compile(rf"{_STRICT_GAP}([a-z][a-z0-9_]{{4,31}})\b", re.IGNORECASE)
 _TELEGRAM_RESERVED = frozenset({"joinchat", "share", "proxy", "socks", "addstickers", "setlanguage", "iv", "contact"})
 _SESSION = re.compile(r"05[0-9a-f]{64}", re.IGNORECASE)
 _TOX = re.compile(r"[0-9a-fA-F]{76}")
 _HEX = frozenset("0123456789abcdefABCDEF")
-_WICKR_VALUE = re.compile(rf"(?:\s*me)?{_LABEL_GAP}@?([a-z0-9][a-z0-9_.-]{{2,31}})\b", re.IGNORECASE)
+_WICKR_VALUE = re.compile(rf"(?:\s*me)?{_STRICT_GAP}([a-z0-9][a-z0-9_.-]{{2,31}})\b", re.IGNORECASE)
 _THREEMA_VALUE = re.compile(rf"{_LABEL_GAP}([A-Z0-9*][A-Z0-9]{{7}})\b")
 _PHONE_VALUE = re.compile(rf"{_LABEL_GAP}(\+?\d[\d ().-]{{6,20}}\d)")
 _PHONE_LABELS = {
@@ -126,12 +129,13 @@ def _local_before(text: str, end: int) -> str | None:
 
 class _Collector:
     def __init__(self) -> None:
-        self.emails: dict[str, None] = {}
+        self.emails: dict[str, int] = {}  # address -> first position in the text (-1: from a link)
         self.handles: dict[tuple[str, str], None] = {}
 
-    def email(self, local: str, domain: str) -> None:
+    def email(self, local: str, domain: str, position: int = -1) -> None:
         if _email_ok(local, domain):
-            self.emails.setdefault(f"{local}@{domain}".lower(), None)
+            address = f"{local}@{domain}".lower()
+            self.emails[address] = min(self.emails.get(address, position), position)
 
     def handle(self, network: str, handle: str) -> None:
         self.handles.setdefault((network, handle), None)
@@ -180,18 +184,18 @@ def find_contacts(text: str, links: Iterable[str] = ()) -> Contacts:
         local = _local_before(text, at)
         domain = _DOMAIN_AFTER.match(text, at + 1) if local else None
         if local and domain:
-            out.email(local, domain.group(1))
+            out.email(local, domain.group(1), at)
         at = text.find("@", at + 1)
     for mark in _AT_MARK.finditer(text):
         local = _local_before(text, len(text[: mark.start()].rstrip()))
         domain = _OBFUSCATED_DOMAIN.match(text, mark.end()) if local else None
         if local and domain:
-            out.email(local, _DOT_WORDS.sub(".", domain.group(1)))
+            out.email(local, _DOT_WORDS.sub(".", domain.group(1)), mark.start())
     shouted = text.find(" AT ")
     while shouted != -1:
         match = _SHOUTED_EMAIL.search(text, max(0, shouted - 65), shouted + 200)
         if match and _word_boundary(text, match.start(), match.end()):
-            out.email(match.group(1), match.group(2).replace(" DOT ", "."))
+            out.email(match.group(1), match.group(2).replace(" DOT ", "."), shouted)
         shouted = text.find(" AT ", shouted + 4)
     if ".me/" in lowered:
         for match in _TELEGRAM_LINK.finditer(text):
@@ -221,7 +225,7 @@ def find_contacts(text: str, links: Iterable[str] = ()) -> Contacts:
             out.handle(_PHONE_LABELS[label], number)
     xmpp_ids = {handle for network, handle in out.handles if network == "xmpp"}
     return Contacts(
-        emails=[email for email in out.emails if email not in xmpp_ids],
+        emails=[email for email in sorted(out.emails, key=out.emails.__getitem__) if email not in xmpp_ids],
         handles=[{"network": network, "handle": handle} for network, handle in out.handles],
     )
 

@@ -51,6 +51,9 @@ _NOT_NAMES = frozenset(
         "the", "a", "an", "us", "our", "me", "you", "this", "that", "le", "la", "les", "un", "une", "de", "des",
         "du", "het", "een", "der", "die", "das", "ein", "eine", "unknown", "none", "n/a", "na", "anonymous",
         "profile", "edit", "settings", "login", "register", "page", "list", "all", "new", "top", "search", "index",
+        "vendors", "sellers", "users", "members", "staff", "admin", "admins", "moderator", "moderators", "team",
+        "market", "customers", "buyers", "verkopers", "vendeurs", "verkäufer", "anbieter", "them", "other",
+        "others", "trusted", "verified", "many", "most", "some",
     }
 )  # fmt: skip
 RULE_KEYS = frozenset({"id", "description", "match", "vendor"})
