@@ -268,8 +268,9 @@ def _bootstrap(control_port: int) -> tuple[int, str] | None:
 class UploadWatcher:
     """Collects the onion tor's HS_DESC UPLOADED events: which onions have a descriptor on some HSDir.
 
-    A client that asks every HSDir for a descriptor before it is uploaded must wait 15 minutes before asking them
-    again (or be told NEWNYM), so the readiness check asks only about onions that were uploaded.
+    A tor client remembers which HSDirs it already asked for a descriptor and does not ask them again for a while
+    (NEWNYM makes it forget), so asking before the upload can stall the start: the readiness check asks only about
+    onions that were uploaded.
     """
 
     def __init__(self) -> None:
