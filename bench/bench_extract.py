@@ -67,6 +67,15 @@ ADDRESSES = [
     "0xdAC17F958D2ee523a2206206994597C13D831ec7",
 ]
 CSS = "".join(f".c{n}{{margin:{n % 7}px;padding:{n % 5}px;color:#{n * 9973 % 0xFFFFFF:06x}}}" for n in range(150))
+STAR_SVG = (
+    "<svg class='icon' width='14' height='14' viewBox='0 0 24 24' aria-hidden='true'><path fill='currentColor' "
+    "d='M12 17.27L18.18 21l-1.64-7.03L22 9.24l-7.19-.61L12 2 9.19 8.63 2 9.24l5.46 4.73L5.82 21z'/></svg>"
+)
+CART_SVG = (
+    "<svg class='icon' width='16' height='16' viewBox='0 0 24 24'><path d='M7 18c-1.1 0-1.99.9-1.99 2S5.9 22 7 22s2"
+    "-.9 2-2-.9-2-2-2zM1 2v2h2l3.6 7.59-1.35 2.45c-.16.28-.25.61-.25.96 0 1.1.9 2 2 2h12v-2H7.42'/></svg>"
+)
+QTY_OPTIONS = "".join(f"<option value='{n}'>{n} pcs</option>" for n in (1, 2, 5, 10, 25, 50, 100))
 SCRIPT = "var cfg={" + ",".join(f'"k{n}":"{n * 31337 % 99991}"' for n in range(300)) + "};function t(){return cfg;}"
 
 
@@ -98,12 +107,19 @@ def make_page(rng: random.Random, target: int, onions: list[str], keys: list[str
         if roll < 0.55:
             price = f"{rng.randrange(10, 900)}.{rng.randrange(100):02d}"
             block = (
-                f"<div class='listing c{rng.randrange(150)}'><div class='row'><div class='col'><a "
+                f"<div class='listing c{rng.randrange(150)}' data-id='{rng.randrange(10**8)}' "
+                f"data-cat='{rng.randrange(40)}' data-ship='eu,us,ww'><div class='row g-2 align-items-center'>"
+                f"<div class='col-2 thumb'>{STAR_SVG}</div>"
+                f"<div class='col'><a "
                 f"href='http://{site}/product/{rng.randrange(10**6)}' class='title'>{rng.choice(PRODUCTS)}</a>"
                 f"</div><div class='col price'><span class='cur'>EUR</span> <span>{price}</span></div>"
                 f"<div class='col vendor'>Sold by <a href='/vendor/{vendor}'>{vendor}</a></div>"
-                f"<div class='col rating'><span class='star'></span><span class='star'></span>(4.{rng.randrange(10)})"
-                f"</div></div><p class='desc'>{PROSE[language][: rng.randrange(120, 400)]}</p></div>"
+                f"<div class='col rating'>{STAR_SVG * 5}(4.{rng.randrange(10)})</div>"
+                f"<form class='col buy' method='post' action='/cart/add'><input type='hidden' name='csrf' "
+                f"value='{rng.randbytes(24).hex()}'><input type='hidden' name='item' value='{rng.randrange(10**6)}'>"
+                f"<select name='qty' class='form-select form-select-sm'>{QTY_OPTIONS}</select>"
+                f"<button type='submit' class='btn btn-sm btn-outline-success'>{CART_SVG}</button></form>"
+                f"</div><p class='desc'>{PROSE[language][: rng.randrange(120, 400)]}</p></div>"
             )
         elif roll < 0.80:
             block = (

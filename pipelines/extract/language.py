@@ -31,6 +31,7 @@ TRIALS = 3  # langdetect's random trials (its default is 7)
 PROSE_LINE_CHARS = 60
 PROSE_LINE_SPACES = 6
 MIN_PROSE_SAMPLE = 200  # less prose than this: the start of the text is judged instead
+_LONG_LINE = re.compile(rf"[^\n]{{{PROSE_LINE_CHARS},}}")
 MIN_LETTERS = 20  # fewer letters than this in the sample: "unknown" rather than a guess
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 # URLs, onions, e-mails, and words with digits or of 25+ characters (addresses, hashes, base64): not language.
@@ -96,8 +97,9 @@ def language_sample(text: str, sample_size: int = DEFAULT_SAMPLE) -> str:
     size = max(1, sample_size)
     chosen: list[str] = []
     total = 0
-    for line in text.split("\n"):
-        if len(line) >= PROSE_LINE_CHARS and line.count(" ") >= PROSE_LINE_SPACES:
+    for match in _LONG_LINE.finditer(text):
+        line = match.group(0)
+        if line.count(" ") >= PROSE_LINE_SPACES:
             chosen.append(line)
             total += len(line) + 1
             if total >= size:
