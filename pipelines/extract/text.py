@@ -160,7 +160,8 @@ def normalise_text(text: str) -> str:
 
 
 def _base_url(tree: HTMLParser, url: str | None) -> str | None:
-    base = tree.css_first("base[href]")
+    head = tree.head if tree.head is not None else tree.root
+    base = head.css_first("base[href]") if head is not None else None
     href = base.attributes.get("href") if base is not None else None
     if href:
         try:
@@ -224,9 +225,10 @@ def parse_document(body: str | bytes, url: str | None = None, content_type: str 
         return ParsedDocument(text=normalise_text(decoded))
     try:
         tree = HTMLParser(_BLOCK_TAG.sub("\n<", decoded))
-        title_node = tree.css_first("title")
+        head = tree.head if tree.head is not None else tree.root  # title, meta and base live there: a small search
+        title_node = (head.css_first("title") if head is not None else None) or tree.css_first("title")
         title = normalise_text(title_node.text(deep=True)) if title_node is not None else ""
-        generator_node = tree.css_first('meta[name="generator" i]')
+        generator_node = head.css_first('meta[name="generator" i]') if head is not None else None
         generator = (generator_node.attributes.get("content") or "") if generator_node is not None else ""
         base = _base_url(tree, url)
         hrefs = _links(tree.css("a[href], area[href]"), base)
