@@ -309,8 +309,9 @@ def _split_crc(payload: str) -> tuple[str, int | None]:
 
 def parse_armored(body: str) -> list[PgpKey]:
     """Parse the inside of one armored public key block (between the BEGIN and END lines), however mangled.
-    Return its keys. Raises :class:`PgpError` naming the last problem when no reading works."""
-    problem = "no base64 payload"
+    Return its keys. Raises :class:`PgpError` naming the problem of the first (most likely) reading when none
+    works."""
+    problem = ""
     for candidate in _payload_candidates(body):
         try:
             data_b64, crc = _split_crc(candidate)
@@ -319,8 +320,8 @@ def parse_armored(body: str) -> list[PgpKey]:
                 raise PgpError("armor CRC-24 mismatch")
             return parse_packets(data)
         except PgpError as exc:
-            problem = str(exc)
-    raise PgpError(problem)
+            problem = problem or str(exc)
+    raise PgpError(problem or "no base64 payload")
 
 
 def find_pgp_keys(text: str) -> list[PgpKey]:

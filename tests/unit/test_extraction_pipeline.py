@@ -99,3 +99,15 @@ def test_stats_are_counted() -> None:
     pipeline.process_item(page())
     assert crawler.stats.get_value("darkcrawl/extract/pages") == 1
     assert crawler.stats.get_value("darkcrawl/extract/pages_with_vendors") == 1
+
+
+def test_watchlists_from_the_config_file(tmp_path: Path) -> None:
+    watch = tmp_path / "watch.yaml"
+    watch.write_text("- terms: [verkoper]\n  category: dutch words\n", encoding="utf-8")
+    config = tmp_path / "darkcrawl.toml"
+    config.write_text(f'[darkcrawl]\nwatchlists = ["{watch}"]\nlanguage_sample = 400\n', encoding="utf-8")
+    settings = load_settings(config_file=config, environ={})
+    pipeline = ExtractionPipeline.from_crawler(get_crawler(settings_dict=dict(settings.copy_to_dict())))
+    assert pipeline.config.language_sample == 400
+    item = pipeline.process_item(page())
+    assert item.signals["keywords"] == [{"term": "verkoper", "category": "dutch words", "count": 1}]

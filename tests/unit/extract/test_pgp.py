@@ -200,3 +200,12 @@ def test_gpg_subkey_fingerprints(gpg_keys: list[dict[str, Any]]) -> None:
     ).stdout  # fmt: skip
     fingerprints = [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")]
     assert find_pgp_keys(ed["armored"])[0].subkeys == fingerprints[1:]
+
+
+def test_broken_block_is_logged_and_the_next_one_still_read(caplog: pytest.LogCaptureFixture) -> None:
+    broken = load_vectors("pgp")["invalid"][0]["armored"]
+    v6 = (FIXTURES / "rfc9580_v6_sample.asc").read_text()
+    with caplog.at_level("DEBUG", logger="pipelines.extract.pgp"):
+        keys = find_pgp_keys(broken + "\nnext key:\n" + v6)
+    assert [k.fingerprint for k in keys] == [V6_FINGERPRINT]
+    assert any("CRC-24 mismatch" in record.getMessage() for record in caplog.records)
