@@ -111,3 +111,37 @@ def test_watchlists_from_the_config_file(tmp_path: Path) -> None:
     assert pipeline.config.language_sample == 400
     item = pipeline.process_item(page())
     assert item.signals["keywords"] == [{"term": "verkoper", "category": "dutch words", "count": 1}]
+
+
+def test_items_from_the_onion_spider_get_the_fixture_pages_signals() -> None:
+    """The spider's real PageItem (built from a lab fixture page) through the stage: signals match the page's truth."""
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.lab.sites import build_site, placeholder_onion
+    from crawler.lab.sites.truth import expected_signals
+    from crawler.seeds import Seed
+    from spiders.onion import OnionSpider
+
+    host = placeholder_onion("market")
+    path = "/vendor/greywolf"
+    settings = load_settings(environ={}).copy_to_dict()
+    crawler = get_crawler(OnionSpider, settings_dict=dict(settings))
+    spider = OnionSpider.from_crawler(crawler, seeds=[Seed(f"http://{host}/", host, 1)], crawl_id="c1")
+    url = f"http://{host}{path}"
+    body = build_site("market").pages[path].body
+    response = HtmlResponse(
+        url, body=body, encoding="utf-8", request=Request(url, meta={"depth": 1}),
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )  # fmt: skip
+    item = next(entry for entry in spider.parse(response) if isinstance(entry, PageItem))
+    item = ExtractionPipeline.from_crawler(crawler).process_item(item)
+    truth = expected_signals("market")[path]
+    assert [k["fingerprint"] for k in item.signals["pgp_keys"]] == truth["pgp_fingerprints"]
+    assert sorted(a["address"] for a in item.signals["crypto_addresses"]) == sorted(
+        a["address"] for a in truth["crypto_addresses"]
+    )
+    assert item.signals["emails"] == truth["emails"]
+    assert item.language == truth["language"]
+    assert item.title and item.text and item.content_sha256 == item.signals["content_sha256"]
+    assert {"name": "greywolf", "source": "rule:shadowstall"} in item.signals["vendors"]
