@@ -15,6 +15,7 @@ import codecs
 import logging
 import re
 from dataclasses import dataclass, field
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 DROPPED_TAGS = ["script", "style", "noscript", "template", "svg", "math", "iframe", "object"]
 MAX_LINKS = 5000  # links kept per page; a link farm beyond that adds nothing but size
+# lexbor's tree building is quadratic in the nesting of div-like elements (100,000 nested <div>s: 20 s). Pages with
+# many block tags get their nesting measured first; a hostile one is read without the parser.
+DEEP_NESTING_CHECK_ABOVE = 5000  # block tags (open and close) above which nesting is measured
+MAX_BLOCK_DEPTH = 2000  # deeper than this: regular expressions instead of the parser (~10 ms of lexbor at this depth)
 
 # Block elements and <br>, grouped by first letter (a third faster than a flat alternation: this runs at every "<").
 _BLOCK_TAG = re.compile(
@@ -32,6 +37,13 @@ _BLOCK_TAG = re.compile(
     r"|extarea)|ul)[\s/>])",
     re.IGNORECASE,
 )
+_NESTING_TAG = re.compile(
+    r"<(/?)(?:div|section|article|aside|blockquote|center|main|nav|header|footer|fieldset|figure|form|ul|ol|dl)[\s/>]",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<[^>]*>")
+_DROPPED_CONTENT = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _HTML_SNIFF = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|a\s|br|table|span|meta|title)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
@@ -223,8 +235,12 @@ def parse_document(body: str | bytes, url: str | None = None, content_type: str 
     decoded = decode_body(body, content_type)
     if not looks_like_html(decoded, content_type):
         return ParsedDocument(text=normalise_text(decoded))
+    marked, block_tags = _BLOCK_TAG.subn("\n<", decoded)
+    if block_tags > DEEP_NESTING_CHECK_ABOVE and _block_depth(decoded) > MAX_BLOCK_DEPTH:
+        log.debug("%s nests block elements deeper than %d; reading it without the HTML parser", url, MAX_BLOCK_DEPTH)
+        return _without_parser(decoded, url)
     try:
-        tree = HTMLParser(_BLOCK_TAG.sub("\n<", decoded))
+        tree = HTMLParser(marked)
         head = tree.head if tree.head is not None else tree.root  # title, meta and base live there: a small search
         title_node = (head.css_first("title") if head is not None else None) or tree.css_first("title")
         title = normalise_text(title_node.text(deep=True)) if title_node is not None else ""
@@ -246,5 +262,32 @@ def parse_document(body: str | bytes, url: str | None = None, content_type: str 
         )
     except Exception:  # selectolax is C code: any failure must cost this page's markup, never the crawl
         log.debug("HTML parser failed on %s; falling back to stripped text", url, exc_info=True)
-        stripped = re.sub(r"<[^>]*>", " ", decoded)
-        return ParsedDocument(text=normalise_text(stripped), is_html=True, html=decoded)
+        return _without_parser(decoded, url)
+
+
+def _block_depth(html: str) -> int:
+    """The deepest nesting of ``div``-like elements in *html*, counted from its tags (an upper bound)."""
+    depth = deepest = 0
+    for match in _NESTING_TAG.finditer(html):
+        if match.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _without_parser(html: str, url: str | None) -> ParsedDocument:
+    """Text and links of *html* by regular expressions: for pages the parser cannot (or should not) take."""
+    text = _TAG.sub(" ", _DROPPED_CONTENT.sub(" ", html))
+    hrefs: dict[str, None] = {}
+    for match in _HREF.finditer(html):
+        href = unescape(match.group(1) or match.group(2) or match.group(3) or "").strip()
+        if href.startswith(("http://", "https://", "/")) or (url and not href.startswith(("javascript:", "#"))):
+            try:
+                hrefs.setdefault(urljoin(url or "", href).split("#", 1)[0], None)
+            except ValueError:
+                continue
+        if len(hrefs) >= MAX_LINKS:
+            break
+    return ParsedDocument(text=normalise_text(unescape(text)), is_html=True, html=html, hrefs=list(hrefs))

@@ -71,3 +71,14 @@ def test_broken_html_does_not_raise() -> None:
 def test_arbitrary_bytes_never_raise(body: bytes, content_type: str | None) -> None:
     parsed = parse_document(body, "http://site.example/a", content_type)
     assert isinstance(parsed.text, str)
+
+
+def test_hostile_nesting_is_read_without_the_parser() -> None:
+    # lexbor needs ~20 s for 100,000 nested <div>s (quadratic); such a page is read by regular expressions instead.
+    page = "<div>" * 100_000 + "<script>x()</script>deep text <a href='/in'>link</a>" + "</div>" * 100_000
+    parsed = parse_document(page, "http://site.example/")
+    assert parsed.tree is None and parsed.is_html
+    assert parsed.text == "deep text link"
+    assert parsed.hrefs == ["http://site.example/in"]
+    normal = parse_document("<div>" * 50 + "<p>fine</p>" + "</div>" * 50 + "<div>x</div>" * 6000)
+    assert normal.tree is not None  # many block tags, shallow: the parser is used
