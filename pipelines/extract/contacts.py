@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from .text import lower_same_length
+from .casing import lower_same_length
 
 _SEPARATORS = r"[\s:\uff1a=\-\u2013>|]"  # what sits between a label and its value: colons, dashes, arrows
 _LABEL_GAP = rf"{_SEPARATORS}*(?i:(?:id|me|address|handle|contact|channel|group|chat|user(?:name)?){_SEPARATORS}+)?"

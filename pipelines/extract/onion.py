@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from .text import lower_same_length
+from .casing import lower_same_length
 
 ONION_LABEL_LENGTH = 56
 _BASE32_LABEL = re.compile(r"[a-z2-7]{56}")

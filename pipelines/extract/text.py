@@ -153,15 +153,6 @@ def url_host(url: str) -> str | None:
     return host or None
 
 
-def lower_same_length(text: str) -> str:
-    """*text* in lower case with every index unchanged (``str.lower`` lengthens a few characters, such as "İ"), so
-    positions found in the lowered text are valid in the original."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
-
-
 def normalise_text(text: str) -> str:
     """Collapse horizontal whitespace, drop control characters and blank lines; strip each line."""
     text = _CONTROL.sub("", text)

@@ -29,7 +29,7 @@ from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from crawler.errors import UsageError
 
-from .text import lower_same_length
+from .casing import lower_same_length
 
 log = logging.getLogger(__name__)
 
