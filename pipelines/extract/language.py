@@ -82,7 +82,23 @@ class _Detector(Detector):
                     append(gram)
         return result
 
+    def append(self, text: str) -> None:
+        # As langdetect's: URLs and e-mails blanked, Vietnamese normalised, runs of spaces collapsed, cut at
+        # max_text_length characters (counted before collapsing); by regular expression instead of a loop.
+        text = NGram.normalize_vi(self.MAIL_RE.sub(" ", self.URL_RE.sub(" ", text)))
+        self.text: str = self.text + _SPACE_RUNS.sub(" ", text[: self.max_text_length])
 
+    def cleaning_text(self) -> None:
+        # As langdetect's: when non-Latin letters are more than twice the Latin ones, drop the Latin ones.
+        text: str = self.text
+        latin = len(_LATIN_RANGE.findall(text))
+        if latin and latin * 2 < len(_NON_LATIN.findall(text)):
+            self.text = _LATIN_RANGE.sub("", text)
+
+
+_SPACE_RUNS = re.compile(r"  +")
+_LATIN_RANGE = re.compile(r"[A-z]")  # langdetect's test is 'A' <= ch <= 'z', brackets and backquote included
+_NON_LATIN = re.compile("[\u0300-\u1dff\u1f00-\U0010ffff]")  # from U+0300, less Latin Extended Additional
 _NORMALISED: dict[str, str] = {}  # character -> NGram.normalize(character)
 
 

@@ -47,7 +47,13 @@ def test_fast_ngram_extraction_matches_langdetect() -> None:
     from pipelines.extract.language import _Detector, language_sample, load_profiles
 
     load_profiles()
-    samples = [*SENTENCES.values(), "MiXeD CAPS Words AND ÉCOLE über straße", "Ελληνικά και русский текст", "x y  z"]
+    samples = [
+        *SENTENCES.values(),
+        "MiXeD CAPS Words AND ÉCOLE über straße   with   spaces http://example.org/x mail@example.org",
+        "Ελληνικά και русский текст",
+        "Продавец отправляет заказы быстро, ok [sic] `quote` and Tiếng Việt có dấu",  # non-Latin majority
+        "x y  z",
+    ]
     for text in samples:
         reference = detector_factory._factory.create()
         reference.append(language_sample(text))
