@@ -39,11 +39,12 @@ _NOISE = re.compile(r"\S*(?:://|\.onion|@)\S*|\w*\d\w*|\w{25,}")
 
 
 class _Detector(Detector):
-    """langdetect's detector with its n-gram extraction rewritten for speed; the n-grams are the same, in the same
-    order (tests/unit/extract/test_language.py compares them), so the answers are the same.
+    """langdetect's detector with its per-character loops rewritten for speed; the text, the n-grams and therefore
+    the probabilities are the same (tests/unit/extract/test_language.py compares them with langdetect's own).
 
-    The original calls two Python methods per character; here each distinct character is normalised once
-    (``NGram.normalize``, cached) and the three-character window is kept in local variables.
+    The original n-gram extraction calls two Python methods per character; here each distinct character is
+    normalised once (``NGram.normalize``, cached) and the three-character window is kept in local variables;
+    ``append`` and ``cleaning_text`` use regular expressions instead of character loops.
     """
 
     def _extract_ngrams(self) -> list[str]:
