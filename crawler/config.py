@@ -23,6 +23,7 @@ from crawler import settings as default_settings
 from crawler.errors import UsageError
 
 PREFIX = "DARKCRAWL_"
+TEST_PREFIX = "DARKCRAWL_TEST_"  # read by the test suite only, never a setting
 
 
 class ConfigError(UsageError):
@@ -119,7 +120,7 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     defaults = darkcrawl_defaults()
     values: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(PREFIX):
+        if not name.startswith(PREFIX) or name.startswith(TEST_PREFIX):
             continue
         if name not in defaults:
             raise ConfigError(f"environment: unknown variable {name} (see README, Configuration); unset it")

@@ -87,6 +87,15 @@ def prepare_tor(settings: Settings, say: Say) -> tuple[list[TorEndpoint], list[L
     return [instance.endpoint for instance in launched], launched
 
 
+def check_extraction_config(settings: Settings) -> None:
+    """Load the watch lists and vendor rules once before anything starts, so a bad file is a one-line error
+    (UsageError naming the file and line) instead of a failure inside Scrapy's start-up."""
+    if settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
+        from pipelines.extraction import config_from_settings
+
+        config_from_settings(settings)
+
+
 def endpoint_settings(endpoints: list[TorEndpoint]) -> dict[str, str]:
     """The settings that hand *endpoints* to the crawl's components."""
     values = {"DARKCRAWL_TOR_SOCKS": ",".join(endpoint.socks_address for endpoint in endpoints)}
@@ -106,6 +115,7 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
     from spiders.onion import OnionSpider
 
     crawl_id = crawl_id or settings.get("DARKCRAWL_CRAWL_ID") or uuid.uuid4().hex[:16]
+    check_extraction_config(settings)
     endpoints, launched = prepare_tor(settings, say)
     try:
         crawl_settings = settings.copy()

@@ -53,7 +53,6 @@ DARKCRAWL_LAB_BASE_PORT = 17000  # the lab's ports are allocated from here upwar
 DARKCRAWL_LAB_READY_TIMEOUT = 240  # seconds `lab up` waits for every onion to answer through the client
 DARKCRAWL_LAB_EXTRA_SOCKS = 2  # extra client SOCKS ports (0-8), one per browser context to isolate
 DARKCRAWL_LAB_TOR_GENCERT = "tor-gencert"  # makes the lab authorities' v3 keys (Debian's tor package)
-DARKCRAWL_TEST_LAB_DIR = ""  # tests only: run the integration tests on the lab in this directory, left running
 
 # --- darkcrawl: crawling -----------------------------------------------------------------------------------------
 DARKCRAWL_ALLOW_CLEARNET = False  # fetch clearnet hosts at all (always through Tor)

@@ -48,3 +48,8 @@ def test_lists_from_environment():
     assert settings.getlist("DARKCRAWL_ALLOWED_CONTENT_TYPES") == ["text/html", "text/plain"]
     settings = load_settings(environ={"DARKCRAWL_TOR_EXTRA_CONFIG": '["A 1", "B 2"]'})
     assert settings.getlist("DARKCRAWL_TOR_EXTRA_CONFIG") == ["A 1", "B 2"]
+
+
+def test_test_suite_variables_are_not_settings():
+    settings = load_settings(environ={"DARKCRAWL_TEST_ES_URL": "http://127.0.0.1:1"})
+    assert settings.get("DARKCRAWL_TEST_ES_URL") is None
