@@ -136,7 +136,10 @@ def test_two_sites_use_different_isolated_circuits(tor_lab, es_node, tmp_path):
                 seen.setdefault(event.rend_query.lower(), set()).add(event.socks_username)
 
     prefix = f"t{uuid.uuid4().hex[:8]}"
-    env = crawl_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_TOR_NEW_CIRCUIT_AFTER="0")
+    # a fresh salt: earlier tests fetched these sites, and their circuits (same usernames) would simply be reused
+    secret = uuid.uuid4().hex
+    env = crawl_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_TOR_NEW_CIRCUIT_AFTER="0",
+                    DARKCRAWL_TOR_ISOLATION_SECRET=secret)
     sites = [tor_lab.onions["market"], tor_lab.onions["forum"]]
     with Controller.from_port(port=tor_lab.control_port) as controller:
         controller.authenticate()
@@ -147,7 +150,7 @@ def test_two_sites_use_different_isolated_circuits(tor_lab, es_node, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     for site in sites:
         address = site.removesuffix(".onion")
-        assert seen.get(address) == {socks_credentials(site)[0]}, seen
+        assert seen.get(address) == {socks_credentials(site, 0, secret)[0]}, seen
     assert seen[sites[0].removesuffix(".onion")] != seen[sites[1].removesuffix(".onion")]
 
 
