@@ -127,7 +127,7 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
             f"{len(endpoints)} tor instance(s)"
         )
         started = time.monotonic()
-        process = CrawlerProcess(crawl_settings, install_root_handler=False)
+        process = CrawlerProcess(crawl_settings)
         crawler = process.create_crawler(OnionSpider)
         process.crawl(crawler, seeds=seeds, crawl_id=crawl_id)
         process.start()

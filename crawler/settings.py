@@ -16,11 +16,11 @@ DARKCRAWL_CONFIG = ""  # path of a TOML config file; empty: $DARKCRAWL_DATA_DIR/
 
 # --- darkcrawl: Elasticsearch ------------------------------------------------------------------------------------
 DARKCRAWL_ES_URL = ""  # empty: the managed local node (darkcrawl es start); set: an external cluster, nothing started
-DARKCRAWL_ES_USERNAME = ""
-DARKCRAWL_ES_PASSWORD = ""
-DARKCRAWL_ES_API_KEY = ""
+DARKCRAWL_ES_USERNAME = ""  # basic auth user (managed node: elastic, read from its credentials file)
+DARKCRAWL_ES_PASSWORD = ""  # basic auth password; never logged
+DARKCRAWL_ES_API_KEY = ""  # API key (base64 id:key), preferred over basic auth; never logged
 DARKCRAWL_ES_CA_CERTS = ""  # CA file to verify the cluster's TLS certificate
-DARKCRAWL_ES_INDEX_PREFIX = "darkcrawl"
+DARKCRAWL_ES_INDEX_PREFIX = "darkcrawl"  # aliases <prefix>-pages/-entities/-crawls: teams can share a cluster
 DARKCRAWL_ES_ENABLED = True  # index pages (the indexing pipeline stage); off: crawl and extract only
 DARKCRAWL_ES_BULK_DOCS = 500  # documents per bulk request at most
 DARKCRAWL_ES_BULK_BYTES = 5 * 1024 * 1024  # bytes per bulk request at most (approximate, JSON size)
@@ -28,13 +28,13 @@ DARKCRAWL_ES_FLUSH_INTERVAL = 5.0  # seconds a document may wait in the buffer
 DARKCRAWL_ES_MAX_RETRIES = 5  # retries of transient bulk failures (backoff 1, 2, 4 ... 30 s)
 DARKCRAWL_ES_VERSION = "9.5.4"  # the managed node's distribution (Maven Central integ-test-zip)
 DARKCRAWL_ES_HOME = ""  # empty: /var/lib/darkcrawl/elasticsearch when root, else $DARKCRAWL_DATA_DIR/elasticsearch
-DARKCRAWL_ES_PORT = 9200
-DARKCRAWL_ES_HEAP = "1g"
+DARKCRAWL_ES_PORT = 9200  # HTTP port of the managed node (127.0.0.1 only)
+DARKCRAWL_ES_HEAP = "1g"  # Java heap of the managed node (-Xms/-Xmx)
 DARKCRAWL_ES_USER = "darkcrawl"  # system user the managed node runs as when darkcrawl runs as root
 DARKCRAWL_JAVA_HOME = ""  # empty: the newest Temurin JDK under /usr/lib/jvm
 
 # --- darkcrawl: Tor ----------------------------------------------------------------------------------------------
-DARKCRAWL_TOR_BINARY = "tor"
+DARKCRAWL_TOR_BINARY = "tor"  # the tor executable (Debian's tor)
 DARKCRAWL_TOR_SOCKS = ""  # host:port of an existing tor's SocksPort; empty: darkcrawl launches its own tor
 DARKCRAWL_TOR_CONTROL = ""  # host:port of that tor's ControlPort
 DARKCRAWL_TOR_CONTROL_PASSWORD = ""  # empty: cookie authentication
@@ -62,8 +62,12 @@ DARKCRAWL_MAX_PAGES = 0  # requests a crawl schedules in all; 0: no limit
 DARKCRAWL_MAX_PAGES_PER_SITE = 1000  # requests scheduled per site; 0: no limit
 DARKCRAWL_PROGRESS_INTERVAL = 10  # seconds between progress lines
 DARKCRAWL_CRAWL_ID = ""  # empty: a new id per crawl (the CLI sets it)
-DARKCRAWL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain"]
-DARKCRAWL_DENIED_EXTENSIONS = [
+DARKCRAWL_ALLOWED_CONTENT_TYPES = [  # media types downloaded; anything else is cut off at the headers
+    "text/html",
+    "application/xhtml+xml",
+    "text/plain",
+]
+DARKCRAWL_DENIED_EXTENSIONS = [  # URL path extensions never requested
     # images, audio, video: possibly illegal to possess, never downloaded
     "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "ico", "svg", "heic", "avif",
     "mp3", "wav", "ogg", "flac", "m4a", "aac", "mp4", "m4v", "mkv", "avi", "mov", "wmv", "webm", "flv", "mpg", "mpeg",
@@ -121,7 +125,7 @@ RETRY_TIMES = 2
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # +-50%: no fixed rhythm for a site to recognise
 DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 1024 * 1024
 DEPTH_LIMIT = 5
@@ -130,5 +134,5 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = True  # Scrapy keys cookies by domain: no cookie crosses sites
-DNS_RESOLVER = "scrapy.resolver.CachingThreadedResolver"  # never used for crawled hosts: Tor resolves them
-LOGSTATS_INTERVAL = 0
+LOGSTATS_INTERVAL = 0  # darkcrawl's own progress line replaces Scrapy's
+LOG_INSTALL_ROOT_HANDLER = False  # the darkcrawl CLI owns logging (crawler/cli/__init__.py)
