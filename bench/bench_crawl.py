@@ -116,8 +116,10 @@ def run_all(levels: list[int], port: int, onion: str, state: Any) -> list[dict[s
     results = []
     socks = f"127.0.0.1:{state.socks_port}"
     bare = [sys.executable, str(REPO / "bench" / "bare_spider.py")]
-    # warm the onion's rendezvous circuit so the first measured run does not pay for it
-    run_measured([*bare, f"http://{onion}/", "--concurrency", "1", "--socks", socks])
+    # warm the onion's rendezvous circuit (one page) so the first measured run does not pay for it
+    from crawler.lab.network import fetch_through_socks
+
+    fetch_through_socks(state.socks_port, onion, "/", timeout=120)
     for level in levels:
         for name, command in (
             ("bare-direct", [*bare, f"http://127.0.0.1:{port}/", "--concurrency", str(level)]),

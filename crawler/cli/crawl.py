@@ -23,6 +23,9 @@ def register(subparsers: Any) -> None:
         "seeds_file", nargs="?", metavar="SEEDS", help="seeds file: one URL a line, # comments; - = stdin"
     )
     parser.add_argument("--url", action="append", default=[], metavar="URL", help="a seed URL (repeatable)")
+    parser.add_argument(
+        "--from-index", action="store_true", help="recrawl every site already in the index (from its home page)"
+    )
     parser.add_argument("--depth", type=int, metavar="N", help="link depth from the seeds (DEPTH_LIMIT, default 5)")
     parser.add_argument("--max-pages", type=int, metavar="N", help="pages in all (DARKCRAWL_MAX_PAGES; 0: no limit)")
     parser.add_argument("--max-pages-per-site", type=int, metavar="N", help="pages per site (default 1000)")
@@ -37,14 +40,33 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def load_seeds(args: argparse.Namespace, allow_clearnet: bool) -> SeedList:
+def known_site_urls(settings: Any) -> list[str]:
+    """The home page of every site the pages index knows (one terms aggregation over ``site``)."""
+    from crawler.es.client import _client_url, es_sync_client, service_error
+    from crawler.es.schema import index_names
+
+    client = es_sync_client(settings)
+    alias = index_names(settings).pages
+    try:
+        response = client.search(index=alias, size=0, aggs={"sites": {"terms": {"field": "site", "size": 100_000}}})
+    except Exception as exc:
+        raise service_error(exc, _client_url(client)) from None
+    finally:
+        client.close()
+    return [f"http://{bucket['key']}/" for bucket in response["aggregations"]["sites"]["buckets"]]
+
+
+def load_seeds(args: argparse.Namespace, allow_clearnet: bool, settings_for_index: Any = None) -> SeedList:
     seeds = SeedList()
     if args.seeds_file == "-":
         seeds = parse_seeds(sys.stdin.read().splitlines(), allow_clearnet)
     elif args.seeds_file:
         seeds = read_seed_file(args.seeds_file, allow_clearnet)
-    if args.url:
-        extra = parse_seeds(args.url, allow_clearnet, first_line=0)
+    urls = list(args.url)
+    if getattr(args, "from_index", False):
+        urls += known_site_urls(settings_for_index)
+    if urls:
+        extra = parse_seeds(urls, allow_clearnet, first_line=0)
         known = {seed.url for seed in seeds.seeds}
         seeds.seeds.extend(seed for seed in extra.seeds if seed.url not in known)
         seeds.problems.extend(extra.problems)
@@ -104,11 +126,13 @@ def ensure_index(settings: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Any) -> int:
     settings.update(overrides_from_args(args), priority="cmdline")
-    seeds = load_seeds(args, settings.getbool("DARKCRAWL_ALLOW_CLEARNET"))
+    seeds = load_seeds(args, settings.getbool("DARKCRAWL_ALLOW_CLEARNET"), settings)
     for problem in seeds.problems:
         say(f"skipped seed, {problem}")
     if not seeds.seeds:
-        raise UsageError("no valid seed to crawl: give a seeds file or --url (one URL a line, # for comments)")
+        raise UsageError(
+            "no valid seed to crawl: give a seeds file, --url, or --from-index (one URL a line, # for comments)"
+        )
     if settings.getbool("DARKCRAWL_ES_ENABLED"):
         ensure_index(settings)
     result = run_crawl(settings, seeds.seeds, say)

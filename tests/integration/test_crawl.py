@@ -11,9 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from crawler.lab.sites.truth import all_pages
 
 from crawler.lab.sites import SITE_NAMES
+from crawler.lab.sites.truth import all_pages
 from crawler.tor.isolation import socks_credentials
 
 pytestmark = pytest.mark.integration
@@ -166,3 +166,50 @@ class socket_on_free_port:
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+# Options of the lab client's torrc that belong to that one process, not to the network it joins.
+PER_PROCESS_OPTIONS = ("DataDirectory", "Nickname", "Log", "SocksPort", "ControlPort", "CookieAuthentication")
+
+
+def lab_network_lines(tor_lab) -> list[str]:
+    """The torrc lines that make any tor join the lab's private network (authorities, testing options)."""
+    torrc = Path(tor_lab.lab_dir) / "nodes" / "client" / "torrc"
+    lines = []
+    for line in torrc.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and line.split()[0] not in PER_PROCESS_OPTIONS:
+            lines.append(line)
+    return lines
+
+
+def test_darkcrawl_launches_its_own_tor_when_none_is_configured(tor_lab, es_node, tmp_path):
+    import json
+    import socket
+
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        base_port = probe.getsockname()[1] + 1
+    env = crawl_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_TOR_SOCKS="", DARKCRAWL_TOR_CONTROL="",
+                    DARKCRAWL_TOR_BASE_PORT=str(base_port),
+                    DARKCRAWL_TOR_EXTRA_CONFIG=json.dumps(lab_network_lines(tor_lab)))
+    result = run_darkcrawl(["crawl", "--url", f"http://{tor_lab.onions['directory']}/", "--depth", "0", "--json"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "starting tor #0" in result.stderr
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["pages"] == 1 and summary["indexed"] == 1
+    # the launched tor ended with the crawl: nothing listens on its SOCKS port any more
+    with socket.socket() as check:
+        assert check.connect_ex(("127.0.0.1", base_port)) != 0
+    assert (tmp_path / "tor" / "0" / "tor.log").exists()
+
+
+def test_recrawl_from_index_visits_every_known_site(first_crawl, tor_lab, es_node):
+    import json
+
+    _prefix, env, _ = first_crawl
+    result = run_darkcrawl(["crawl", "--from-index", "--depth", "0", "--json"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["pages"] == len(SITE_NAMES)  # each known site's home page, and nothing else at depth 0

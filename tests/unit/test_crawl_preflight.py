@@ -14,6 +14,6 @@ def test_bad_watchlist_stops_the_crawl_before_tor_or_scrapy(tmp_path):
     settings = load_settings(environ={}, overrides={"DARKCRAWL_WATCHLISTS": [str(watchlist)],
                                                     "DARKCRAWL_TOR_SOCKS": "127.0.0.1:1"})
     messages: list[str] = []
-    with pytest.raises(UsageError, match="watch.yaml"):
+    with pytest.raises(UsageError, match=r"watch\.yaml"):
         run_crawl(settings, parse_seeds([ONION]).seeds, messages.append)
     assert messages == []  # nothing was started or checked before the error
