@@ -54,6 +54,7 @@ from crawler.lab.state import (
 )
 from crawler.lab.torrc import LOOPBACK, AuthorityInfo, Node, OnionService, Role, render_torrc
 from crawler.paths import data_dir, ensure_private_dir
+from crawler.ports import port_is_free
 
 Say = Callable[[str], None]
 
@@ -165,17 +166,6 @@ class PortPlan:
         ports.append((self.onion_control, "onion tor control port"))
         ports += [(self.http(site), f"site server {site}") for site in self.sites]
         return ports
-
-
-def port_is_free(port: int) -> bool:
-    """Return True if nothing listens on 127.0.0.1:*port* (and we may bind it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((LOOPBACK, port))
-        except OSError:
-            return False
-    return True
 
 
 def fetch_through_socks(socks_port: int, hostname: str, path: str = "/", timeout: float = FETCH_TIMEOUT) -> tuple[

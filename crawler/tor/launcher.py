@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from crawler.errors import ServiceError
 from crawler.paths import ensure_private_dir
+from crawler.ports import port_is_free
 from crawler.tor.endpoints import TorEndpoint
 
 logger = logging.getLogger(__name__)
@@ -30,16 +30,6 @@ class LaunchedTor:
     endpoint: TorEndpoint
     data_dir: Path
     process: Any = field(repr=False)  # subprocess.Popen
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def parse_extra_config(lines: list[str]) -> dict[str, list[str]]:
