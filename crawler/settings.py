@@ -57,6 +57,7 @@ DARKCRAWL_LAB_TOR_GENCERT = "tor-gencert"  # makes the lab authorities' v3 keys 
 # --- darkcrawl: crawling -----------------------------------------------------------------------------------------
 DARKCRAWL_ALLOW_CLEARNET = False  # fetch clearnet hosts at all (always through Tor)
 DARKCRAWL_FOLLOW_CLEARNET = False  # with clearnet allowed, also follow links onto clearnet hosts not in the seeds
+DARKCRAWL_FOLLOW_LINKS = True  # follow links from fetched pages; false (crawl --depth 0): fetch the seeds only
 DARKCRAWL_FOLLOW_NEW_ONIONS = False  # follow links onto onions that are not among the seed sites
 DARKCRAWL_MAX_PAGES = 0  # requests a crawl schedules in all; 0: no limit
 DARKCRAWL_MAX_PAGES_PER_SITE = 1000  # requests scheduled per site; 0: no limit

@@ -66,6 +66,7 @@ class OnionSpider(scrapy.Spider):
         self.scheduled_per_site: Counter[str] = Counter()
         self.scheduled_urls: set[str] = set()
         # set from the settings in from_crawler
+        self.follow_links = True
         self.follow_new_onions = False
         self.follow_clearnet = False
         self.max_pages = 0
@@ -75,6 +76,7 @@ class OnionSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OnionSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        spider.follow_links = settings.getbool("DARKCRAWL_FOLLOW_LINKS")
         spider.follow_new_onions = settings.getbool("DARKCRAWL_FOLLOW_NEW_ONIONS")
         spider.follow_clearnet = settings.getbool("DARKCRAWL_ALLOW_CLEARNET") and settings.getbool(
             "DARKCRAWL_FOLLOW_CLEARNET"
@@ -147,6 +149,8 @@ class OnionSpider(scrapy.Spider):
             tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
         )
         stats.inc_value("darkcrawl/pages")
+        if not self.follow_links:
+            return
         for url in links:
             if self.should_follow(url) and self._may_schedule(url):
                 yield response.follow(url, callback=self.parse, errback=self.on_error)

@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--from-index", action="store_true", help="recrawl every site already in the index (from its home page)"
     )
-    parser.add_argument("--depth", type=int, metavar="N", help="link depth from the seeds (DEPTH_LIMIT, default 5)")
+    parser.add_argument(
+        "--depth", type=int, metavar="N", help="link depth from the seeds (DEPTH_LIMIT, default 5; 0: the seeds only)"
+    )
     parser.add_argument("--max-pages", type=int, metavar="N", help="pages in all (DARKCRAWL_MAX_PAGES; 0: no limit)")
     parser.add_argument("--max-pages-per-site", type=int, metavar="N", help="pages per site (default 1000)")
     parser.add_argument("--follow-onions", action="store_true", help="follow links onto onions not among the seeds")
@@ -75,7 +77,9 @@ def load_seeds(args: argparse.Namespace, allow_clearnet: bool, settings_for_inde
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    if args.depth is not None:
+    if args.depth == 0:  # Scrapy's DEPTH_LIMIT 0 means "no limit": depth 0 is said with its own setting
+        values["DARKCRAWL_FOLLOW_LINKS"] = False
+    elif args.depth is not None:
         values["DEPTH_LIMIT"] = args.depth
     if args.max_pages is not None:
         values["DARKCRAWL_MAX_PAGES"] = args.max_pages

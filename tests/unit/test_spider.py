@@ -78,3 +78,9 @@ def test_binary_response_is_skipped_not_parsed():
     binary = Response(f"http://{SITE}/x", body=b"\x00\x01", request=Request(f"http://{SITE}/x"))
     assert list(spider.parse(binary)) == []
     assert spider.crawler.stats.get_value("darkcrawl/skipped/not_text") == 1
+
+
+def test_seeds_only_when_links_are_not_followed():
+    spider = make_spider(DARKCRAWL_FOLLOW_LINKS=False)
+    output = list(spider.parse(response()))
+    assert [type(entry) for entry in output] == [PageItem]
