@@ -23,6 +23,7 @@ import ahocorasick
 import yaml
 
 from crawler.errors import UsageError
+from pipelines.extract.yamlfile import compose_yaml_file
 
 ENTRY_KEYS = frozenset({"term", "terms", "category", "language"})
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -122,19 +123,7 @@ def _entries(path: Path, root: yaml.Node | None) -> list[yaml.Node]:
 def read_watchlist(path: str | Path) -> list[WatchTerm]:
     """Read one watch-list file. Raises :class:`UsageError` naming the file and line of the first problem."""
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"watch list {path}: cannot read it ({exc.strerror or exc}); check the path") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"watch list {path}: not UTF-8 text; save it as UTF-8") from None
-    try:
-        root = yaml.compose(source)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(f"{where}: invalid YAML ({problem}); fix the file") from None
+    _source, root = compose_yaml_file(path, "watch list")
     terms: list[WatchTerm] = []
     for entry in _entries(path, root):
         line = entry.start_mark.line + 1

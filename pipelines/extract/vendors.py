@@ -30,6 +30,7 @@ from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 from crawler.errors import UsageError
 
 from .casing import lower_same_length
+from .yamlfile import compose_yaml_file
 
 log = logging.getLogger(__name__)
 
@@ -325,20 +326,8 @@ def _compile_rule(path: Path, node: Any, spec: Any) -> VendorRule:
 def read_vendor_rules(path: str | Path) -> list[VendorRule]:
     """Read one vendor-rules file. Raises :class:`UsageError` naming the file and line of the first problem."""
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"vendor rules {path}: cannot read it ({exc.strerror or exc}); check the path") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"vendor rules {path}: not UTF-8 text; save it as UTF-8") from None
-    try:
-        root = yaml.compose(source)
-        document = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(f"{where}: invalid YAML ({problem}); fix the file") from None
+    source, root = compose_yaml_file(path, "vendor rules")
+    document = yaml.safe_load(source)  # composed without error above, so it loads
     if document is None:
         return []
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
