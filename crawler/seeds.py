@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pipelines.extract.onion import is_valid_onion_v3
-
 from crawler.errors import UsageError
+from pipelines.extract.onion import is_valid_onion_v3
 
 MAX_URL_LENGTH = 2048
 

@@ -164,7 +164,6 @@ class ElasticsearchPipeline:
     def __init__(self, crawler: Crawler):
         from crawler.es.client import es_client
         from crawler.es.schema import index_names
-
         from crawler.paths import data_dir
 
         settings = crawler.settings

@@ -20,11 +20,11 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pipelines.extract.onion import is_valid_onion_v3
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
 from crawler.tor.isolation import instance_index, site_key, socks_credentials
+from pipelines.extract.onion import is_valid_onion_v3
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
