@@ -213,3 +213,43 @@ def test_recrawl_from_index_visits_every_known_site(first_crawl, tor_lab, es_nod
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout[result.stdout.index("{"):])
     assert summary["pages"] == len(SITE_NAMES)  # each known site's home page, and nothing else at depth 0
+
+
+def test_stopped_crawl_resumes_from_its_jobdir_without_duplicates(tor_lab, es_node, tmp_path):
+    import re
+    import signal
+    import time
+
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "slow.toml"
+    # slow enough to be stopped half-way: one request at a time per site, 0.4 s apart
+    config.write_text("[scrapy]\nCONCURRENT_REQUESTS_PER_DOMAIN = 1\nDOWNLOAD_DELAY = 0.4\nDOWNLOAD_DELAY_JITTER = 0\n")
+    env = crawl_env(tor_lab, es_node, prefix, tmp_path / "data", DARKCRAWL_PROGRESS_INTERVAL="1")
+    args = ["--config", str(config), "crawl", "--url", f"http://{tor_lab.onions['market']}/", "--depth", "10",
+            "--jobdir", str(tmp_path / "job")]
+    process = subprocess.Popen(DARKCRAWL + args, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 180
+    assert process.stderr is not None
+    for line in process.stderr:
+        match = re.search(r"progress: (\d+) pages", line)
+        if match and int(match.group(1)) >= 8:
+            break
+        assert time.monotonic() < deadline, "the crawl never got going"
+    process.send_signal(signal.SIGINT)  # Scrapy's graceful stop: the queue stays in the job directory
+    process.communicate(timeout=120)
+    client = es_node.client()
+    first = {page["url"] for page in indexed_pages(client, prefix)}
+    expected = {f"http://{tor_lab.onions['market']}{path}" for path in all_pages(tor_lab.onions)["market"]}
+    assert 0 < len(first) < len(expected), "the crawl was not stopped half-way; the test would prove nothing"
+
+    result = run_darkcrawl(args, env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = indexed_pages(client, prefix)
+    urls = [page["url"] for page in pages]
+    assert len(urls) == len(set(urls))
+    assert set(urls) == expected
+    # the second run fetched only what the first had not: its pages are the rest (give or take the in-flight ones)
+    summary_line = next(line for line in result.stdout.splitlines() if "pages fetched" in line)
+    fetched_again = int(summary_line.split(": ")[1].split(" pages fetched")[0])
+    assert fetched_again <= len(expected) - len(first) + 8
