@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import PageItem
 from pipelines.documents import page_document, page_id
+from pipelines.spool import Spool, SpoolFullError
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -49,6 +51,7 @@ class BulkConfig:
     flush_interval: float
     max_retries: int
     dead_letter_path: Path
+    pause_after_outage: float = 60.0  # seconds to spool directly, without trying Elasticsearch, after an outage
 
     @classmethod
     def from_settings(cls, settings: Any, dead_letter_path: Path) -> BulkConfig:
@@ -64,8 +67,17 @@ class BulkConfig:
 class PageSink:
     """Buffers page documents and writes them to one index alias in bulk. Independent of Scrapy, so tools reuse it."""
 
-    def __init__(self, client: Any, alias: str, config: BulkConfig, stats: Callable[[str, int], None]):
+    def __init__(
+        self,
+        client: Any,
+        alias: str,
+        config: BulkConfig,
+        stats: Callable[[str, int], None],
+        spool: Spool | None = None,
+    ):
         self.client = client
+        self.spool = spool
+        self.outage_until = 0.0
         self.alias = alias
         self.config = config
         self.count_stat = stats
@@ -89,8 +101,17 @@ class PageSink:
     async def flush(self) -> None:
         async with self.lock:
             batch, self.buffer, self.buffered_bytes = self.buffer, [], 0
-            if batch:
-                await self._write(batch)
+            if not batch:
+                return
+            if self.spool is not None and time.monotonic() < self.outage_until:
+                self._spool(batch)  # Elasticsearch was just found away: do not make the crawl wait for it again
+                return
+            await self._write(batch)
+
+    def _spool(self, batch: list[tuple[str, dict[str, Any], int]]) -> None:
+        assert self.spool is not None
+        self.spool.append([document for _doc_id, document, _size in batch])
+        self.count_stat("darkcrawl/index/spooled", len(batch))
 
     async def _stored_hashes(self, ids: list[str]) -> dict[str, str | None]:
         """content_sha256 of the documents that already exist, by id (None when the stored one has none)."""
@@ -119,7 +140,16 @@ class PageSink:
                 response = await self.client.bulk(operations=self._actions(pending, stored), refresh=False)
             except Exception as exc:  # connection errors, timeouts: the whole batch is retried
                 if attempt == self.config.max_retries:
-                    raise
+                    if self.spool is None:
+                        raise
+                    self.outage_until = time.monotonic() + self.config.pause_after_outage
+                    logger.warning(
+                        "Elasticsearch unreachable (%s): %d documents kept in the spool %s; the crawl goes on and "
+                        "they are indexed at the next start or by `darkcrawl es replay`",
+                        exc, len(pending), self.spool.path,
+                    )
+                    self._spool(pending)
+                    return
                 delay = min(2**attempt, 30)
                 logger.warning("Elasticsearch bulk failed (%s); retrying %d documents in %ds", exc, len(pending), delay)
                 self.count_stat("darkcrawl/index/retried", len(pending))
@@ -141,6 +171,9 @@ class PageSink:
                 self.count_stat("darkcrawl/index/retried", len(retry))
                 await asyncio.sleep(min(2**attempt, 30))
             pending = retry
+        if self.spool is not None:  # still overloaded after every retry: keep them for later, not as failures
+            self._spool(pending)
+            return
         for _doc_id, document, _size in pending:
             self._dead_letter(document, {"type": "retries_exhausted", "reason": "transient errors persisted"})
 
@@ -156,6 +189,28 @@ class PageSink:
             os.fsync(handle.fileno())
         reason = error.get("reason") if isinstance(error, dict) else error
         logger.error("Elasticsearch rejected %s: %s (kept in %s)", document.get("url"), reason, path)
+
+
+async def replay_spool(sink: PageSink) -> int:
+    """Index every spooled document through *sink*; return how many. Leaves them spooled if Elasticsearch fails."""
+    if sink.spool is None:
+        return 0
+    documents = sink.spool.begin_replay()
+    if not documents:
+        return 0
+    replay = PageSink(sink.client, sink.alias, sink.config, sink.count_stat, spool=None)
+    for document in documents:
+        await replay.add(document)
+    await replay.flush()  # raises when Elasticsearch is still away: the documents stay in the spool
+    sink.spool.finish_replay()
+    return len(documents)
+
+
+def spool_from_settings(settings: Any) -> Spool:
+    """The page spool in the data directory, bounded by ``DARKCRAWL_SPOOL_MAX_BYTES``."""
+    from crawler.paths import data_dir
+
+    return Spool(data_dir(settings) / "spool" / "pages.jsonl", settings.getint("DARKCRAWL_SPOOL_MAX_BYTES"))
 
 
 class ElasticsearchPipeline:
@@ -180,6 +235,7 @@ class ElasticsearchPipeline:
             index_names(settings).pages,
             BulkConfig.from_settings(settings, dead_letter),
             lambda key, count: self.stats.inc_value(key, count),
+            spool=spool_from_settings(settings),
         )
         self.timer: asyncio.Task[None] | None = None
 
@@ -188,6 +244,14 @@ class ElasticsearchPipeline:
         return cls(crawler)
 
     async def open_spider(self, spider: Spider | None = None) -> None:
+        try:
+            replayed = await replay_spool(self.sink)
+        except Exception as exc:
+            logger.warning("the spool could not be replayed yet (%s); it is kept and retried next time", exc)
+        else:
+            if replayed:
+                logger.info("replayed %d spooled pages into Elasticsearch", replayed)
+                self.stats.inc_value("darkcrawl/index/replayed", replayed)
         self.timer = asyncio.get_running_loop().create_task(self._flush_periodically())
 
     async def _flush_periodically(self) -> None:
@@ -201,7 +265,14 @@ class ElasticsearchPipeline:
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, PageItem):
-            await self.sink.add(page_document(item))
+            try:
+                await self.sink.add(page_document(item))
+            except SpoolFullError as exc:
+                logger.error("%s", exc)
+                engine = self.crawler.engine
+                if engine is not None and engine.spider is not None:  # stop fetching what could not be kept
+                    deferred_from_coro(engine.close_spider_async(reason="spool_full"))
+                raise
         else:
             logger.debug("not indexing %s", type(ItemAdapter(item).item).__name__)
         return item

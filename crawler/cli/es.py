@@ -36,6 +36,8 @@ def register(subparsers: Any) -> None:
     status = actions.add_parser("status", help="say whether Elasticsearch is up (exit 0) or not (exit 1)")
     status.add_argument("--json", action="store_true", help="print the status as a JSON object")
     status.set_defaults(handler=run_status)
+    replay = actions.add_parser("replay", help="index the pages spooled while Elasticsearch was unreachable")
+    replay.set_defaults(handler=run_replay)
     init = actions.add_parser("init", help="install or upgrade the index templates and create the first indices")
     init.add_argument("--prefix", help="index prefix (default: DARKCRAWL_ES_INDEX_PREFIX)")
     init.set_defaults(handler=run_init)
@@ -129,3 +131,43 @@ def _check_external(settings: Any) -> str:
         return check_connection(client, connection_options(settings).url)
     finally:
         client.close()
+
+
+def run_replay(args: argparse.Namespace, settings: Any) -> int:
+    """Index the spooled pages now (a crawl also does it when it starts); they stay spooled if this fails."""
+    import asyncio
+
+    from crawler.es.client import _client_url, es_client, service_error
+    from crawler.es.schema import ensure_indices, index_names
+    from crawler.paths import data_dir
+    from pipelines.indexing import BulkConfig, PageSink, replay_spool, spool_from_settings
+
+    spool = spool_from_settings(settings)
+    waiting = spool.count()
+    if not waiting:
+        say(f"spool {spool.path}: empty, nothing to replay")
+        return 0
+    ensure_indices(settings, say)
+    counts: dict[str, int] = {}
+
+    async def replay() -> int:
+        client = es_client(settings)
+        sink = PageSink(
+            client,
+            index_names(settings).pages,
+            BulkConfig.from_settings(settings, data_dir(settings) / "dead-letter" / "pages.jsonl"),
+            lambda key, count: counts.__setitem__(key, counts.get(key, 0) + count),
+            spool=spool,
+        )
+        try:
+            return await replay_spool(sink)
+        except Exception as exc:
+            raise service_error(exc, _client_url(client)) from None
+        finally:
+            await client.close()
+
+    replayed = asyncio.run(replay())
+    failed = counts.get("darkcrawl/index/failed", 0)
+    say(f"replayed {replayed} spooled pages: {counts.get('darkcrawl/index/indexed', 0)} indexed, {failed} rejected"
+        + (" (see the dead-letter file)" if failed else ""))
+    return 0
