@@ -52,3 +52,15 @@ def test_status_json_of_an_unreachable_external_cluster(dead_url, capsys):
 def test_init_with_a_bad_prefix_is_a_usage_error(dead_url, capsys):
     assert main(["es", "init", "--prefix", "Bad Prefix"]) == 2
     assert "DARKCRAWL_ES_INDEX_PREFIX" in capsys.readouterr().err
+
+
+def test_status_reports_the_spool_backlog(dead_url, capsys, monkeypatch, tmp_path):
+    import json
+
+    from pipelines.spool import Spool
+
+    monkeypatch.setenv("DARKCRAWL_DATA_DIR", str(tmp_path))
+    Spool(tmp_path / "spool" / "pages.jsonl", max_bytes=0).append([{"url": "u1"}, {"url": "u2"}])
+    assert main(["es", "status", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["spool"]["pages"] == 2 and report["spool"]["bytes"] > 0
