@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scrapy.settings import Settings
@@ -70,10 +70,7 @@ def prepare_tor(settings: Settings, say: Say) -> tuple[list[TorEndpoint], list[L
             )
         if len(usable) < len(endpoints):
             say(f"crawling with {len(usable)} of {len(endpoints)} tor instances")
-        return [
-            TorEndpoint(i, e.socks_host, e.socks_port, e.control_host, e.control_port, e.control_password)
-            for i, e in enumerate(usable)
-        ], []
+        return [replace(endpoint, index=index) for index, endpoint in enumerate(usable)], []
     count = max(settings.getint("DARKCRAWL_TOR_INSTANCES"), 1)
     launched = launch_instances(
         count,

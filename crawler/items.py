@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+
+def utc_timestamp() -> str:
+    """Now, as the ISO 8601 UTC string every darkcrawl date field uses (``2026-11-29T04:35:08.397Z``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass

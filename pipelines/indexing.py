@@ -18,7 +18,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import PageItem
+from crawler.items import PageItem, utc_timestamp
 from pipelines.documents import page_document, page_id
 from pipelines.spool import Spool, SpoolFullError
 
@@ -38,10 +37,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -123,7 +118,7 @@ class PageSink:
     def _actions(self, batch: list[tuple[str, dict[str, Any], int]], stored: dict[str, str | None]) -> list[Any]:
         operations: list[Any] = []
         for doc_id, document, _size in batch:
-            now = document.get("fetched_at") or utc_now()
+            now = document.get("fetched_at") or utc_timestamp()
             update = dict(document, last_seen=now)
             if doc_id not in stored or stored[doc_id] != document.get("content_sha256"):
                 update["content_changed_at"] = now
@@ -181,7 +176,7 @@ class PageSink:
         self.count_stat("darkcrawl/index/failed", 1)
         path = self.config.dead_letter_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"failed_at": utc_now(), "index": self.alias, "error": error, "document": document}
+        record = {"failed_at": utc_timestamp(), "index": self.alias, "error": error, "document": document}
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")

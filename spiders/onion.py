@@ -10,14 +10,13 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from crawler.items import PageItem
+from crawler.items import PageItem, utc_timestamp
 from crawler.seeds import Seed
 from crawler.tor.isolation import site_key
 from pipelines.extract.onion import is_valid_onion_v3
@@ -134,7 +133,7 @@ class OnionSpider(scrapy.Spider):
             canonical_url=canonical_url(response),
             site=host,
             status=response.status,
-            fetched_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            fetched_at=utc_timestamp(),
             crawl_id=self.crawl_id,
             depth=int(response.meta.get("depth", 0)),
             referer=(response.request.headers.get("Referer") or b"").decode("latin-1") or None

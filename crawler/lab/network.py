@@ -24,7 +24,6 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -55,6 +54,7 @@ from crawler.lab.state import (
 from crawler.lab.torrc import LOOPBACK, AuthorityInfo, Node, OnionService, Role, render_torrc
 from crawler.paths import data_dir, ensure_private_dir
 from crawler.ports import port_is_free
+from crawler.tor.control import parse_bootstrap_phase
 
 Say = Callable[[str], None]
 
@@ -64,7 +64,6 @@ MAX_EXTRA_SOCKS = 8
 STOP_GRACE = 10.0  # seconds between SIGTERM and SIGKILL in `lab down`
 FETCH_TIMEOUT = 30.0  # seconds one readiness fetch through the client may take
 UPLOAD_PATIENCE = 60.0  # seconds after the client's bootstrap to wait for an upload event before fetching anyway
-BOOTSTRAP_RE = re.compile(r"PROGRESS=(\d+)(?:.*SUMMARY=\"([^\"]*)\")?")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -247,12 +246,10 @@ def _bootstrap(control_port: int) -> tuple[int, str] | None:
     try:
         with Controller.from_port(address=LOOPBACK, port=control_port) as controller:
             controller.authenticate()
-            match = BOOTSTRAP_RE.search(controller.get_info("status/bootstrap-phase"))
+            phase = controller.get_info("status/bootstrap-phase")
     except (stem.SocketError, stem.ControllerError, OSError):
         return None
-    if not match:
-        return None
-    return int(match.group(1)), match.group(2) or ""
+    return parse_bootstrap_phase(phase)
 
 
 class UploadWatcher:
@@ -638,14 +635,14 @@ class Lab:
                     if controller is None:
                         controller = Controller.from_port(address=LOOPBACK, port=state.control_port)
                         controller.authenticate()
-                    match = BOOTSTRAP_RE.search(controller.get_info("status/bootstrap-phase"))
+                    phase = parse_bootstrap_phase(controller.get_info("status/bootstrap-phase"))
                 except (stem.SocketError, stem.ControllerError, OSError):
                     if controller is not None:
                         controller.close()
-                    controller, match = None, None
-                if match and int(match.group(1)) != last:
-                    last = int(match.group(1))
-                    self.say(f"client: bootstrapped {last}% ({match.group(2) or ''})")
+                    controller, phase = None, None
+                if phase and phase[0] != last:
+                    last = phase[0]
+                    self.say(f"client: bootstrapped {last}% ({phase[1]})")
                 if last == 100:
                     return
                 self._deadline_passed(started, f"client bootstrapped {max(last, 0)}%")

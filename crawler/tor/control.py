@@ -3,8 +3,8 @@
 All functions here block (plain sockets, stem's synchronous controller): the crawl calls them from a thread, the CLI
 calls them before the crawl starts.
 
-Offers: :func:`socks_answers`, :func:`bootstrap_progress`, :func:`check_endpoint`, :class:`TorStatus`,
-:func:`request_new_identity`.
+Offers: :func:`socks_answers`, :func:`parse_bootstrap_phase`, :func:`bootstrap_progress`, :func:`check_endpoint`,
+:class:`TorStatus`, :func:`request_new_identity`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from crawler.tor.endpoints import TorEndpoint
 
 logger = logging.getLogger(__name__)
 
-BOOTSTRAP_RE = re.compile(r"PROGRESS=(\d+)")
+BOOTSTRAP_RE = re.compile(r"PROGRESS=(\d+)(?:.*SUMMARY=\"([^\"]*)\")?")
+
+
+def parse_bootstrap_phase(phase: str) -> tuple[int, str] | None:
+    """Return (percent, summary) from tor's ``status/bootstrap-phase`` answer, or None when it has no PROGRESS."""
+    match = BOOTSTRAP_RE.search(phase)
+    return (int(match.group(1)), match.group(2) or "") if match else None
 
 
 def socks_answers(host: str, port: int, timeout: float = 3.0) -> bool:
@@ -51,8 +57,8 @@ def bootstrap_progress(endpoint: TorEndpoint, timeout: float = 5.0) -> int | Non
         return None
     with _controller(endpoint, timeout) as controller:
         phase = controller.get_info("status/bootstrap-phase")
-    match = BOOTSTRAP_RE.search(phase)
-    return int(match.group(1)) if match else 0
+    parsed = parse_bootstrap_phase(phase)
+    return parsed[0] if parsed else 0
 
 
 @dataclass
