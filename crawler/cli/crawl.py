@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 def known_site_urls(settings: Any) -> list[str]:
     """The home page of every site the pages index knows (one terms aggregation over ``site``)."""
-    from crawler.es.client import _client_url, es_sync_client, service_error
+    from crawler.es.client import client_url, es_sync_client, service_error
     from crawler.es.schema import index_names
 
     client = es_sync_client(settings)
@@ -52,7 +52,7 @@ def known_site_urls(settings: Any) -> list[str]:
     try:
         response = client.search(index=alias, size=0, aggs={"sites": {"terms": {"field": "site", "size": 100_000}}})
     except Exception as exc:
-        raise service_error(exc, _client_url(client)) from None
+        raise service_error(exc, client_url(client)) from None
     finally:
         client.close()
     return [f"http://{bucket['key']}/" for bucket in response["aggregations"]["sites"]["buckets"]]

@@ -143,7 +143,7 @@ def run_replay(args: argparse.Namespace, settings: Any) -> int:
     """Index the spooled pages now (a crawl also does it when it starts); they stay spooled if this fails."""
     import asyncio
 
-    from crawler.es.client import _client_url, es_client, service_error
+    from crawler.es.client import client_url, es_client, service_error
     from crawler.es.schema import ensure_indices, index_names
     from crawler.paths import data_dir
     from pipelines.indexing import BulkConfig, PageSink, replay_spool, spool_from_settings
@@ -168,7 +168,7 @@ def run_replay(args: argparse.Namespace, settings: Any) -> int:
         try:
             return await replay_spool(sink)
         except Exception as exc:
-            raise service_error(exc, _client_url(client)) from None
+            raise service_error(exc, client_url(client)) from None
         finally:
             await client.close()
 

@@ -31,7 +31,7 @@ def search_pages(settings: Any, body: dict[str, Any]) -> dict[str, Any]:
     from elasticsearch import ApiError, NotFoundError, TransportError
 
     from crawler.errors import ServiceError
-    from crawler.es.client import _client_url, es_sync_client, service_error
+    from crawler.es.client import client_url, es_sync_client, service_error
     from crawler.es.schema import index_names
 
     client = es_sync_client(settings)
@@ -41,7 +41,7 @@ def search_pages(settings: Any, body: dict[str, Any]) -> dict[str, Any]:
     except NotFoundError:
         raise ServiceError(f"no index {alias} yet: crawl something first (darkcrawl demo, darkcrawl crawl)") from None
     except (ApiError, TransportError) as exc:
-        raise service_error(exc, _client_url(client)) from None
+        raise service_error(exc, client_url(client)) from None
     finally:
         client.close()
 

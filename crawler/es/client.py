@@ -5,6 +5,7 @@
 * :func:`es_sync_client` -- an :class:`~elasticsearch.Elasticsearch` (the CLI, ``es init``, tests).
 * :func:`check_connection` -- ask the cluster who it is; :class:`~crawler.errors.ServiceError` when it cannot be
   reached or refuses the credentials.
+* :func:`client_url` -- the URL a client talks to, for messages.
 * :func:`service_error` -- turn a client exception into a one-line :class:`~crawler.errors.ServiceError`.
 
 ``DARKCRAWL_ES_URL`` set: that cluster, with ``DARKCRAWL_ES_API_KEY`` or ``DARKCRAWL_ES_USERNAME``/``_PASSWORD`` and
@@ -154,7 +155,7 @@ def check_connection(client: Elasticsearch, where: str = "") -> str:
     """Return the server version, or raise :class:`ServiceError` (unreachable, credentials refused, not 9.x).
 
     Uses the nodes API: ``GET /`` needs the rest-root module, which the managed integ-test distribution lacks."""
-    where = where or _client_url(client)
+    where = where or client_url(client)
     try:
         version = _version_from_nodes(client.nodes.info(node_id="_local", filter_path="nodes.*.version"))
     except Exception as exc:
@@ -164,7 +165,7 @@ def check_connection(client: Elasticsearch, where: str = "") -> str:
 
 async def check_connection_async(client: AsyncElasticsearch, where: str = "") -> str:
     """Async :func:`check_connection`."""
-    where = where or _client_url(client)
+    where = where or client_url(client)
     try:
         version = _version_from_nodes(await client.nodes.info(node_id="_local", filter_path="nodes.*.version"))
     except Exception as exc:
@@ -178,7 +179,7 @@ def _require_9(version: str, where: str) -> str:
     return version
 
 
-def _client_url(client: Elasticsearch | AsyncElasticsearch) -> str:
+def client_url(client: Elasticsearch | AsyncElasticsearch) -> str:
     try:
         node = client.transport.node_pool.all()[0]
         return f"{node.config.scheme}://{node.config.host}:{node.config.port}"
