@@ -13,6 +13,7 @@ from typing import Any
 
 from crawler.crawl import run_crawl
 from crawler.errors import DarkcrawlError
+from crawler.lab.sites import SITE_NAMES
 from crawler.seeds import parse_seeds
 
 
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     settings.set("DARKCRAWL_TOR_SOCKS", f"127.0.0.1:{lab_state.socks_port}", priority="cmdline")
     settings.set("DARKCRAWL_TOR_CONTROL", f"127.0.0.1:{lab_state.control_port}", priority="cmdline")
     settings.set("DARKCRAWL_PROGRESS_INTERVAL", 5, priority="cmdline")
-    seeds = parse_seeds([f"http://{host}/" for host in lab_state.onions.values()])
+    seeds = parse_seeds([f"http://{host}/" for name, host in lab_state.onions.items() if name in SITE_NAMES])
     result = run_crawl(settings, seeds.seeds, say)
     print(f"crawled {result.pages} pages through Tor in {result.elapsed:.0f}s ({result.finish_reason})")
     for line in report(settings, result.crawl_id, args.query):

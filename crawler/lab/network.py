@@ -82,7 +82,7 @@ class LabConfig:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> LabConfig:
         """Build the config from darkcrawl settings. Raises :class:`UsageError` for values out of range."""
-        from crawler.lab.sites import SITE_NAMES
+        from crawler.lab.sites import SITE_NAMES, SPECIAL_SITE_NAMES
 
         lab_dir = settings.get("DARKCRAWL_LAB_DIR") or str(data_dir(settings) / "lab")
         extra = settings.getint("DARKCRAWL_LAB_EXTRA_SOCKS")
@@ -95,7 +95,7 @@ class LabConfig:
             tor_gencert=settings.get("DARKCRAWL_LAB_TOR_GENCERT") or "tor-gencert",
             ready_timeout=settings.getfloat("DARKCRAWL_LAB_READY_TIMEOUT"),
             extra_socks=extra,
-            sites=tuple(SITE_NAMES),
+            sites=tuple(SITE_NAMES) + tuple(SPECIAL_SITE_NAMES),
         )
         plan = config.plan
         if plan.base < 1024 or plan.last > 65535:

@@ -12,6 +12,7 @@ Offers :func:`make_handler` (a request handler class for a built :class:`~crawle
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.errors import DarkcrawlError, UsageError
-from crawler.lab.sites import ALL_SITE_NAMES, Page, Site, build_site
+from crawler.lab.sites import ALL_SITE_NAMES, SPECIAL_SITE_NAMES, Page, Site, build_site
 from crawler.lab.sites.onions import onion_from_key
 
 NOT_FOUND = Page(b"<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>\n",
@@ -67,6 +68,13 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return SiteHandler
 
 
+def special_handler(name: str, onion_hosts: dict[str, str] | None) -> type[BaseHTTPRequestHandler]:
+    """Return the handler class of the special site *name* (``crawler.lab.special.<name>.make_handler``)."""
+    module = importlib.import_module(f"crawler.lab.special.{name}")
+    handler: type[BaseHTTPRequestHandler] = module.make_handler(onion_hosts or {})
+    return handler
+
+
 def _valid_onion(host: str) -> bool:
     import base64
 
@@ -102,18 +110,20 @@ def load_onion_hosts(path: str | Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Serve until interrupted; return the exit status (2 with a one-line message for bad input)."""
     parser = argparse.ArgumentParser(prog="python -m crawler.lab.serve", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", required=True, help=f"one of: {', '.join(ALL_SITE_NAMES)}")
+    known = ALL_SITE_NAMES + SPECIAL_SITE_NAMES
+    parser.add_argument("--site", required=True, help=f"one of: {', '.join(known)}")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--onion-hosts", metavar="FILE", help="JSON object site name -> onion hostname")
     args = parser.parse_args(argv)
     try:
-        if args.site not in ALL_SITE_NAMES:
-            raise UsageError(f"unknown fixture site {args.site!r}; known: {', '.join(ALL_SITE_NAMES)}")
+        if args.site not in known:
+            raise UsageError(f"unknown fixture site {args.site!r}; known: {', '.join(known)}")
         hosts = load_onion_hosts(args.onion_hosts) if args.onion_hosts else None
-        site = build_site(args.site, hosts)
+        handler = special_handler(args.site, hosts) if args.site in SPECIAL_SITE_NAMES else make_handler(
+            build_site(args.site, hosts))
         try:
-            server = ThreadingHTTPServer((args.host, args.port), make_handler(site))
+            server = ThreadingHTTPServer((args.host, args.port), handler)
         except OSError as exc:
             reason = exc.strerror or exc
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}; pick a free port") from None

@@ -4,6 +4,9 @@ Interface used by the lab, the benchmark and the tests:
 
 * :data:`SITE_NAMES`: the lab's fixture sites, in a stable order (``market``, ``forum``, ``paste``, ``directory``,
   ``phishing``); :data:`BENCH_SITE_NAMES`: sites served only when asked (``bigmarket``, 2,000+ pages);
+  :data:`SPECIAL_SITE_NAMES`: sites with behaviour rather than pages (hostile responses, JavaScript, slow or failing
+  pages), each served by its own handler module ``crawler.lab.special.<name>`` (see :mod:`crawler.lab.special`). The
+  lab serves them beside the fixture sites, but they are not part of the demo's seeds nor of the ground truth;
 * :func:`build_site` ``(name, onion_hosts=None) -> Site``: the site's pages by path (query strings included, e.g.
   ``/listings?page=2``); *onion_hosts* maps site names to the lab's onion hostnames so that cross-site links
   resolve, else each site gets a stable, valid placeholder v3 hostname (:func:`placeholder_onion`);
@@ -22,11 +25,14 @@ from .onions import placeholder_onion, resolve_hosts
 SITE_NAMES: tuple[str, ...] = ("market", "forum", "paste", "directory", "phishing")
 BENCH_SITE_NAMES: tuple[str, ...] = ("bigmarket",)
 ALL_SITE_NAMES: tuple[str, ...] = SITE_NAMES + BENCH_SITE_NAMES
+# One entry per module in crawler/lab/special/; each answers GET / with 200 quickly (the lab's readiness check).
+SPECIAL_SITE_NAMES: tuple[str, ...] = ()
 
 __all__ = [
     "ALL_SITE_NAMES",
     "BENCH_SITE_NAMES",
     "SITE_NAMES",
+    "SPECIAL_SITE_NAMES",
     "Page",
     "PageTruth",
     "Site",
