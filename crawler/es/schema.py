@@ -49,8 +49,8 @@ PREFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,100}")
 class IndexNames:
     """The names of darkcrawl's indices under one prefix.
 
-    ``pages``/``entities``/``crawls`` are the aliases to read and write through; ``*_pattern`` match every backing
-    index (for Kibana data views); ``template(kind)`` names the composable template."""
+    ``pages``/``entities``/``sightings``/``crawls`` are the aliases to read and write through; ``*_pattern`` match
+    every backing index (for Kibana data views); ``template(kind)`` names the composable template."""
 
     prefix: str
 
@@ -63,6 +63,10 @@ class IndexNames:
         return self.alias("entities")
 
     @property
+    def sightings(self) -> str:
+        return self.alias("sightings")
+
+    @property
     def crawls(self) -> str:
         return self.alias("crawls")
 
@@ -73,6 +77,10 @@ class IndexNames:
     @property
     def entities_pattern(self) -> str:
         return self.pattern("entities")
+
+    @property
+    def sightings_pattern(self) -> str:
+        return self.pattern("sightings")
 
     @property
     def crawls_pattern(self) -> str:

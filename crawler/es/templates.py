@@ -1,7 +1,8 @@
 """The index mappings and composable index templates, as plain data. Every field is documented in docs/schema.md.
 
 * ``SCHEMA_VERSION`` -- the one version number of the templates; raise it with every mapping change.
-* :func:`page_mappings`, :func:`entity_mappings`, :func:`crawl_mappings` -- the mappings of the three indices.
+* :func:`page_mappings`, :func:`entity_mappings`, :func:`sighting_mappings`, :func:`crawl_mappings` -- the mappings
+  of the four indices; :data:`MAPPING_BUILDERS` / :data:`KINDS` list them (add a kind there).
 * :func:`index_template` -- the composable template body for one kind of index under a prefix.
 * :func:`mapped_fields` -- every field path of a mapping with its type (sub-fields included), for docs and tests.
 
@@ -13,10 +14,10 @@ No mapping here needs a module beyond the server and x-pack core (``flattened`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 1
-KINDS = ("pages", "entities", "crawls")
+SCHEMA_VERSION = 2
 # Language code (signals.language.code) -> Elasticsearch analyzer of the per-language sub-fields.
 LANGUAGE_ANALYZERS = {"en": "english", "fr": "french", "nl": "dutch", "de": "german"}
 ANALYSIS_MODULE = "analysis-common"
@@ -136,63 +137,101 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     }
 
 
-def entity_mappings() -> dict[str, Any]:
-    """Mapping of the entities index: one document per signal value (id = SHA-256 of ``kind`` + value)."""
+def entity_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the entities index: one document per signal value (id = ``entity_id(kind, value)``), rolled up
+    from its sightings by the indexing stage (pipelines/entities.py)."""
     return {
         "dynamic": "strict",
         "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
         "properties": {
             "kind": keyword(),
             "value": keyword(LABEL_LENGTH),
+            "label": keyword(LABEL_LENGTH),
             "first_seen": {"type": "date"},
             "last_seen": {"type": "date"},
             "sites": keyword(),
             "pages": keyword(URL_LENGTH),
-            "counts": {
-                "properties": {
-                    "pages": {"type": "integer"},
-                    "sites": {"type": "integer"},
-                    "sightings": {"type": "long"},
-                }
-            },
+            "counts": {"properties": {"pages": {"type": "integer"}, "sites": {"type": "integer"}}},
             "attributes": {"type": "flattened"},
+            "updated_at": {"type": "date"},
             "schema_version": {"type": "short"},
         },
     }
 
 
-def crawl_mappings() -> dict[str, Any]:
-    """Mapping of the crawls index: one document per crawl run."""
+def sighting_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the sightings index: one document per (entity, page), the source the entity roll-up counts."""
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
+        "properties": {
+            "entity_id": keyword(),
+            "kind": keyword(),
+            "value": keyword(LABEL_LENGTH),
+            "url": keyword(URL_LENGTH),
+            "site": keyword(),
+            "crawl_id": keyword(),
+            "first_seen": {"type": "date"},
+            "last_seen": {"type": "date"},
+            "schema_version": {"type": "short"},
+        },
+    }
+
+
+def crawl_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the crawls index: one document per crawl run, written at its start and completed at its end."""
+    count = {"type": "long"}
     return {
         "dynamic": "strict",
         "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
         "properties": {
             "crawl_id": keyword(),
+            "status": keyword(),
+            "hostname": keyword(),
             "started_at": {"type": "date"},
             "finished_at": {"type": "date"},
+            "updated_at": {"type": "date"},
             "elapsed_seconds": {"type": "float"},
             "finish_reason": keyword(),
             "seeds": keyword(URL_LENGTH),
             "sites": keyword(),
-            "pages_fetched": {"type": "long"},
-            "pages_indexed": {"type": "long"},
+            "pages_fetched": count,
+            "pages_indexed": count,
+            "pages_spooled": count,
+            "pages_failed": count,
+            "items": count,
+            "requests": count,
+            "responses": count,
+            "bytes": count,
+            "errors_total": count,
+            "tor_failures": count,
             "errors": {"type": "flattened"},
+            "statuses": {"type": "flattened"},
             "refused": {"type": "flattened"},
             "options": {"type": "flattened"},
+            "stats": {"type": "flattened"},
             "darkcrawl_version": keyword(),
             "schema_version": {"type": "short"},
         },
     }
 
 
+# kind -> mapping builder (each takes ``language_analyzers``). To add an index kind, add its builder here: es init,
+# the aliases (``<prefix>-<kind>``), the docs/mapping test and the template tests pick it up.
+MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "pages": page_mappings,
+    "entities": entity_mappings,
+    "sightings": sighting_mappings,
+    "crawls": crawl_mappings,
+}
+KINDS = tuple(MAPPING_BUILDERS)
+# The kinds whose text gets per-language sub-fields (the others hold no prose).
+PROSE_KINDS = frozenset({"pages"})
+
+
 def mappings_for(kind: str, language_analyzers: bool = False) -> dict[str, Any]:
-    """The mapping of one kind of index (``pages``, ``entities``, ``crawls``). Raises KeyError for another kind."""
-    builders = {
-        "pages": lambda: page_mappings(language_analyzers),
-        "entities": entity_mappings,
-        "crawls": crawl_mappings,
-    }
-    return builders[kind]()
+    """The mapping of one kind of index (see :data:`KINDS`). Raises KeyError for another kind."""
+    return MAPPING_BUILDERS[kind](language_analyzers and kind in PROSE_KINDS)
 
 
 def index_settings(kind: str) -> dict[str, Any]:
@@ -213,7 +252,7 @@ def index_template(
     """The composable template for ``<prefix>-<kind>-*`` indices; ``version`` decides upgrades (see es init).
 
     Language analyzers apply to the pages index only (the others hold no prose)."""
-    language_analyzers = language_analyzers and kind == "pages"
+    language_analyzers = language_analyzers and kind in PROSE_KINDS
     mappings = mappings_for(kind, language_analyzers)
     mappings["_meta"]["darkcrawl_schema_version"] = version
     return {

@@ -159,13 +159,13 @@ def test_entity_with_deterministic_id(es, es_node, es_prefix):
     assert entity == hashlib.sha256(f"crypto_address\x00{BTC}".encode()).hexdigest()
     document = {"kind": "crypto_address", "value": BTC, "first_seen": "2026-11-29T03:00:00Z",
               "last_seen": "2026-11-29T03:00:00Z", "sites": [ONION], "pages": [f"http://{ONION}/listing/42"],
-              "counts": {"pages": 1, "sites": 1, "sightings": 1}, "attributes": {"currency": "BTC"},
-              "schema_version": SCHEMA_VERSION}
+              "counts": {"pages": 1, "sites": 1}, "attributes": {"currency": "BTC"},
+              "updated_at": "2026-11-29T03:00:00Z", "schema_version": SCHEMA_VERSION}
     es.create(index=names.entities, id=entity, document=document, refresh=True)
     es.update(index=names.entities, id=entity, doc={"last_seen": "2026-11-30T00:00:00Z",
-                                                       "counts": {"sightings": 2}}, refresh=True)
+                                                       "counts": {"pages": 2}}, refresh=True)
     stored = es.get(index=names.entities, id=entity)["_source"]
-    assert stored["counts"] == {"pages": 1, "sites": 1, "sightings": 2}
+    assert stored["counts"] == {"pages": 2, "sites": 1}
     hits = es.search(index=names.entities, query={"term": {"attributes.currency": "BTC"}})["hits"]["hits"]
     assert [hit["_id"] for hit in hits] == [entity]
 

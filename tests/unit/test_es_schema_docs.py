@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.es.templates import mapped_fields, mappings_for
+from crawler.es.templates import KINDS, mapped_fields, mappings_for
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
-SECTIONS = {"pages": "### Pages", "entities": "### Entities", "crawls": "### Crawls"}
+SECTIONS = {kind: f"### {kind.capitalize()} (`<prefix>-{kind}`)" for kind in KINDS}  # every kind has its section
 ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*([a-z_]+)\s*\|\s*(.+?)\s*\|\s*$")
 
 
