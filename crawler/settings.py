@@ -34,6 +34,14 @@ DARKCRAWL_ES_HEAP = "1g"  # Java heap of the managed node (-Xms/-Xmx)
 DARKCRAWL_ES_USER = "darkcrawl"  # system user the managed node runs as when darkcrawl runs as root
 DARKCRAWL_JAVA_HOME = ""  # empty: the newest Temurin JDK under /usr/lib/jvm
 
+# --- darkcrawl: Kibana (darkcrawl kibana import) -----------------------------------------------------------------
+DARKCRAWL_KIBANA_URL = ""  # Kibana's base URL for darkcrawl kibana import (--url wins), e.g. https://kibana:5601
+DARKCRAWL_KIBANA_SPACE = ""  # Kibana space to import into (--space wins); empty: the default space
+DARKCRAWL_KIBANA_USERNAME = ""  # basic auth user for Kibana
+DARKCRAWL_KIBANA_PASSWORD = ""  # basic auth password for Kibana; never logged
+DARKCRAWL_KIBANA_API_KEY = ""  # API key (base64 id:key) for Kibana, preferred over basic auth; never logged
+DARKCRAWL_KIBANA_CA_CERTS = ""  # CA file to verify Kibana's TLS certificate
+
 # --- darkcrawl: Tor ----------------------------------------------------------------------------------------------
 DARKCRAWL_TOR_BINARY = "tor"  # the tor executable (Debian's tor)
 DARKCRAWL_TOR_SOCKS = ""  # host:port of an existing tor's SocksPort; empty: darkcrawl launches its own tor

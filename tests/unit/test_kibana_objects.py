@@ -235,7 +235,8 @@ def test_dashboard_panels_do_not_overlap():
     for panel in json.loads(board["attributes"]["panelsJSON"]):
         grid = panel["gridData"]
         assert grid["x"] + grid["w"] <= 48
-        area = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"]) for y in range(grid["y"], grid["y"] + grid["h"])}
+        columns, rows = range(grid["x"], grid["x"] + grid["w"]), range(grid["y"], grid["y"] + grid["h"])
+        area = {(x, y) for x in columns for y in rows}
         assert not cells & area, panel["panelIndex"]
         cells |= area
 
