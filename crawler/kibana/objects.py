@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.es.templates import KINDS
 from pipelines.extract.keywords import default_watchlist_path, read_watchlist
 
 DEFAULT_PREFIX = "darkcrawl"
@@ -37,8 +38,9 @@ TYPE_MIGRATION_VERSIONS = {
     "dashboard": "10.2.0",
 }
 
-# Time field of each data view: when a page / an entity was last seen, when a crawl started.
-TIME_FIELDS = {"pages": "last_seen", "entities": "last_seen", "crawls": "started_at"}
+# Time field of each data view (one per index kind, crawler.es.templates.KINDS): when a page, an entity or one
+# sighting was last seen; when a crawl started.
+TIME_FIELDS = {"pages": "last_seen", "entities": "last_seen", "sightings": "last_seen", "crawls": "started_at"}
 LAYER = "layer1"
 KQL = "kuery"
 
@@ -75,7 +77,7 @@ def reference(kind: str, identifier: str, name: str) -> dict[str, str]:
 
 
 def data_view(prefix: str, kind: str) -> dict[str, Any]:
-    """The data view of one read alias (``<prefix>-pages`` ...); fields are read from the cluster by Kibana."""
+    """The data view of one read alias (``<prefix>-pages`` ...); Kibana reads the fields from the cluster."""
     return saved_object(
         "index-pattern",
         data_view_id(prefix, kind),
@@ -176,6 +178,15 @@ def saved_searches(prefix: str, categories: list[str]) -> list[dict[str, Any]]:
             "pages",
             "signals.crypto_addresses.address:*",
             ["site", "url", "signals.crypto_addresses.currency", "signals.crypto_addresses.address"],
+        ),
+        saved_search(
+            prefix,
+            "search-entities-on-several-sites",
+            "darkcrawl: entities seen on several sites",
+            "Addresses, keys, e-mails, handles, vendors and onions seen on two sites or more: the pivots.",
+            "entities",
+            "counts.sites >= 2",
+            ["kind", "label", "counts.sites", "counts.pages", "sites"],
         ),
     ]
     for category in categories:
@@ -337,17 +348,6 @@ def page_charts(prefix: str) -> list[dict[str, Any]]:
         "pages": count_column("pages"),
     }
     languages = {"language": terms_column("language", "language", 10, "pages"), "pages": count_column("pages")}
-    addresses = {
-        "address": terms_column("signals.crypto_addresses.address", "address", 20, "sites"),
-        "currency": terms_column("signals.crypto_addresses.currency", "currency", 3, "sites"),
-        "sites": metric_column("unique_count", "site", "sites"),
-        "pages": count_column("pages"),
-    }
-    vendors = {
-        "vendor": terms_column("signals.vendors.name.keyword", "vendor", 20, "sites"),
-        "sites": metric_column("unique_count", "site", "sites"),
-        "pages": count_column("pages"),
-    }
     return [
         lens(
             prefix, "lens-pages-over-time", "darkcrawl: pages over time", "pages", "lnsXY", over_time,
@@ -358,39 +358,63 @@ def page_charts(prefix: str) -> list[dict[str, Any]]:
             prefix, "lens-languages", "darkcrawl: languages", "pages", "lnsPie", languages, pie("language", "pages"),
             description="Share of pages per detected language.",
         ),
-        lens(
-            prefix, "lens-top-crypto-addresses", "darkcrawl: top crypto addresses", "pages", "lnsDatatable",
-            addresses, table(list(addresses)), query="signals.crypto_addresses.address:*",
-            description="Addresses seen on the most sites: one operator behind several onions.",
+    ]
+
+
+def top_entities(prefix: str, entity_kind: str, name: str, title: str, description: str) -> dict[str, Any]:
+    """The entities of one kind seen on the most sites (the roll-up's exact counts), with their latest sighting."""
+    columns = {
+        "value": terms_column("value", entity_kind.replace("_", " "), 20, "sites"),
+        "sites": metric_column("max", "counts.sites", "sites"),
+        "pages": metric_column("max", "counts.pages", "pages"),
+        "last": metric_column("max", "last_seen", "last seen"),
+    }
+    columns["last"]["dataType"] = "date"
+    return lens(
+        prefix, name, title, "entities", "lnsDatatable", columns, table(list(columns)),
+        query=f'kind: "{entity_kind}"', description=description,
+    )
+
+
+def entity_charts(prefix: str) -> list[dict[str, Any]]:
+    return [
+        top_entities(
+            prefix, "crypto_address", "lens-top-crypto-addresses", "darkcrawl: top crypto addresses",
+            "Addresses seen on the most sites (one operator behind several onions); pivot: darkcrawl pivot VALUE.",
         ),
-        lens(
-            prefix, "lens-top-vendors", "darkcrawl: top vendors", "pages", "lnsDatatable", vendors,
-            table(list(vendors)), query="signals.vendors.name.keyword:*",
-            description="Vendor names seen on the most sites.",
+        top_entities(
+            prefix, "vendor", "lens-top-vendors", "darkcrawl: top vendors",
+            "Vendor names (case-folded) seen on the most sites.",
         ),
     ]
 
 
 def crawl_charts(prefix: str) -> list[dict[str, Any]]:
-    pages = {
+    health = {
         "when": date_column("started_at", "crawl started"),
-        "reason": terms_column("finish_reason", "finish reason", 5, "fetched"),
         "fetched": metric_column("sum", "pages_fetched", "pages fetched"),
+        "errors": metric_column("sum", "errors_total", "errors"),
+        "tor": metric_column("sum", "tor_failures", "Tor failures"),
+        "failed": metric_column("sum", "pages_failed", "pages rejected by Elasticsearch"),
     }
     recent = {
         "crawl": terms_column("crawl_id", "crawl", 20, "started"),
         "started": metric_column("max", "started_at", "started"),
+        "status": terms_column("status", "status", 1, "started"),
         "reason": terms_column("finish_reason", "finish reason", 1, "started"),
         "fetched": metric_column("sum", "pages_fetched", "pages fetched"),
-        "indexed": metric_column("sum", "pages_indexed", "pages indexed"),
+        "indexed": metric_column("sum", "pages_indexed", "indexed"),
+        "spooled": metric_column("sum", "pages_spooled", "spooled"),
+        "errors": metric_column("sum", "errors_total", "errors"),
+        "tor": metric_column("sum", "tor_failures", "Tor failures"),
         "seconds": metric_column("max", "elapsed_seconds", "seconds"),
     }
     recent["started"]["dataType"] = "date"
     return [
         lens(
-            prefix, "lens-crawl-pages", "darkcrawl: crawl health, pages fetched", "crawls", "lnsXY", pages,
-            xy("when", ["fetched"], split="reason"),
-            description="Pages fetched per crawl start, by how the crawl ended.",
+            prefix, "lens-crawl-pages", "darkcrawl: crawl health over time", "crawls", "lnsXY", health,
+            xy("when", ["fetched", "errors", "tor", "failed"], series="bar"),
+            description="Per crawl start: pages fetched, errors, Tor failures, pages Elasticsearch rejected.",
         ),
         lens(
             prefix, "lens-crawl-runs", "darkcrawl: crawl health, recent crawls", "crawls", "lnsDatatable", recent,
@@ -512,9 +536,10 @@ def saved_objects(prefix: str = DEFAULT_PREFIX, categories: list[str] | None = N
     """Every saved object for *prefix*, referenced objects first. *categories*: the watch-list categories that get a
     saved search each (default: those of the shipped watch list)."""
     categories = watchlist_categories() if categories is None else categories
-    views = [data_view(prefix, kind) for kind in ("pages", "entities", "crawls")]
+    views = [data_view(prefix, kind) for kind in KINDS]
     charts = [
         *page_charts(prefix),
+        *entity_charts(prefix),
         vega(
             prefix, "vega-keyword-categories", "darkcrawl: watch-list categories", categories_spec(prefix),
             "Pages per watch-list category (Vega: the keywords are nested, which Lens cannot aggregate).",

@@ -110,7 +110,7 @@ def test_file_is_ndjson_with_unique_ids_and_kibana_envelopes():
         assert re.fullmatch(r"\d+\.\d+\.\d+", item["typeMigrationVersion"])
         assert item["attributes"]["title"]
     types = [item["type"] for item in items]
-    assert types.count("index-pattern") == 3 and types.count("dashboard") == 1
+    assert types.count("index-pattern") == len(KINDS) and types.count("dashboard") == 1
     assert {"search", "lens", "visualization"} <= set(types)
 
 
@@ -247,7 +247,7 @@ def test_prefix_changes_every_index_and_id():
     items = load(text)
     assert all(item["id"].startswith("teamb-") for item in items)
     titles = {item["attributes"]["title"] for item in items if item["type"] == "index-pattern"}
-    assert titles == {"teamb-pages", "teamb-entities", "teamb-crawls"}
+    assert titles == {f"teamb-{kind}" for kind in KINDS}
 
 
 def test_one_saved_search_per_watchlist_category():
