@@ -1,10 +1,12 @@
-"""Item pipeline stage that bulk-indexes pages into Elasticsearch with the async client.
+"""Item pipeline stage that bulk-indexes pages, their sightings and entities into Elasticsearch with the async client.
 
 * Batches by count (``DARKCRAWL_ES_BULK_DOCS``), size (``DARKCRAWL_ES_BULK_BYTES``) and age
   (``DARKCRAWL_ES_FLUSH_INTERVAL``), whichever comes first.
 * One document per URL (id = SHA-256 of the URL): a recrawl updates it. ``first_seen`` is written only when the document
   is created (bulk ``update`` with an ``upsert``), ``last_seen`` on every fetch, ``content_changed_at`` when the text
   hash differs from the stored one (read with one ``mget`` per batch; no scripts, which the bare node lacks).
+* Each page's entities (pipelines/entities.py) are written as sightings in the same bulk request, then the entities
+  are rolled up from their sightings (pipelines/rollup.py): exact counts under concurrent crawls, no script.
 * Transient failures (429, 5xx, connection errors) are retried with exponential backoff; documents Elasticsearch rejects
   for good (mapping errors) go to the dead-letter file with the reason, and the rest of the batch is indexed.
 """
@@ -27,6 +29,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import PageItem, utc_timestamp
 from pipelines.documents import page_document, page_id
+from pipelines.entities import Entity, page_entities, sighting_document, sighting_id
+from pipelines.rollup import EntityRollup, RollupError
 from pipelines.spool import Spool, SpoolFullError
 
 if TYPE_CHECKING:
@@ -59,6 +63,9 @@ class BulkConfig:
         )
 
 
+Entry = tuple[str, dict[str, Any], int]  # (page id, page document, approximate JSON bytes)
+
+
 class PageSink:
     """Buffers page documents and writes them to one index alias in bulk. Independent of Scrapy, so tools reuse it."""
 
@@ -69,14 +76,16 @@ class PageSink:
         config: BulkConfig,
         stats: Callable[[str, int], None],
         spool: Spool | None = None,
+        rollup: EntityRollup | None = None,
     ):
         self.client = client
         self.spool = spool
+        self.rollup = rollup  # None: pages only (no sightings, no entities)
         self.outage_until = 0.0
         self.alias = alias
         self.config = config
         self.count_stat = stats
-        self.buffer: list[tuple[str, dict[str, Any], int]] = []  # (id, document, approximate bytes)
+        self.buffer: list[Entry] = []
         self.buffered_bytes = 0
         self.oldest = 0.0
         self.lock = asyncio.Lock()
@@ -101,9 +110,22 @@ class PageSink:
             if self.spool is not None and time.monotonic() < self.outage_until:
                 self._spool(batch)  # Elasticsearch was just found away: do not make the crawl wait for it again
                 return
-            await self._write(batch)
+            if await self._write(batch) and self.spool is not None and self.spool.size_bytes():
+                await self._replay_after_outage()
 
-    def _spool(self, batch: list[tuple[str, dict[str, Any], int]]) -> None:
+    async def _replay_after_outage(self) -> None:
+        """Elasticsearch took a batch again: index what the spool kept meanwhile, without waiting for the next start."""
+        try:
+            replayed = await replay_spool(self)
+        except Exception as exc:
+            self.outage_until = time.monotonic() + self.config.pause_after_outage
+            logger.warning("the spool could not be replayed yet (%s); it is kept and retried later", exc)
+        else:
+            if replayed:
+                logger.info("Elasticsearch is back: replayed %d spooled pages", replayed)
+                self.count_stat("darkcrawl/index/replayed", replayed)
+
+    def _spool(self, batch: list[Entry]) -> None:
         assert self.spool is not None
         self.spool.append([document for _doc_id, document, _size in batch])
         self.count_stat("darkcrawl/index/spooled", len(batch))
@@ -115,8 +137,12 @@ class PageSink:
             doc["_id"]: doc.get("_source", {}).get("content_sha256") for doc in response["docs"] if doc.get("found")
         }
 
-    def _actions(self, batch: list[tuple[str, dict[str, Any], int]], stored: dict[str, str | None]) -> list[Any]:
+    def _actions(
+        self, batch: list[Entry], stored: dict[str, str | None], entities: dict[str, list[Entity]]
+    ) -> tuple[list[Any], list[int]]:
+        """The bulk operations of *batch* (each page, then its sightings) and how many results each page owns."""
         operations: list[Any] = []
+        spans: list[int] = []
         for doc_id, document, _size in batch:
             now = document.get("fetched_at") or utc_timestamp()
             update = dict(document, last_seen=now)
@@ -125,55 +151,104 @@ class PageSink:
             created = dict(update, first_seen=now)
             operations.append({"update": {"_index": self.alias, "_id": doc_id, "retry_on_conflict": 3}})
             operations.append({"doc": update, "upsert": created})
-        return operations
+            for entity in entities.get(doc_id, []):
+                sighting = sighting_document(entity, document, now)
+                assert self.rollup is not None
+                operations.append({"update": {"_index": self.rollup.sightings,
+                                              "_id": sighting_id(entity.id, doc_id), "retry_on_conflict": 3}})
+                operations.append({"doc": sighting, "upsert": dict(sighting, first_seen=now)})
+            spans.append(1 + len(entities.get(doc_id, [])))
+        return operations, spans
 
-    async def _write(self, batch: list[tuple[str, dict[str, Any], int]]) -> None:
+    def _give_up(self, exc: Exception, pending: list[Entry]) -> bool:
+        """After the last retry: spool *pending* (False: not indexed) or, with no spool, raise *exc*."""
+        if self.spool is None:
+            raise exc
+        self.outage_until = time.monotonic() + self.config.pause_after_outage
+        logger.warning(
+            "Elasticsearch unreachable (%s): %d documents kept in the spool %s; the crawl goes on and "
+            "they are indexed when it answers again, at the next start or by `darkcrawl es replay`",
+            exc, len(pending), self.spool.path,
+        )
+        self._spool(pending)
+        return False
+
+    async def _write(self, batch: list[Entry]) -> bool:
+        """Index *batch* (pages, sightings, then the entity roll-up). True when Elasticsearch took it, False when
+        it went to the spool."""
+        entities = {doc_id: page_entities(document) for doc_id, document, _ in batch} if self.rollup else {}
         pending = batch
+        written: list[Entry] = []
         for attempt in range(self.config.max_retries + 1):
             try:
                 stored = await self._stored_hashes([doc_id for doc_id, _, _ in pending])
-                response = await self.client.bulk(operations=self._actions(pending, stored), refresh=False)
+                operations, spans = self._actions(pending, stored, entities)
+                response = await self.client.bulk(operations=operations, refresh=False)
             except Exception as exc:  # connection errors, timeouts: the whole batch is retried
                 if attempt == self.config.max_retries:
-                    if self.spool is None:
-                        raise
-                    self.outage_until = time.monotonic() + self.config.pause_after_outage
-                    logger.warning(
-                        "Elasticsearch unreachable (%s): %d documents kept in the spool %s; the crawl goes on and "
-                        "they are indexed at the next start or by `darkcrawl es replay`",
-                        exc, len(pending), self.spool.path,
-                    )
-                    self._spool(pending)
-                    return
+                    return self._give_up(exc, pending + written)
                 delay = min(2**attempt, 30)
                 logger.warning("Elasticsearch bulk failed (%s); retrying %d documents in %ds", exc, len(pending), delay)
                 self.count_stat("darkcrawl/index/retried", len(pending))
                 await asyncio.sleep(delay)
                 continue
-            retry: list[tuple[str, dict[str, Any], int]] = []
-            for entry, result in zip(pending, response["items"], strict=True):
-                outcome = result["update"]
-                status = outcome.get("status", 500)
-                if status < 300:
+            retry: list[Entry] = []
+            results = iter(response["items"])
+            for entry, span in zip(pending, spans, strict=True):
+                outcomes = [next(iter(next(results).values())) for _ in range(span)]
+                statuses = [outcome.get("status", 500) for outcome in outcomes]
+                if any(status in TRANSIENT_STATUSES for status in statuses):
+                    retry.append(entry)  # page and sightings again: every operation is idempotent
+                    continue
+                if statuses[0] < 300:
                     self.count_stat("darkcrawl/index/indexed", 1)
-                elif status in TRANSIENT_STATUSES:
-                    retry.append(entry)
                 else:
-                    self._dead_letter(entry[1], outcome.get("error"))
+                    self._dead_letter(entry[1], outcomes[0].get("error"))
+                for outcome, status in zip(outcomes[1:], statuses[1:], strict=True):
+                    if status >= 300:
+                        error = {"sighting": outcome.get("_id"), "error": outcome.get("error")}
+                        self._dead_letter(entry[1], error, stat="darkcrawl/index/sightings_failed")
+                written.append(entry)
+            pending = retry
             if not retry:
-                return
+                break
             if attempt < self.config.max_retries:
                 self.count_stat("darkcrawl/index/retried", len(retry))
                 await asyncio.sleep(min(2**attempt, 30))
-            pending = retry
-        if self.spool is not None:  # still overloaded after every retry: keep them for later, not as failures
-            self._spool(pending)
-            return
-        for _doc_id, document, _size in pending:
-            self._dead_letter(document, {"type": "retries_exhausted", "reason": "transient errors persisted"})
+        if pending:
+            if self.spool is not None:  # still overloaded after every retry: keep them for later, not as failures
+                self._spool(pending)
+            else:
+                for _doc_id, document, _size in pending:
+                    self._dead_letter(document, {"type": "retries_exhausted", "reason": "transient errors persisted"})
+        if self.rollup is not None and written:
+            touched = {entity.id: entity for doc_id, _, _ in written for entity in entities.get(doc_id, [])}
+            if not await self._roll_up(touched, written):
+                return False
+        return not pending
 
-    def _dead_letter(self, document: dict[str, Any], error: Any) -> None:
-        self.count_stat("darkcrawl/index/failed", 1)
+    async def _roll_up(self, touched: dict[str, Entity], written: list[Entry]) -> bool:
+        """Roll the entities of the pages just written up, with the same retries; on failure their pages go to the
+        spool (replaying them rewrites the same sightings and rolls up again). True when it worked."""
+        assert self.rollup is not None
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                count = await self.rollup.roll_up(touched)
+            except RollupError as exc:
+                error: Exception = exc
+            except Exception as exc:
+                error = exc
+            else:
+                self.count_stat("darkcrawl/index/entities", count)
+                return True
+            if attempt == self.config.max_retries:
+                return self._give_up(error, written)
+            logger.warning("entity roll-up failed (%s); retrying in %ds", error, min(2**attempt, 30))
+            await asyncio.sleep(min(2**attempt, 30))
+        return False
+
+    def _dead_letter(self, document: dict[str, Any], error: Any, stat: str = "darkcrawl/index/failed") -> None:
+        self.count_stat(stat, 1)
         path = self.config.dead_letter_path
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {"failed_at": utc_timestamp(), "index": self.alias, "error": error, "document": document}
@@ -193,7 +268,7 @@ async def replay_spool(sink: PageSink) -> int:
     documents = sink.spool.begin_replay()
     if not documents:
         return 0
-    replay = PageSink(sink.client, sink.alias, sink.config, sink.count_stat, spool=None)
+    replay = PageSink(sink.client, sink.alias, sink.config, sink.count_stat, spool=None, rollup=sink.rollup)
     for document in documents:
         await replay.add(document)
     await replay.flush()  # raises when Elasticsearch is still away: the documents stay in the spool
@@ -208,13 +283,30 @@ def spool_from_settings(settings: Any) -> Spool:
     return Spool(data_dir(settings) / "spool" / "pages.jsonl", settings.getint("DARKCRAWL_SPOOL_MAX_BYTES"))
 
 
+def sink_from_settings(
+    settings: Any, client: Any, stats: Callable[[str, int], None], spool: Spool | None
+) -> PageSink:
+    """The page sink the settings describe: pages alias, entity roll-up into the sightings and entities aliases,
+    batching and retries, the dead-letter file in the data directory."""
+    from crawler.es.schema import index_names
+    from crawler.paths import data_dir
+
+    names = index_names(settings)
+    return PageSink(
+        client,
+        names.pages,
+        BulkConfig.from_settings(settings, data_dir(settings) / "dead-letter" / "pages.jsonl"),
+        stats,
+        spool=spool,
+        rollup=EntityRollup(client, names.sightings, names.entities),
+    )
+
+
 class ElasticsearchPipeline:
     """Scrapy stage around :class:`PageSink`: builds the client from settings, flushes on a timer and at close."""
 
     def __init__(self, crawler: Crawler):
         from crawler.es.client import es_client
-        from crawler.es.schema import index_names
-        from crawler.paths import data_dir
 
         settings = crawler.settings
         if not settings.getbool("DARKCRAWL_ES_ENABLED"):
@@ -224,13 +316,8 @@ class ElasticsearchPipeline:
         assert stats is not None
         self.stats = stats
         self.client = es_client(settings)
-        dead_letter = data_dir(settings) / "dead-letter" / "pages.jsonl"
-        self.sink = PageSink(
-            self.client,
-            index_names(settings).pages,
-            BulkConfig.from_settings(settings, dead_letter),
-            lambda key, count: self.stats.inc_value(key, count),
-            spool=spool_from_settings(settings),
+        self.sink = sink_from_settings(
+            settings, self.client, lambda key, count: self.stats.inc_value(key, count), spool_from_settings(settings)
         )
         self.timer: asyncio.Task[None] | None = None
 

@@ -144,9 +144,8 @@ def run_replay(args: argparse.Namespace, settings: Any) -> int:
     import asyncio
 
     from crawler.es.client import client_url, es_client, service_error
-    from crawler.es.schema import ensure_indices, index_names
-    from crawler.paths import data_dir
-    from pipelines.indexing import BulkConfig, PageSink, replay_spool, spool_from_settings
+    from crawler.es.schema import ensure_indices
+    from pipelines.indexing import replay_spool, sink_from_settings, spool_from_settings
 
     spool = spool_from_settings(settings)
     waiting = spool.count()
@@ -158,12 +157,8 @@ def run_replay(args: argparse.Namespace, settings: Any) -> int:
 
     async def replay() -> int:
         client = es_client(settings)
-        sink = PageSink(
-            client,
-            index_names(settings).pages,
-            BulkConfig.from_settings(settings, data_dir(settings) / "dead-letter" / "pages.jsonl"),
-            lambda key, count: counts.__setitem__(key, counts.get(key, 0) + count),
-            spool=spool,
+        sink = sink_from_settings(
+            settings, client, lambda key, count: counts.__setitem__(key, counts.get(key, 0) + count), spool
         )
         try:
             return await replay_spool(sink)
