@@ -116,6 +116,7 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.tor.health.TorHealthExtension": 100,
     "crawler.progress.ProgressExtension": 200,
+    "crawler.crawlrecord.CrawlRecordExtension": 300,  # the crawl's record in the crawls index (start and close)
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 300,  # signals (pure functions in pipelines/extract)

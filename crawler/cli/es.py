@@ -143,13 +143,16 @@ def run_replay(args: argparse.Namespace, settings: Any) -> int:
     """Index the spooled pages now (a crawl also does it when it starts); they stay spooled if this fails."""
     import asyncio
 
+    from crawler.crawlrecord import crawl_spool, replay_crawl_spool
     from crawler.es.client import client_url, es_client, service_error
-    from crawler.es.schema import ensure_indices
+    from crawler.es.schema import ensure_indices, index_names
+    from crawler.paths import data_dir
     from pipelines.indexing import replay_spool, sink_from_settings, spool_from_settings
 
     spool = spool_from_settings(settings)
+    crawls = crawl_spool(settings)
     waiting = spool.count()
-    if not waiting:
+    if not waiting and not crawls.count():
         say(f"spool {spool.path}: empty, nothing to replay")
         return 0
     ensure_indices(settings, say)
@@ -161,6 +164,11 @@ def run_replay(args: argparse.Namespace, settings: Any) -> int:
             settings, client, lambda key, count: counts.__setitem__(key, counts.get(key, 0) + count), spool
         )
         try:
+            records = await replay_crawl_spool(
+                client, index_names(settings).crawls, crawls, data_dir(settings) / "dead-letter" / "crawls.jsonl"
+            )
+            if records:
+                say(f"replayed {records} spooled crawl records")
             return await replay_spool(sink)
         except Exception as exc:
             raise service_error(exc, client_url(client)) from None
