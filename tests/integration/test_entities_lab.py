@@ -42,7 +42,8 @@ def lab_crawl(tor_lab, es_node, tmp_path_factory):
 
 def sightings_of(client, prefix: str, kind: str, value: str) -> set[str]:
     client.indices.refresh(index=f"{prefix}-sightings")
-    hits = client.search(index=f"{prefix}-sightings", size=10_000, query={"term": {"entity_id": entity_id(kind, value)}})
+    query = {"term": {"entity_id": entity_id(kind, value)}}
+    hits = client.search(index=f"{prefix}-sightings", size=10_000, query=query)
     return {hit["_source"]["url"] for hit in hits["hits"]["hits"]}
 
 
