@@ -80,6 +80,7 @@ def prepare_tor(settings: Settings, say: Say) -> tuple[list[TorEndpoint], list[L
         timeout=settings.getfloat("DARKCRAWL_TOR_BOOTSTRAP_TIMEOUT"),
         extra_config=settings.getlist("DARKCRAWL_TOR_EXTRA_CONFIG"),
         progress=say,
+        extra_socks=min(max(settings.getint("DARKCRAWL_TOR_EXTRA_SOCKS"), 0), 8),
     )
     return [instance.endpoint for instance in launched], launched
 
@@ -105,6 +106,19 @@ def endpoint_settings(endpoints: list[TorEndpoint]) -> dict[str, str]:
     return values
 
 
+def browser_settings(settings: Settings, launched: list[LaunchedTor]) -> dict[str, Any]:
+    """With rendering on: the render handler, and the browser's SOCKS ports (the launched tors' extra ports unless
+    DARKCRAWL_RENDER_SOCKS names some; with an existing tor and none named, its SOCKS ports serve the browser too)."""
+    from crawler.render import render_settings
+
+    values = render_settings(settings)
+    if values and not settings.get("DARKCRAWL_RENDER_SOCKS"):
+        extra = [f"127.0.0.1:{port}" for instance in launched for port in instance.extra_socks_ports]
+        if extra:
+            values["DARKCRAWL_RENDER_SOCKS"] = ",".join(extra)
+    return values
+
+
 def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | None = None) -> CrawlResult:
     """Run one crawl of *seeds* to its end in this process (Scrapy's reactor runs once per process)."""
     from scrapy.crawler import CrawlerProcess
@@ -119,6 +133,7 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
         crawl_settings.update(endpoint_settings(endpoints), priority="cmdline")
         crawl_settings.set("DARKCRAWL_CRAWL_ID", crawl_id, priority="cmdline")
         crawl_settings.set("STATS_DUMP", False, priority="cmdline")
+        crawl_settings.update(browser_settings(crawl_settings, launched), priority="cmdline")
         say(
             f"crawl {crawl_id}: {len(seeds)} seeds on {len({seed.site for seed in seeds})} sites through "
             f"{len(endpoints)} tor instance(s)"

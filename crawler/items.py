@@ -39,4 +39,8 @@ class PageItem:
     content_sha256: str = ""
     language: str = ""
     tor_instance: int = 0
+    rendered: bool = False  # rendered by the browser (crawler/render) rather than fetched plainly
+    render_reason: str | None = None  # why: request, site, js_gate
+    screenshot_path: str | None = None  # full-page PNG beside the crawl output (DARKCRAWL_RENDER_SCREENSHOTS)
+    screenshot_sha256: str | None = None
     signals: dict[str, Any] = field(default_factory=dict)

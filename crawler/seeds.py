@@ -1,7 +1,9 @@
 """Seed lists: one URL a line, ``#`` comments, blank lines ignored.
 
 Bad lines are reported with their line number and skipped, never fatal on their own: an operator's list of a thousand
-onions should not fail on one typo. A bare onion hostname is accepted as ``http://<host>/``.
+onions should not fail on one typo. A bare onion hostname is accepted as ``http://<host>/``. Options may follow the URL
+on its line as ``key=value`` words; the one known today is ``render=1`` (render the site's pages in the browser when
+rendering is on, docs/rendering.md).
 
 Offers: :class:`Seed`, :class:`SeedProblem`, :class:`SeedList`, :func:`parse_seeds`, :func:`read_seed_file`.
 """
@@ -24,6 +26,7 @@ class Seed:
     url: str
     site: str
     line: int  # 0 for seeds given on the command line
+    render: bool = False  # render=1: the site's pages are rendered in the browser (with DARKCRAWL_RENDER on)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,23 @@ def normalise_seed(text: str, allow_clearnet: bool) -> tuple[str, str]:
     return url, host
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def seed_options(words: list[str]) -> dict[str, bool]:
+    """Parse the ``key=value`` words after a seed URL; raise ValueError naming an unknown or malformed one."""
+    options: dict[str, bool] = {}
+    for word in words:
+        key, equals, value = word.partition("=")
+        if key != "render" or not equals:
+            raise ValueError(f"unknown seed option {word!r} (known: render=1)")
+        if value.lower() not in TRUE_WORDS | FALSE_WORDS:
+            raise ValueError(f"render={value!r} is not 1/0, true/false, yes/no or on/off")
+        options["render"] = value.lower() in TRUE_WORDS
+    return options
+
+
 def parse_seeds(lines: Iterable[str], allow_clearnet: bool = False, first_line: int = 1) -> SeedList:
     """Parse seed lines; duplicates are dropped silently, bad lines become :class:`SeedProblem` entries."""
     result = SeedList()
@@ -84,14 +104,16 @@ def parse_seeds(lines: Iterable[str], allow_clearnet: bool = False, first_line: 
         text = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         if not text:
             continue
+        words = text.split()
         try:
-            url, site = normalise_seed(text, allow_clearnet)
+            url, site = normalise_seed(words[0], allow_clearnet)
+            options = seed_options(words[1:])
         except ValueError as exc:
             result.problems.append(SeedProblem(number if first_line else 0, text, str(exc)))
             continue
         if url not in seen:
             seen.add(url)
-            result.seeds.append(Seed(url, site, number if first_line else 0))
+            result.seeds.append(Seed(url, site, number if first_line else 0, **options))
     return result
 
 

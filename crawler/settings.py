@@ -55,6 +55,7 @@ DARKCRAWL_TOR_ISOLATION_SECRET = ""  # salt of the per-site SOCKS usernames (kep
 DARKCRAWL_TOR_BASE_PORT = 19050  # first SOCKS/control port pair of the tor instances darkcrawl launches
 DARKCRAWL_TOR_EXTRA_CONFIG: list[str] = []  # extra torrc lines for launched instances ("Option value")
 DARKCRAWL_TOR_CHECK_INTERVAL = 15  # seconds between Tor health checks during a crawl; a dead Tor stops the crawl
+DARKCRAWL_TOR_EXTRA_SOCKS = 2  # extra SocksPorts on each tor darkcrawl launches, one per browser context (0-8)
 
 # --- darkcrawl: the Tor lab (private Tor network on loopback) -----------------------------------------------------
 DARKCRAWL_LAB_DIR = ""  # empty: $DARKCRAWL_DATA_DIR/lab
@@ -88,6 +89,20 @@ DARKCRAWL_DENIED_EXTENSIONS = [  # URL path extensions never requested
     "css", "js", "woff", "woff2", "ttf", "otf", "eot",
 ]
 
+# --- darkcrawl: rendering pages that need JavaScript (crawler/render, docs/rendering.md) ---------------------------
+DARKCRAWL_RENDER = False  # render pages in Chromium through Tor: meta, DARKCRAWL_RENDER_SITES, render=1 seeds, JS gates
+DARKCRAWL_RENDER_SITES: list[str] = []  # hosts whose pages are always rendered (with DARKCRAWL_RENDER on)
+DARKCRAWL_RENDER_JS_GATES = True  # fetch a plain page once more in the browser when it looks like a JavaScript gate
+DARKCRAWL_RENDER_SOCKS = ""  # Tor SOCKS host:port list, one browser context each; empty: launched tor's extra ports
+DARKCRAWL_RENDER_BROWSER = "/usr/bin/chromium"  # the Chromium executable (Debian's; Playwright's download is not used)
+DARKCRAWL_RENDER_PAGE_TIMEOUT = 60.0  # seconds a page may take to load before its render fails
+DARKCRAWL_RENDER_SETTLE = 1.0  # seconds at most waited after load for the page's own requests to finish
+DARKCRAWL_RENDER_MAX_PAGES = 4  # browser pages open at once
+DARKCRAWL_RENDER_MAX_CONTEXTS = 4  # browser contexts open at once (one per SOCKS port, plus ones closing)
+DARKCRAWL_RENDER_PAGES_PER_CONTEXT = 50  # pages a context renders before it is closed (cookies, cache) and replaced
+DARKCRAWL_RENDER_MAX_MEMORY_MB = 1024  # browser memory (RSS, all its processes) that triggers a restart; 0: unwatched
+DARKCRAWL_RENDER_SCREENSHOTS = False  # full-page PNG per rendered page in <data dir>/screenshots, SHA-256 in the index
+
 # --- darkcrawl: extraction (pipelines/extract, docs/signals.md) -----------------------------------------------------
 DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language, title, text, links) on every page
 DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
@@ -112,6 +127,7 @@ DOWNLOAD_HANDLERS = {
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.content.ContentPolicyMiddleware": 90,
     "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
+    "crawler.render.middleware.RenderMiddleware": 720,  # after the Tor refusals; off unless DARKCRAWL_RENDER
 }
 EXTENSIONS = {
     "crawler.tor.health.TorHealthExtension": 100,

@@ -54,6 +54,19 @@ def canonical_url(response: TextResponse) -> str:
     return urldefrag(response.url)[0]
 
 
+def rendering_fields(response: Response) -> dict[str, Any]:
+    """The page item's rendering fields: whether the browser rendered it, why, and its screenshot (crawler/render)."""
+    if "playwright" not in response.flags:
+        return {}
+    screenshot = response.meta.get("darkcrawl_screenshot") or {}
+    return {
+        "rendered": True,
+        "render_reason": response.meta.get("darkcrawl_render_reason") or "request",
+        "screenshot_path": screenshot.get("path"),
+        "screenshot_sha256": screenshot.get("sha256"),
+    }
+
+
 class OnionSpider(scrapy.Spider):
     name = "onion"
 
@@ -62,6 +75,7 @@ class OnionSpider(scrapy.Spider):
         self.seeds = list(seeds or [])
         self.crawl_id = crawl_id or uuid.uuid4().hex
         self.seed_sites = {site_key(seed.site) for seed in self.seeds}
+        self.render_sites = {site_key(seed.site) for seed in self.seeds if seed.render}  # seeds marked render=1
         self.scheduled_per_site: Counter[str] = Counter()
         self.scheduled_urls: set[str] = set()
         # set from the settings in from_crawler
@@ -146,6 +160,7 @@ class OnionSpider(scrapy.Spider):
             links_onion=onion_links,
             links_clearnet=clearnet_links,
             tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
+            **rendering_fields(response),
         )
         stats.inc_value("darkcrawl/pages")
         if not self.follow_links:

@@ -38,6 +38,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--tor-socks", metavar="HOST:PORT[,...]", help="use this running tor (DARKCRAWL_TOR_SOCKS)")
     parser.add_argument("--tor-control", metavar="HOST:PORT[,...]", help="its control port (DARKCRAWL_TOR_CONTROL)")
     parser.add_argument("--no-index", action="store_true", help="do not index into Elasticsearch")
+    parser.add_argument(
+        "--render", action="store_true",
+        help="render pages that need JavaScript in Chromium through Tor (DARKCRAWL_RENDER; docs/rendering.md)",
+    )
+    parser.add_argument(
+        "--render-site", action="append", default=[], metavar="HOST",
+        help="always render this site's pages (DARKCRAWL_RENDER_SITES; repeatable; implies --render)",
+    )
+    parser.add_argument(
+        "--screenshots", action="store_true", help="keep a full-page screenshot of each rendered page"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=run)
 
@@ -99,6 +110,12 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         values["DARKCRAWL_TOR_CONTROL"] = args.tor_control
     if args.no_index:
         values["DARKCRAWL_ES_ENABLED"] = False
+    if args.render or args.render_site:
+        values["DARKCRAWL_RENDER"] = True
+    if args.render_site:
+        values["DARKCRAWL_RENDER_SITES"] = list(args.render_site)
+    if args.screenshots:
+        values["DARKCRAWL_RENDER_SCREENSHOTS"] = True
     return values
 
 
@@ -137,6 +154,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         raise UsageError(
             "no valid seed to crawl: give a seeds file, --url, or --from-index (one URL a line, # for comments)"
         )
+    if any(seed.render for seed in seeds.seeds) and not settings.getbool("DARKCRAWL_RENDER"):
+        say("some seeds ask for render=1 but rendering is off: they are fetched plainly (use --render)")
     if settings.getbool("DARKCRAWL_ES_ENABLED"):
         ensure_index(settings)
     result = run_crawl(settings, seeds.seeds, say)

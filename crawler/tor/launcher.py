@@ -2,7 +2,9 @@
 
 Each instance gets its own data directory under ``<data dir>/tor/<n>`` (mode 0700), a SOCKS port with
 ``IsolateSOCKSAuth`` and a cookie-authenticated control port, both on 127.0.0.1, allocated from
-``DARKCRAWL_TOR_BASE_PORT``. ``DARKCRAWL_TOR_EXTRA_CONFIG`` adds torrc lines (the tests use it to point the instances
+``DARKCRAWL_TOR_BASE_PORT``, and ``extra_socks`` more SOCKS ports (``DARKCRAWL_TOR_EXTRA_SOCKS``) for browser contexts:
+Tor never lets streams of two SocksPorts share a circuit, and the browser cannot send SOCKS credentials
+(docs/rendering.md). ``DARKCRAWL_TOR_EXTRA_CONFIG`` adds torrc lines (the tests use it to point the instances
 at the private lab network). Instances are owned by the launching process (stem's ``take_ownership``): they end with it.
 
 Offers: :class:`LaunchedTor`, :func:`launch_instances`, :func:`stop_instances`.
@@ -30,6 +32,7 @@ class LaunchedTor:
     endpoint: TorEndpoint
     data_dir: Path
     process: Any = field(repr=False)  # subprocess.Popen
+    extra_socks_ports: list[int] = field(default_factory=list)  # for browser contexts, one each
 
 
 def parse_extra_config(lines: list[str]) -> dict[str, list[str]]:
@@ -52,6 +55,7 @@ def launch_instances(
     timeout: float = 300,
     extra_config: list[str] | None = None,
     progress: Any = None,
+    extra_socks: int = 0,
 ) -> list[LaunchedTor]:
     """Start *count* tor processes and wait until each is 100% bootstrapped. Raises :class:`ServiceError`."""
     import stem.process
@@ -66,9 +70,15 @@ def launch_instances(
                 port += 2
             socks_port, control_port = port, port + 1
             port += 2
+            extra_ports: list[int] = []
+            while len(extra_ports) < extra_socks:
+                if port_is_free(port):
+                    extra_ports.append(port)
+                port += 1
             data_dir = ensure_private_dir(base_dir / str(index))
             config: dict[str, Any] = {
-                "SocksPort": f"127.0.0.1:{socks_port} IsolateSOCKSAuth",
+                "SocksPort": [f"127.0.0.1:{socks_port} IsolateSOCKSAuth"]
+                + [f"127.0.0.1:{extra} IsolateSOCKSAuth IsolateDestAddr" for extra in extra_ports],
                 "ControlPort": f"127.0.0.1:{control_port}",
                 "CookieAuthentication": "1",
                 "DataDirectory": str(data_dir),
@@ -97,7 +107,7 @@ def launch_instances(
                     "Is the Tor network reachable from this machine?"
                 ) from None
             endpoint = TorEndpoint(index, "127.0.0.1", socks_port, "127.0.0.1", control_port, None)
-            launched.append(LaunchedTor(endpoint, data_dir, process))
+            launched.append(LaunchedTor(endpoint, data_dir, process, extra_ports))
     except BaseException:
         stop_instances(launched)
         raise

@@ -1,0 +1,106 @@
+"""Rendering settings, read once: :class:`RenderConfig` (``RenderConfig.from_settings``); see docs/rendering.md.
+
+Offers :class:`RenderConfig`, :func:`render_socks_endpoints`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scrapy.settings import BaseSettings
+
+from crawler.errors import UsageError
+from crawler.tor.endpoints import is_loopback, parse_hostport
+from crawler.tor.isolation import site_key
+
+# What Tor Browser shows a site: a letterboxed window, UTC, US English.
+VIEWPORT = {"width": 1400, "height": 900}
+TIMEZONE = "UTC"
+LOCALE = "en-US"
+
+
+def render_socks_endpoints(settings: BaseSettings) -> list[tuple[str, int]]:
+    """The Tor SOCKS ports browser contexts use: ``DARKCRAWL_RENDER_SOCKS``, else the crawl's own SOCKS ports.
+
+    Raises :class:`UsageError` for a malformed entry or a non-loopback host (unless remote SOCKS is allowed)."""
+    items = [item for item in settings.get("DARKCRAWL_RENDER_SOCKS", "").split(",") if item.strip()]
+    what = "DARKCRAWL_RENDER_SOCKS"
+    if not items:
+        items = [item for item in settings.get("DARKCRAWL_TOR_SOCKS", "").split(",") if item.strip()]
+        what = "DARKCRAWL_TOR_SOCKS"
+    endpoints = [parse_hostport(item, what) for item in items]
+    if not settings.getbool("DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS"):
+        for host, _port in endpoints:
+            if not is_loopback(host):
+                raise UsageError(
+                    f"{what}: {host} is not a loopback address; the browser's hostnames would cross the network "
+                    "before reaching Tor. Run tor locally, or set DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS=1 if you mean it"
+                )
+    return endpoints
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Everything the rendering components need, from ``DARKCRAWL_RENDER_*`` (and a few Scrapy settings)."""
+
+    enabled: bool
+    sites: frozenset[str] = frozenset()
+    js_gates: bool = True
+    socks: tuple[tuple[str, int], ...] = ()
+    browser: str = "/usr/bin/chromium"
+    page_timeout: float = 60.0
+    settle: float = 1.0
+    max_pages: int = 4
+    max_contexts: int = 4
+    pages_per_context: int = 50
+    max_memory_mb: int = 1024
+    screenshots: bool = False
+    screenshot_dir: Path | None = None
+    user_agent: str = ""
+    accept_language: str = "en-US,en;q=0.5"
+    allow_clearnet: bool = False
+    denied_extensions: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RenderConfig:
+        """Read the settings; raises :class:`UsageError` naming a bad value."""
+        from crawler.paths import data_dir
+
+        enabled = settings.getbool("DARKCRAWL_RENDER")
+        numbers = {
+            "DARKCRAWL_RENDER_PAGE_TIMEOUT": settings.getfloat("DARKCRAWL_RENDER_PAGE_TIMEOUT"),
+            "DARKCRAWL_RENDER_MAX_PAGES": settings.getint("DARKCRAWL_RENDER_MAX_PAGES"),
+            "DARKCRAWL_RENDER_MAX_CONTEXTS": settings.getint("DARKCRAWL_RENDER_MAX_CONTEXTS"),
+            "DARKCRAWL_RENDER_PAGES_PER_CONTEXT": settings.getint("DARKCRAWL_RENDER_PAGES_PER_CONTEXT"),
+        }
+        for name, value in numbers.items():
+            if value <= 0:
+                raise UsageError(f"{name} must be greater than 0 (got {value})")
+        if settings.getfloat("DARKCRAWL_RENDER_SETTLE") < 0 or settings.getint("DARKCRAWL_RENDER_MAX_MEMORY_MB") < 0:
+            raise UsageError("DARKCRAWL_RENDER_SETTLE and DARKCRAWL_RENDER_MAX_MEMORY_MB must not be negative")
+        screenshots = settings.getbool("DARKCRAWL_RENDER_SCREENSHOTS")
+        headers = settings.getdict("DEFAULT_REQUEST_HEADERS")
+        # The browser may run scripts and load style sheets; every other denied extension stays denied.
+        denied = frozenset(
+            ext.lower().lstrip(".") for ext in settings.getlist("DARKCRAWL_DENIED_EXTENSIONS")
+        ) - {"js", "css"}
+        return cls(
+            enabled=enabled,
+            sites=frozenset(site_key(host) for host in settings.getlist("DARKCRAWL_RENDER_SITES") if host.strip()),
+            js_gates=settings.getbool("DARKCRAWL_RENDER_JS_GATES"),
+            socks=tuple(render_socks_endpoints(settings)) if enabled else (),
+            browser=settings.get("DARKCRAWL_RENDER_BROWSER"),
+            page_timeout=numbers["DARKCRAWL_RENDER_PAGE_TIMEOUT"],
+            settle=settings.getfloat("DARKCRAWL_RENDER_SETTLE"),
+            max_pages=int(numbers["DARKCRAWL_RENDER_MAX_PAGES"]),
+            max_contexts=int(numbers["DARKCRAWL_RENDER_MAX_CONTEXTS"]),
+            pages_per_context=int(numbers["DARKCRAWL_RENDER_PAGES_PER_CONTEXT"]),
+            max_memory_mb=settings.getint("DARKCRAWL_RENDER_MAX_MEMORY_MB"),
+            screenshots=screenshots,
+            screenshot_dir=(data_dir(settings) / "screenshots") if screenshots else None,
+            user_agent=settings.get("USER_AGENT"),
+            accept_language=str(headers.get("Accept-Language", "en-US,en;q=0.5")),
+            allow_clearnet=settings.getbool("DARKCRAWL_ALLOW_CLEARNET"),
+            denied_extensions=denied,
+        )
