@@ -20,7 +20,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 def screenshot_path(directory: Path, crawl_id: str, url: str) -> Path:
     """Where the screenshot of *url* in crawl *crawl_id* is stored."""
-    return directory / (_SAFE.sub("_", crawl_id)[:64] or "crawl") / f"{page_id(url)}.png"
+    name = _SAFE.sub("_", crawl_id)[:64].lstrip(".") or "crawl"  # never "..": the file stays in *directory*
+    return directory / name / f"{page_id(url)}.png"
 
 
 def store_screenshot(directory: Path, crawl_id: str, url: str, png: bytes) -> tuple[Path, str]:

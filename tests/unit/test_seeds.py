@@ -68,3 +68,14 @@ def test_file_with_junk_bytes_still_yields_its_good_lines(tmp_path):
     seeds = read_seed_file(path)
     assert [seed.site for seed in seeds.seeds] == [VALID[3]]
     assert seeds.problems and seeds.problems[0].line == 1
+
+
+def test_render_option_after_the_url():
+    lines = [f"http://{VALID[0]}/ render=1", f"{VALID[1]} render=no  # plain", f"http://{VALID[2]}/ colour=red",
+             f"http://{VALID[3]}/ render=maybe"]
+    seeds = parse_seeds(lines)
+    assert [(seed.site, seed.render) for seed in seeds.seeds] == [(VALID[0], True), (VALID[1], False)]
+    assert [(problem.line, problem.reason) for problem in seeds.problems] == [
+        (3, "unknown seed option 'colour=red' (known: render=1)"),
+        (4, "render='maybe' is not 1/0, true/false, yes/no or on/off"),
+    ]

@@ -1,0 +1,220 @@
+"""Rendering pages that need JavaScript, end to end: the lab's ``jsgate`` onion, Debian's Chromium, the lab's Tor.
+
+Crawls run as ``darkcrawl crawl`` subprocesses (one Chromium each); the browser-level checks (fail closed, crash
+restart) drive the real handler in this process. Each test tags its requests with a fresh ``run`` token so that the
+site's request log (``<lab>/logs/site-jsgate.log``) tells which requests reached the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from crawler.lab.special.jsgate import GATE_MARKER, JS_ADDRESS, JS_MARKER
+from tests.integration.test_crawl import crawl_env, run_darkcrawl
+
+pytestmark = pytest.mark.integration
+
+RENDER_TIMEOUT = "15"  # seconds a rendered page may take: the endless page must fail well within a test's patience
+
+
+def site_log(tor_lab) -> str:
+    return (Path(tor_lab.lab_dir) / "logs" / "site-jsgate.log").read_text(encoding="utf-8", errors="replace")
+
+
+def requests_of(tor_lab, run: str) -> list[str]:
+    """The ``GET``/``POST`` lines the jsgate server logged for *run*."""
+    return [line for line in site_log(tor_lab).splitlines() if f"run={run}" in line and " REPORT " not in line]
+
+
+def reports_of(tor_lab, run: str) -> list[dict]:
+    """The JSON reports the hostile page posted for *run* (the line after the POST that carried the token)."""
+    lines = site_log(tor_lab).splitlines()
+    reports = []
+    for index, line in enumerate(lines):
+        if line == f"jsgate: POST /report?run={run}":
+            for later in lines[index + 1 : index + 40]:
+                if later.startswith("jsgate: REPORT "):
+                    reports.append(json.loads(later.removeprefix("jsgate: REPORT ")))
+                    break
+    return reports
+
+
+def page_docs(es_node, prefix: str) -> dict[str, dict]:
+    client = es_node.client()
+    if not client.indices.exists(index=f"{prefix}-pages"):
+        return {}
+    client.indices.refresh(index=f"{prefix}-pages")
+    response = client.search(index=f"{prefix}-pages", size=1000, query={"match_all": {}})
+    return {hit["_source"]["url"]: hit["_source"] for hit in response["hits"]["hits"]}
+
+
+def render_env(tor_lab, es_node, prefix: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    values = {
+        "DARKCRAWL_RENDER_SOCKS": ",".join(f"127.0.0.1:{port}" for port in tor_lab.extra_socks_ports),
+        "DARKCRAWL_RENDER_PAGE_TIMEOUT": RENDER_TIMEOUT,
+        "DARKCRAWL_RENDER_SETTLE": "3",
+    }
+    values.update(extra)
+    return crawl_env(tor_lab, es_node, prefix, data_dir, **values)
+
+
+def local_candidates(report: dict) -> list[str]:
+    """ICE candidates of *report* that carry a loopback, private or link-local address, or an mDNS name."""
+    found = []
+    for candidate in report.get("candidates", []):
+        for word in str(candidate).split():
+            if word.endswith(".local"):
+                found.append(candidate)
+            try:
+                address = ipaddress.ip_address(word)
+            except ValueError:
+                continue
+            if address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified:
+                found.append(candidate)
+    return found
+
+
+@pytest.fixture(scope="module")
+def plain_crawl(tor_lab, es_node, tmp_path_factory):
+    """The JS onion's pages crawled without rendering."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    env = crawl_env(tor_lab, es_node, prefix, tmp_path_factory.mktemp("plain"))
+    urls = [tor_lab.url("jsgate", "/js"), tor_lab.url("jsgate", "/gate")]
+    result = run_darkcrawl(["crawl", *[arg for url in urls for arg in ("--url", url)], "--depth", "0"], env)
+    return prefix, result
+
+
+@pytest.fixture(scope="module")
+def rendered_crawl(tor_lab, es_node, tmp_path_factory):
+    """The JS page, the hostile page and the endless page crawled with the jsgate site rendered, screenshots on."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    run = uuid.uuid4().hex[:12]
+    data_dir = tmp_path_factory.mktemp("rendered")
+    env = render_env(tor_lab, es_node, prefix, data_dir, DARKCRAWL_RENDER_SCREENSHOTS="1")
+    urls = [tor_lab.url("jsgate", "/js"), tor_lab.url("jsgate", f"/hostile?run={run}"),
+            tor_lab.url("jsgate", "/endless")]
+    args = ["crawl", *[arg for url in urls for arg in ("--url", url)], "--depth", "0", "--json",
+            "--render-site", tor_lab.onions["jsgate"]]
+    result = run_darkcrawl(args, env, timeout=300)
+    return prefix, run, data_dir, result
+
+
+def test_plain_crawl_sees_none_of_the_javascript_content(plain_crawl, tor_lab, es_node):
+    prefix, result = plain_crawl
+    assert result.returncode == 0, result.stderr[-3000:]
+    docs = page_docs(es_node, prefix)
+    page = docs[tor_lab.url("jsgate", "/js")]
+    assert page["status"] == 200 and page["rendered"] is False
+    assert JS_MARKER not in page["text"] and JS_ADDRESS not in json.dumps(page)
+    assert GATE_MARKER not in docs[tor_lab.url("jsgate", "/gate")]["text"]
+
+
+def test_rendered_crawl_indexes_the_javascript_content_through_tor(rendered_crawl, tor_lab, es_node):
+    prefix, _run, data_dir, result = rendered_crawl
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = page_docs(es_node, prefix)[tor_lab.url("jsgate", "/js")]
+    assert page["rendered"] is True and page["render_reason"] == "site"
+    assert JS_MARKER in page["text"]
+    assert JS_ADDRESS in [entry["address"] for entry in page["signals"]["crypto_addresses"]]
+    # the screenshot lies beside the crawl output, and the document holds its digest
+    path = Path(page["screenshot_path"])
+    assert path.is_relative_to(data_dir / "screenshots") and path.read_bytes().startswith(b"\x89PNG")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == page["screenshot_sha256"]
+
+
+def test_hostile_page_gets_no_media_no_download_no_local_ice_candidate(rendered_crawl, tor_lab, es_node):
+    prefix, run, _data_dir, result = rendered_crawl
+    assert result.returncode == 0, result.stderr[-3000:]
+    logged = requests_of(tor_lab, run)
+    assert f"jsgate: GET /hostile?run={run}" in logged, logged  # the page itself was fetched, through Tor
+    assert [line for line in logged if "/media/" in line or "/download/" in line] == []
+    reports = reports_of(tor_lab, run)
+    assert reports, f"the hostile page's script never reported (it did not run?): {logged}"
+    for report in reports:
+        assert local_candidates(report) == [], report
+        assert report["webrtc"] == "absent"  # RTCPeerConnection removed before the page's scripts ran
+        assert report["geolocation"].startswith("denied") and report["notifications"] == "denied", report
+    assert page_docs(es_node, prefix)[tor_lab.url("jsgate", f"/hostile?run={run}")]["rendered"] is True
+
+
+def test_endless_page_times_out_and_the_crawl_goes_on(rendered_crawl, tor_lab, es_node):
+    prefix, _run, _data_dir, result = rendered_crawl
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["finish_reason"] == "finished"
+    assert summary["errors"].get("TimeoutError") == 1, summary
+    docs = page_docs(es_node, prefix)
+    assert tor_lab.url("jsgate", "/endless") not in docs
+    assert {tor_lab.url("jsgate", "/js")} <= set(docs)
+
+
+def test_js_gate_heuristic_renders_a_gate_page_once(tor_lab, es_node, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    env = render_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_RENDER="1")
+    urls = [tor_lab.url("jsgate", "/gate"), tor_lab.url("jsgate", "/")]
+    result = run_darkcrawl(["crawl", *[arg for url in urls for arg in ("--url", url)], "--depth", "0", "--json"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    docs = page_docs(es_node, prefix)
+    gate = docs[tor_lab.url("jsgate", "/gate")]
+    assert gate["rendered"] is True and gate["render_reason"] == "js_gate"
+    assert GATE_MARKER in gate["text"]
+    assert docs[tor_lab.url("jsgate", "/")]["rendered"] is False  # a page with content of its own stays plain
+
+
+def dead_port() -> socket.socket:
+    """A bound socket that does not listen: connections to its port are refused (a SOCKS port whose tor died)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def test_rendering_fails_closed_when_the_browsers_tor_is_down(tor_lab, es_node, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    run = uuid.uuid4().hex[:12]
+    with dead_port() as sock:
+        dead = f"127.0.0.1:{sock.getsockname()[1]}"
+        env = render_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_RENDER_SOCKS=dead)
+        args = ["crawl", "--url", tor_lab.url("jsgate", f"/js?run={run}"), "--depth", "0", "--json",
+                "--render-site", tor_lab.onions["jsgate"]]
+        result = run_darkcrawl(args, env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["pages"] == 0 and summary["errors"], summary
+    assert requests_of(tor_lab, run) == []  # the browser reached nothing: no direct path around the dead proxy
+    assert tor_lab.url("jsgate", f"/js?run={run}") not in page_docs(es_node, prefix)
+
+
+async def test_browser_with_tor_down_reaches_not_even_loopback(tor_lab):
+    """The browser's proxy is dead: neither the onion nor the site's own loopback port (which a browser that bypassed
+    its proxy for local addresses would reach directly) sees a request."""
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import async_playwright
+
+    from crawler.render.browser import context_options, launch_options
+    from crawler.render.config import RenderConfig
+
+    run = uuid.uuid4().hex[:12]
+    with dead_port() as sock:
+        config = RenderConfig(enabled=True, socks=(("127.0.0.1", sock.getsockname()[1]),), user_agent="x")
+        targets = [tor_lab.url("jsgate", f"/js?run={run}"),
+                   f"http://127.0.0.1:{tor_lab.http_ports['jsgate']}/js?run={run}",
+                   f"http://localhost:{tor_lab.http_ports['jsgate']}/js?run={run}"]
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_options(config))
+            try:
+                context = await browser.new_context(**context_options(config, 0))
+                page = await context.new_page()
+                for url in targets:
+                    with pytest.raises(PlaywrightError, match=re.compile("ERR_PROXY|ERR_SOCKS|ERR_TUNNEL")):
+                        await page.goto(url, timeout=20_000)
+            finally:
+                await browser.close()
+    assert requests_of(tor_lab, run) == []
