@@ -7,14 +7,19 @@ site's request log (``<lab>/logs/site-jsgate.log``) tells which requests reached
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import json
+import os
 import re
+import signal
 import socket
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
+import psutil
 import pytest
 
 from crawler.lab.special.jsgate import GATE_MARKER, JS_ADDRESS, JS_MARKER
@@ -218,3 +223,63 @@ async def test_browser_with_tor_down_reaches_not_even_loopback(tor_lab):
             finally:
                 await browser.close()
     assert requests_of(tor_lab, run) == []
+
+
+def browser_main_pids() -> list[int]:
+    """The Chromium browser processes (not its renderers, GPU or utility children) this test process started."""
+    pids = []
+    for process in psutil.Process().children(recursive=True):
+        with suppress(psutil.Error):
+            command = process.cmdline()
+            if command and "chromium" in command[0] and not any(arg.startswith("--type=") for arg in command):
+                pids.append(process.pid)
+    return pids
+
+
+async def test_a_crashed_or_bloated_browser_is_restarted_and_rendering_goes_on(tor_lab, tmp_path):
+    """The real handler in this process: render, kill the browser (a crash), render again; then the memory watch's
+    restart, and render again."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.config import load_settings
+    from crawler.render.handler import TorRenderDownloadHandler, browser_memory
+
+    settings = load_settings(environ={}, overrides={
+        "DARKCRAWL_RENDER": True,
+        "DARKCRAWL_TOR_SOCKS": f"127.0.0.1:{tor_lab.socks_port}",
+        "DARKCRAWL_RENDER_SOCKS": ",".join(f"127.0.0.1:{port}" for port in tor_lab.extra_socks_ports),
+        "DARKCRAWL_RENDER_SETTLE": 0,
+        "DARKCRAWL_DATA_DIR": str(tmp_path),
+    })
+    crawler = get_crawler(settings_dict=settings.copy_to_dict())
+    handler = TorRenderDownloadHandler.from_crawler(crawler)
+    assert TorRenderDownloadHandler.from_crawler(crawler) is handler  # one browser for http and https
+
+    async def render(number: int) -> str:
+        request = Request(tor_lab.url("jsgate", f"/js?n={number}"), meta={"playwright": True})
+        response = await handler.download_request(request)
+        assert "playwright" in response.flags
+        return response.text
+
+    await handler._launch()  # what Scrapy's engine_started signal does in a crawl
+    try:
+        assert JS_MARKER in await render(1)
+        assert browser_memory() > 20 * 1024 * 1024  # the watch sees the driver and the browser
+        [pid] = browser_main_pids()
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(100):
+            if not hasattr(handler, "browser"):
+                break
+            await asyncio.sleep(0.1)
+        assert JS_MARKER in await render(2)
+        assert crawler.stats.get_value("darkcrawl/render/browser_restarts") == 1
+        [new_pid] = browser_main_pids()
+        assert new_pid != pid
+        await handler._restart_browser()  # what the memory watch does above DARKCRAWL_RENDER_MAX_MEMORY_MB
+        assert JS_MARKER in await render(3)
+        assert crawler.stats.get_value("darkcrawl/render/browser_restarts") == 2
+        assert crawler.stats.get_value("darkcrawl/render/pages") == 3
+    finally:
+        await handler.close()
+    assert browser_main_pids() == []
