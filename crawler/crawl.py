@@ -50,6 +50,12 @@ class CrawlResult:
         return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
 
     @property
+    def hostile(self) -> dict[str, int]:
+        """Hostile responses and links by reason (crawler/fetch/limits.py)."""
+        prefix = "darkcrawl/hostile/"
+        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+
+    @property
     def refused(self) -> dict[str, int]:
         prefix = "darkcrawl/refused/"
         return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}

@@ -78,6 +78,9 @@ DARKCRAWL_ALLOWED_CONTENT_TYPES = [  # media types downloaded; anything else is 
     "application/xhtml+xml",
     "text/plain",
 ]
+DARKCRAWL_RESPONSE_MAX_TIME = 180  # seconds a whole response may take (DOWNLOAD_TIMEOUT bounds each read); 0: no limit
+DARKCRAWL_MAX_PATTERN_CHAIN = 10  # links repeating the URL pattern of their page this many times in a row: a trap
+DARKCRAWL_MAX_PATH_REPEATS = 3  # one path segment more often than this in a URL (/a/b/a/b/a/b): a trap
 DARKCRAWL_DENIED_EXTENSIONS = [  # URL path extensions never requested
     # images, audio, video: possibly illegal to possess, never downloaded
     "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "ico", "svg", "heic", "avif",
@@ -126,6 +129,10 @@ DOWNLOAD_HANDLERS = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.content.ContentPolicyMiddleware": 90,
+    # hostile responses (crawler/fetch/limits.py): bombs counted, redirects checked before RedirectMiddleware (600)
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.fetch.limits.BoundedCompressionMiddleware": 590,
+    "crawler.fetch.limits.HostileResponseMiddleware": 610,
     "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
     "crawler.render.middleware.RenderMiddleware": 720,  # after the Tor refusals; off unless DARKCRAWL_RENDER
 }
@@ -160,6 +167,7 @@ DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 REDIRECT_MAX_TIMES = 5
+URLLENGTH_LIMIT = 2083  # longer links are never requested (counted as darkcrawl/hostile/url_too_long)
 COOKIES_ENABLED = True  # Scrapy keys cookies by domain: no cookie crosses sites
 LOGSTATS_INTERVAL = 0  # darkcrawl's own progress line replaces Scrapy's
 LOG_INSTALL_ROOT_HANDLER = False  # the darkcrawl CLI owns logging (crawler/cli/__init__.py)

@@ -2,7 +2,9 @@
 :class:`~crawler.items.PageItem` per fetched text page.
 
 Bounds: ``DEPTH_LIMIT`` (Scrapy), ``DARKCRAWL_MAX_PAGES_PER_SITE`` and ``DARKCRAWL_MAX_PAGES`` (requests scheduled, per
-site and in all). Breadth-first order comes from the settings (``DEPTH_PRIORITY`` with FIFO queues).
+site and in all), and the link-trap guards of :mod:`crawler.fetch.limits` (``URLLENGTH_LIMIT``,
+``DARKCRAWL_MAX_PATTERN_CHAIN``, ``DARKCRAWL_MAX_PATH_REPEATS``). Breadth-first order comes from the settings
+(``DEPTH_PRIORITY`` with FIFO queues).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
 from crawler.items import PageItem, utc_timestamp
 from crawler.seeds import Seed
 from crawler.tor.isolation import site_key
@@ -78,12 +81,17 @@ class OnionSpider(scrapy.Spider):
         self.render_sites = {site_key(seed.site) for seed in self.seeds if seed.render}  # seeds marked render=1
         self.scheduled_per_site: Counter[str] = Counter()
         self.scheduled_urls: set[str] = set()
+        self.trap_urls: set[str] = set()  # links refused as traps, counted once each
         # set from the settings in from_crawler
         self.follow_links = True
         self.follow_new_onions = False
         self.follow_clearnet = False
         self.max_pages = 0
         self.max_pages_per_site = 0
+        self.max_url_length = 0
+        self.max_pattern_chain = 0
+        self.max_path_repeats = 0
+        self.hostile: HostileReporter | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OnionSpider:
@@ -96,7 +104,24 @@ class OnionSpider(scrapy.Spider):
         )
         spider.max_pages = settings.getint("DARKCRAWL_MAX_PAGES")
         spider.max_pages_per_site = settings.getint("DARKCRAWL_MAX_PAGES_PER_SITE")
+        spider.max_url_length = settings.getint("URLLENGTH_LIMIT")
+        spider.max_pattern_chain = settings.getint("DARKCRAWL_MAX_PATTERN_CHAIN")
+        spider.max_path_repeats = settings.getint("DARKCRAWL_MAX_PATH_REPEATS")
         return spider
+
+    def _trap_reason(self, url: str, run: int) -> tuple[str, str] | None:
+        """Why a link must not be followed although its site may be crawled: (reason, detail), or None."""
+        if self.max_url_length and len(url) > self.max_url_length:
+            return "url_too_long", f"a link of {len(url)} characters (URLLENGTH_LIMIT={self.max_url_length})"
+        if self.max_pattern_chain and run > self.max_pattern_chain:
+            return "link_trap", (
+                f"the {run}th link in a row with the pattern of its page "
+                f"(DARKCRAWL_MAX_PATTERN_CHAIN={self.max_pattern_chain})"
+            )
+        repeats = path_repeats(url)
+        if self.max_path_repeats and repeats > self.max_path_repeats:
+            return "link_trap", f"a path segment {repeats} times (DARKCRAWL_MAX_PATH_REPEATS={self.max_path_repeats})"
+        return None
 
     def _may_schedule(self, url: str) -> bool:
         """Count *url* against the page budgets; False when a budget is spent or the URL was already scheduled."""
@@ -134,6 +159,7 @@ class OnionSpider(scrapy.Spider):
             stats.inc_value("darkcrawl/skipped/not_text")
             return
         links = absolute_links(response)
+        page_run = int(response.meta.get("darkcrawl_pattern_run", 1))
         onion_links = [url for url in links if (urlsplit(url).hostname or "").endswith(".onion")]
         clearnet_links = [url for url in links if not (urlsplit(url).hostname or "").endswith(".onion")]
         headers = {}
@@ -166,10 +192,24 @@ class OnionSpider(scrapy.Spider):
         if not self.follow_links:
             return
         for url in links:
-            if self.should_follow(url) and self._may_schedule(url):
-                yield response.follow(url, callback=self.parse, errback=self.on_error)
+            if not self.should_follow(url) or url in self.scheduled_urls or url in self.trap_urls:
+                continue
+            run = pattern_run(url, response.url, page_run)
+            trap = self._trap_reason(url, run)
+            if trap is not None:
+                if self.hostile is None:  # the stats exist once the crawl runs, not in from_crawler
+                    self.hostile = HostileReporter(self.crawler.stats)
+                self.trap_urls.add(url)
+                self.hostile.report(trap[0], url, trap[1])
+                continue
+            if self._may_schedule(url):
+                yield response.follow(
+                    url, callback=self.parse, errback=self.on_error, meta={"darkcrawl_pattern_run": run}
+                )
 
     def on_error(self, failure: Any) -> None:
+        if isinstance(failure.value, HostileResponse):
+            return  # counted and logged where it was recognised (darkcrawl/hostile/<reason>)
         name = type(failure.value).__name__
         self.crawler.stats.inc_value(f"darkcrawl/errors/{name}")
         self.logger.info("failed %s: %s: %s", failure.request.url, name, failure.getErrorMessage()[:200])

@@ -132,6 +132,8 @@ def summary_lines(result: CrawlResult) -> list[str]:
         lines.append("errors: " + ", ".join(f"{name} {count}" for name, count in sorted(result.errors.items())))
     if result.refused:
         lines.append("refused: " + ", ".join(f"{name} {count}" for name, count in sorted(result.refused.items())))
+    if result.hostile:
+        lines.append("hostile: " + ", ".join(f"{name} {count}" for name, count in sorted(result.hostile.items())))
     failed = result.stats.get("darkcrawl/index/failed", 0)
     if failed:
         lines.append(f"{failed} documents rejected by Elasticsearch: see the dead-letter file in the data directory")
@@ -169,6 +171,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                     "indexed": result.indexed,
                     "errors": result.errors,
                     "refused": result.refused,
+                    "hostile": result.hostile,
                     "skipped_seeds": [str(problem) for problem in seeds.problems],
                     "elapsed_seconds": round(result.elapsed, 1),
                 },

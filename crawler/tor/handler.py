@@ -8,21 +8,28 @@ experimental by Scrapy, so Scrapy is pinned and ``tests/integration`` exercise i
 Fail-closed: a request reaches the network only through a ``socks5h://`` proxy that is one of the crawl's Tor SOCKS
 ports (``DARKCRAWL_TOR_SOCKS``, filled in by the CLI before the crawl starts). A request without one is refused here,
 at the last step before a socket is opened, whatever middleware or spider code built it: there is no direct path.
+
+Total time: httpx's timeout (``DOWNLOAD_TIMEOUT``) applies to each read, so a server trickling one byte at a time
+would hold a download slot for ever; the whole response is also bounded by ``DARKCRAWL_RESPONSE_MAX_TIME`` (request
+meta ``darkcrawl_response_max_time``), past which it fails with ``ResponseTooSlowError`` (counted as hostile).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers._httpx import HttpxDownloadHandler
 from scrapy.exceptions import NotConfigured
 
+from crawler.fetch.limits import ResponseTooSlowError
 from crawler.tor.endpoints import endpoints_from_settings
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 
 class NotThroughTorError(Exception):
@@ -39,7 +46,19 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
                 "no Tor SOCKS port configured (DARKCRAWL_TOR_SOCKS): darkcrawl never downloads without Tor"
             )
         self._tor_socks = {(endpoint.socks_host, endpoint.socks_port) for endpoint in endpoints}
+        self._max_time = crawler.settings.getfloat("DARKCRAWL_RESPONSE_MAX_TIME")
         super().__init__(crawler)
+
+    async def download_request(self, request: Request) -> Response:
+        max_time = float(request.meta.get("darkcrawl_response_max_time", self._max_time))
+        if max_time <= 0:
+            return await super().download_request(request)
+        try:
+            return await asyncio.wait_for(super().download_request(request), max_time)
+        except TimeoutError:
+            raise ResponseTooSlowError(
+                f"the response took longer than DARKCRAWL_RESPONSE_MAX_TIME={max_time:g}s in all"
+            ) from None
 
     def _check_tor_proxy(self, request: Request, proxy_url: str | None) -> None:
         if not proxy_url:
