@@ -16,7 +16,9 @@ the password from its ``es-credentials.json`` (unless a username and password ar
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import re
+import ssl
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,9 @@ from elasticsearch import (
 )
 from elasticsearch import (
     ConnectionTimeout as EsConnectionTimeout,
+)
+from elasticsearch import (
+    SSLError as EsTlsError,
 )
 
 from crawler.errors import ServiceError, UsageError
@@ -54,8 +59,8 @@ class Connection:
     url: str
     managed: bool
     username: str = ""
-    password: str = ""
-    api_key: str = ""
+    password: str = field(default="", repr=False)
+    api_key: str = field(default="", repr=False)
     ca_certs: str = ""
 
     def client_kwargs(self) -> dict[str, Any]:
@@ -75,7 +80,7 @@ class Connection:
 
 def connection_options(settings: Any) -> Connection:
     """Read the cluster's URL and credentials from the settings. Raises :class:`ServiceError` when the managed node
-    has no readable credentials file, :class:`UsageError` when a CA file is named but missing."""
+    has no readable credentials file, :class:`UsageError` when a CA file is named but missing or not PEM."""
     url = str(settings.get("DARKCRAWL_ES_URL") or "").rstrip("/")
     username = str(settings.get("DARKCRAWL_ES_USERNAME") or "")
     password = str(settings.get("DARKCRAWL_ES_PASSWORD") or "")
@@ -83,9 +88,19 @@ def connection_options(settings: Any) -> Connection:
     ca_certs = str(settings.get("DARKCRAWL_ES_CA_CERTS") or "")
     if ca_certs and not Path(ca_certs).is_file():
         raise UsageError(f"DARKCRAWL_ES_CA_CERTS={ca_certs} does not exist: give the CA certificate file (PEM)")
+    if ca_certs:
+        try:
+            ssl.create_default_context(cafile=ca_certs)
+        except (ssl.SSLError, OSError) as exc:
+            raise _bad_ca(ca_certs, exc) from None
     if url:
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"DARKCRAWL_ES_URL={url!r} must start with http:// or https://")
+        if ca_certs and url.startswith("http://"):
+            raise UsageError(
+                f"DARKCRAWL_ES_CA_CERTS is set but DARKCRAWL_ES_URL={url} is plain HTTP: use https://, or unset the "
+                "CA file"
+            )
         return Connection(url, False, username, password, api_key, ca_certs)
     from crawler.es.node import NodeInstance, read_credentials
 
@@ -93,7 +108,8 @@ def connection_options(settings: Any) -> Connection:
     if not api_key and not (username and password):
         credentials = read_credentials(instance)
         username, password = credentials.username, credentials.password
-    return Connection(instance.url, True, username, password, api_key, ca_certs)
+    # the managed node serves plain HTTP on loopback: a CA file has nothing to verify there
+    return Connection(instance.url, True, username, password, api_key, "")
 
 
 def es_client(settings: Any) -> AsyncElasticsearch:
@@ -124,6 +140,22 @@ def _bad_url(url: str, exc: ValueError) -> UsageError:
     return UsageError(f"DARKCRAWL_ES_URL={url!r} is not usable ({exc})")
 
 
+def _bad_ca(ca_certs: str, exc: Exception) -> UsageError:
+    return UsageError(f"DARKCRAWL_ES_CA_CERTS={ca_certs} is not a readable PEM CA certificate ({exc})")
+
+
+def _exception_text(exc: Exception) -> str:
+    """Everything a transport exception says (its str() is only 'Connection error'), for matching causes."""
+    return " ".join(str(part) for part in (exc, getattr(exc, "message", ""), getattr(exc, "errors", "")) if part)
+
+
+def _certificate_problem(exc: Exception) -> str:
+    """What the TLS layer said about the server's certificate, without the exception wrapping around it."""
+    text = _exception_text(exc)
+    match = re.search(r"certificate verify failed: ([^(\]')\"]+)", text)
+    return match.group(1).strip() if match else text[:200]
+
+
 def service_error(exc: Exception, where: str) -> ServiceError:
     """A one-line :class:`ServiceError` for a client exception, saying what to check. *where*: the cluster's URL."""
     if isinstance(exc, AuthenticationException):
@@ -133,11 +165,20 @@ def service_error(exc: Exception, where: str) -> ServiceError:
         )
     if isinstance(exc, AuthorizationException):
         return ServiceError(f"Elasticsearch at {where} denied the request (403): the user lacks privileges; {exc}")
+    if isinstance(exc, EsTlsError):
+        return ServiceError(
+            f"Elasticsearch at {where}: TLS failed, its certificate is not trusted ({_certificate_problem(exc)}): set "
+            "DARKCRAWL_ES_CA_CERTS to the CA file that signed it (PEM)"
+        )
     if isinstance(exc, EsConnectionTimeout):
         return ServiceError(f"Elasticsearch at {where} timed out: check it is healthy (darkcrawl es status)")
     if isinstance(exc, EsConnectionError):
+        hint = ""
+        if where.startswith("http://") and "refused" not in _exception_text(exc).lower():
+            hint = " (if it serves HTTPS, use an https:// URL)"
         return ServiceError(
-            f"Elasticsearch at {where} cannot be reached: start it with darkcrawl es start, or fix DARKCRAWL_ES_URL"
+            f"Elasticsearch at {where} cannot be reached{hint}: start it with darkcrawl es start, or fix "
+            "DARKCRAWL_ES_URL"
         )
     if isinstance(exc, ApiError):
         return ServiceError(f"Elasticsearch at {where} answered {exc.meta.status}: {exc.message}")

@@ -9,6 +9,7 @@ their own instance on another port from the same distribution.
 * :func:`start` -- start it (harmless when it already runs) and wait for green/yellow health.
 * :func:`stop` -- stop it and wait until no process is left.
 * :func:`status` -- whether it runs and answers: a :class:`NodeStatus`.
+* :class:`HttpTls` -- certificate, key and CA for a node that serves HTTPS (tests of TLS verification use it).
 
 Errors are :class:`~crawler.errors.ServiceError` with one line naming the cause and the fix: the port is taken, Java
 is missing or too old, the user or the distribution is missing, or the node failed (with the tail of its log).
@@ -24,6 +25,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -50,6 +52,18 @@ STOP_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
+class HttpTls:
+    """PEM files for HTTPS: the node's certificate and key, and the CA that signed them. They are copied into the
+    instance's config directory (Elasticsearch reads TLS files from there only)."""
+
+    certificate: Path
+    key: Path
+    ca: Path
+
+    FILES = ("http.crt", "http.key", "http-ca.crt")
+
+
+@dataclass(frozen=True)
 class NodeInstance:
     """One node instance: where its files are, which port it serves, its heap and the user it runs as."""
 
@@ -61,6 +75,7 @@ class NodeInstance:
     cluster_name: str = "darkcrawl"
     java_home_setting: str = ""
     test_settings: bool = False  # the test harness's settings (destructive wildcards allowed)
+    http_tls: HttpTls | None = None  # serve HTTPS with these files; None: plain HTTP on loopback
 
     @classmethod
     def from_settings(cls, settings: Any) -> NodeInstance:
@@ -84,7 +99,7 @@ class NodeInstance:
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.http_tls else 'http'}://{HOST}:{self.port}"
 
     @property
     def config_dir(self) -> Path:
@@ -178,7 +193,7 @@ def elasticsearch_yml(instance: NodeInstance) -> str:
         "cluster.routing.allocation.disk.watermark.high: 512mb",
         "cluster.routing.allocation.disk.watermark.flood_stage: 256mb",
         "xpack.security.enabled: true",
-        "xpack.security.http.ssl.enabled: false",
+        *_http_ssl_lines(instance),
         "xpack.security.transport.ssl.enabled: false",
         "xpack.security.enrollment.enabled: false",
     ]
@@ -189,6 +204,18 @@ def elasticsearch_yml(instance: NodeInstance) -> str:
             "indices.breaker.total.use_real_memory: false",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _http_ssl_lines(instance: NodeInstance) -> list[str]:
+    if instance.http_tls is None:
+        return ["xpack.security.http.ssl.enabled: false"]
+    certificate, key, ca = HttpTls.FILES
+    return [
+        "xpack.security.http.ssl.enabled: true",
+        f"xpack.security.http.ssl.certificate: {certificate}",
+        f"xpack.security.http.ssl.key: {key}",
+        f"xpack.security.http.ssl.certificate_authorities: [{ca}]",
+    ]
 
 
 def _owner(instance: NodeInstance) -> tuple[int, int] | None:
@@ -257,6 +284,11 @@ def prepare(instance: NodeInstance, jdk: Path) -> Credentials:
         else:
             shutil.copy2(source, destination)
     (instance.config_dir / "elasticsearch.yml").write_text(elasticsearch_yml(instance), encoding="utf-8")
+    if instance.http_tls is not None:
+        sources = (instance.http_tls.certificate, instance.http_tls.key, instance.http_tls.ca)
+        for source, name in zip(sources, HttpTls.FILES, strict=True):
+            shutil.copyfile(source, instance.config_dir / name)
+            os.chmod(instance.config_dir / name, 0o600 if name.endswith(".key") else 0o644)
     _chown_tree(instance.config_dir, owner)
     for directory in (instance.data_dir, instance.logs_dir, instance.run_dir):
         _chown_tree(directory, owner)
@@ -319,7 +351,8 @@ def _get(instance: NodeInstance, credentials: Credentials | None, path: str, tim
     if credentials is not None:
         token = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    context = ssl.create_default_context(cafile=str(instance.http_tls.ca)) if instance.http_tls else None
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
         return json.loads(response.read().decode("utf-8"))
 
 

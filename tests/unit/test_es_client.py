@@ -10,6 +10,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from crawler.config import load_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.es.client import connection_options, es_client, es_sync_client, service_error
+from tests.tls import make_server
 
 
 def settings(**overrides):
@@ -42,8 +43,7 @@ def test_managed_node_without_credentials_file_is_a_clear_error(tmp_path):
 
 
 def test_external_cluster(tmp_path):
-    ca = tmp_path / "ca.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    ca = make_server(tmp_path).ca
     connection = connection_options(settings(DARKCRAWL_ES_URL="https://es.example:9243/", DARKCRAWL_ES_USERNAME="u",
                                              DARKCRAWL_ES_PASSWORD="p", DARKCRAWL_ES_CA_CERTS=str(ca)))
     assert not connection.managed
@@ -70,3 +70,46 @@ def test_connection_failure_becomes_one_line_with_the_fix():
         "Elasticsearch at http://127.0.0.1:9200 cannot be reached: start it with darkcrawl es start, "
         "or fix DARKCRAWL_ES_URL"
     )
+
+
+def test_untrusted_certificate_names_the_ca_setting():
+    from elastic_transport import TlsError
+
+    cause = "TLS error caused by: SSLError([SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to " \
+            "get local issuer certificate (_ssl.c:1000))"
+    error = service_error(TlsError(cause), "https://es.example:9200")
+    assert str(error) == (
+        "Elasticsearch at https://es.example:9200: TLS failed, its certificate is not trusted (unable to get local "
+        "issuer certificate): set DARKCRAWL_ES_CA_CERTS to the CA file that signed it (PEM)"
+    )
+
+
+def test_a_plain_http_url_against_tls_gets_a_hint():
+    error = service_error(TransportConnectionError("Connection aborted: RemoteDisconnected"), "http://es:9200")
+    assert "(if it serves HTTPS, use an https:// URL)" in str(error)
+    refused = service_error(TransportConnectionError("[Errno 111] Connection refused"), "http://es:9200")
+    assert "https://" not in str(refused)
+
+
+def test_a_ca_file_that_is_not_pem_is_a_usage_error(tmp_path):
+    bogus = tmp_path / "ca.pem"
+    bogus.write_text("not a certificate\n")
+    overrides = {"DARKCRAWL_ES_URL": "https://es.example:9200", "DARKCRAWL_ES_CA_CERTS": str(bogus)}
+    with pytest.raises(UsageError, match="not a readable PEM CA certificate"):
+        es_sync_client(settings(**overrides))
+    with pytest.raises(UsageError, match="not a readable PEM CA certificate"):
+        es_client(settings(**overrides))
+
+
+def test_secrets_stay_out_of_the_connection_repr():
+    connection = connection_options(settings(DARKCRAWL_ES_URL="https://es:9200", DARKCRAWL_ES_USERNAME="u",
+                                             DARKCRAWL_ES_PASSWORD="pw-secret", DARKCRAWL_ES_API_KEY="key-secret"))
+    assert "pw-secret" not in repr(connection) and "key-secret" not in repr(connection)
+
+
+def test_a_ca_file_with_a_plain_http_url(tmp_path):
+    ca = make_server(tmp_path).ca
+    with pytest.raises(UsageError, match="DARKCRAWL_ES_CA_CERTS is set but DARKCRAWL_ES_URL=http://es:9200 is plain"):
+        connection_options(settings(DARKCRAWL_ES_URL="http://es:9200", DARKCRAWL_ES_CA_CERTS=str(ca)))
+    managed_connection = connection_options(managed(tmp_path, DARKCRAWL_ES_CA_CERTS=str(ca)))
+    assert "ca_certs" not in managed_connection.client_kwargs()
