@@ -1,6 +1,7 @@
 """Searching the pages index: the query darkcrawl sends and how a hit is shown. Pure functions; the CLI does the I/O.
 
-Offers: :class:`SearchFilters`, :func:`build_search`, :func:`format_hit`, :func:`hit_summary`.
+Offers: :class:`SearchFilters`, :func:`build_search`, :func:`format_hit`, :func:`hit_summary`,
+:data:`ENTITY_KIND_FIELDS` (the page field that holds each entity kind).
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ from typing import Any
 # Fields searched, with weights: a title match beats a body match.
 SEARCH_FIELDS = ["title^3", "text", "url"]
 HIGHLIGHT_FIELDS = ("text", "title")
+# Entity kind (pipelines/entities.py) -> the page field that holds its values: --entity-kind keeps pages having one.
+ENTITY_KIND_FIELDS = {
+    "crypto_address": "signals.crypto_addresses.address",
+    "pgp_fingerprint": "signals.pgp_keys.fingerprint",
+    "email": "signals.emails",
+    "handle": "signals.handles.handle",
+    "vendor": "signals.vendors.name.keyword",
+    "onion": "signals.onions",
+}
 
 
 @dataclass
@@ -19,6 +29,8 @@ class SearchFilters:
     site: str | None = None
     language: str | None = None
     since: str | None = None  # an Elasticsearch date or date math: "2026-11-01", "now-7d"
+    entity_kind: str | None = None  # pages showing at least one value of this kind (ENTITY_KIND_FIELDS)
+    category: str | None = None  # pages with a watch-list hit of this category (drugs, weapons, fraud ...)
 
 
 def build_search(text: str, filters: SearchFilters | None = None, size: int = 10) -> dict[str, Any]:
@@ -38,6 +50,12 @@ def build_search(text: str, filters: SearchFilters | None = None, size: int = 10
         conditions.append({"term": {"language": filters.language.lower()}})
     if filters.since:
         conditions.append({"range": {"last_seen": {"gte": filters.since}}})
+    if filters.entity_kind:
+        conditions.append({"exists": {"field": ENTITY_KIND_FIELDS[filters.entity_kind]}})
+    if filters.category:
+        conditions.append({"nested": {"path": "signals.keywords",
+                                      "query": {"terms": {"signals.keywords.category": sorted(
+                                          {filters.category, filters.category.lower()})}}}})
     return {
         "query": {"bool": {"must": must, "filter": conditions}},
         "size": size,

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from crawler.search import SearchFilters, build_search, format_hit, hit_summary
+from crawler.search import ENTITY_KIND_FIELDS, SearchFilters, build_search, format_hit, hit_summary
 
 
 def register(subparsers: Any) -> None:
@@ -21,6 +21,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--site", help="only pages of this site (onion hostname)")
     parser.add_argument("--lang", help="only pages in this language (ISO 639-1 code: en, fr, nl, de ...)")
     parser.add_argument("--since", help="only pages seen since this date (2026-11-01, now-7d)")
+    parser.add_argument("--entity-kind", choices=sorted(ENTITY_KIND_FIELDS),
+                        help="only pages showing at least one value of this kind (e.g. crypto_address)")
+    parser.add_argument("--category", help="only pages with a watch-list hit of this category (drugs, fraud ...)")
     parser.add_argument("-n", "--size", type=int, default=10, help="how many results (default 10)")
     parser.add_argument("--json", action="store_true", help="print results as JSON for tools")
     parser.set_defaults(handler=run)
@@ -47,7 +50,8 @@ def search_pages(settings: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    body = build_search(args.query, SearchFilters(args.site, args.lang, args.since), size=args.size)
+    filters = SearchFilters(args.site, args.lang, args.since, args.entity_kind, args.category)
+    body = build_search(args.query, filters, size=args.size)
     response = search_pages(settings, body)
     hits = response["hits"]["hits"]
     total = response["hits"]["total"]["value"]

@@ -178,3 +178,73 @@ async def test_spooled_pages_replay_into_entities_once(es_node, names, tmp_path)
         await live.client.close()
     assert spool.count() == 0
     assert entity(es_node, names, CRYPTO, BTC)["counts"] == {"pages": 4, "sites": 1}
+
+
+def run_cli(es_node, prefix: str, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
+    env |= es_node.env() | {"DARKCRAWL_ES_INDEX_PREFIX": prefix}
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+async def test_pivot_and_search_filters_from_the_command_line(es_node, names, tmp_path):
+    import json
+
+    sink, _counts = make_sink(es_node, names, tmp_path)
+    documents = [page(SITE_A, n, f"2026-11-2{n}T10:00:00.000Z") for n in range(3)]
+    documents.append(page(SITE_B, 7, "2026-11-26T10:00:00.000Z", keys=(), addresses=(ETH,)))
+    documents[0]["signals"]["keywords"] = [{"term": "cvv", "category": "fraud", "count": 2}]
+    try:
+        await index_all(sink, documents)
+    finally:
+        await sink.client.close()
+    es = es_node.client()
+    es.indices.refresh(index=names.pages)
+    es.close()
+
+    spaced = " ".join(FINGERPRINT[i : i + 4] for i in range(0, 40, 4)).lower()  # as a key server prints it
+    result = run_cli(es_node, names.prefix, "pivot", spaced, "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    [key] = answer["entities"]
+    assert (key["kind"], key["value"]) == (PGP, FINGERPRINT)
+    assert key["counts"] == {"pages": 3, "sites": 1} and key["attributes"]["algorithm"] == "RSA"
+    assert [p["url"] for p in key["pages"]] == [documents[n]["url"] for n in (2, 1, 0)]  # most recent first
+    assert key["first_seen"].startswith("2026-11-20") and key["last_seen"].startswith("2026-11-22")
+    assert key["sites"] == [{"site": SITE_A, "pages": 3, "first_seen": key["first_seen"],
+                             "last_seen": key["last_seen"]}]
+
+    result = run_cli(es_node, names.prefix, "pivot", ETH.upper().replace("0X", "0x"))  # any case: one address
+    assert result.returncode == 0, result.stderr
+    assert "seen on 1 page(s) of 1 site(s)" in result.stdout and documents[3]["url"] in result.stdout
+    result = run_cli(es_node, names.prefix, "pivot", "telegram:@NightOwl_Shop", "--json")
+    assert json.loads(result.stdout)["entities"][0]["counts"] == {"pages": 4, "sites": 2}
+    result = run_cli(es_node, names.prefix, "pivot", "nobody@example.org", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)["entities"] == []
+
+    def search(*args: str) -> set[str]:
+        result = run_cli(es_node, names.prefix, "search", "", "--json", *args)
+        assert result.returncode == 0, result.stderr
+        return {hit["url"] for hit in json.loads(result.stdout)["hits"]}
+
+    assert search("--category", "fraud") == {documents[0]["url"]}
+    assert search("--entity-kind", "pgp_fingerprint") == {document["url"] for document in documents[:3]}
+    assert search("--entity-kind", "crypto_address", "--site", SITE_B) == {documents[3]["url"]}
+    assert search("--category", "weapons") == set()
+
+
+def test_pivot_and_search_say_clearly_when_elasticsearch_is_down(es_node, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
+    env |= {"DARKCRAWL_ES_URL": "http://127.0.0.1:1", "DARKCRAWL_DATA_DIR": str(tmp_path)}
+    for args in (["pivot", BTC], ["search", "x", "--entity-kind", "email"]):
+        result = subprocess.run([sys.executable, "-m", "crawler.cli", *args], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 3 and "cannot be reached" in result.stderr and "Traceback" not in result.stderr

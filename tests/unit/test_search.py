@@ -22,3 +22,22 @@ def test_hit_rendering_strips_tags_for_tools():
     assert hit_summary(hit, plain=True)["highlight"] == "pay with bitcoin here"
     text = format_hit(1, hit, color=False)
     assert " 1. Market" in text and "http://x.onion/" in text and "pay with bitcoin here" in text
+
+
+def test_entity_kind_and_category_filters():
+    body = build_search("x", SearchFilters(entity_kind="pgp_fingerprint", category="Drugs"))
+    filters = body["query"]["bool"]["filter"]
+    assert {"exists": {"field": "signals.pgp_keys.fingerprint"}} in filters
+    nested = next(condition["nested"] for condition in filters if "nested" in condition)
+    assert nested["path"] == "signals.keywords"
+    assert nested["query"] == {"terms": {"signals.keywords.category": ["Drugs", "drugs"]}}
+
+
+def test_every_entity_kind_has_a_page_field_that_is_mapped():
+    from crawler.es.templates import mapped_fields, page_mappings
+    from crawler.search import ENTITY_KIND_FIELDS
+    from pipelines.entities import ENTITY_KINDS
+
+    assert set(ENTITY_KIND_FIELDS) == set(ENTITY_KINDS)
+    fields = mapped_fields(page_mappings())
+    assert all(fields[field] == "keyword" for field in ENTITY_KIND_FIELDS.values())
