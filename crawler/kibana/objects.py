@@ -399,9 +399,9 @@ def crawl_charts(prefix: str) -> list[dict[str, Any]]:
     }
     recent = {
         "crawl": terms_column("crawl_id", "crawl", 20, "started"),
-        "started": metric_column("max", "started_at", "started"),
         "status": terms_column("status", "status", 1, "started"),
         "reason": terms_column("finish_reason", "finish reason", 1, "started"),
+        "started": metric_column("max", "started_at", "started"),
         "fetched": metric_column("sum", "pages_fetched", "pages fetched"),
         "indexed": metric_column("sum", "pages_indexed", "indexed"),
         "spooled": metric_column("sum", "pages_spooled", "spooled"),

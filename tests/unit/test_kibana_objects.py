@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from crawler.es.templates import KINDS, mapped_fields, mappings_for
-from crawler.kibana.objects import DEFAULT_FILE, render_ndjson, saved_objects
+from crawler.kibana.objects import DEFAULT_FILE, LAYER, render_ndjson, saved_objects
 
 AGGREGATABLE = {"keyword", "date", "long", "integer", "short", "byte", "double", "float", "half_float",
                 "scaled_float", "boolean", "ip"}
@@ -199,6 +199,43 @@ def test_vega_aggregations_use_mapped_fields(language_analyzers):
                 continue
             assert field in fields and fields[field] in AGGREGATABLE, field
             assert inside_nested(field, fields) == nested, f"{field} aggregated outside its nested path"
+
+
+def test_lens_layers_put_buckets_before_metrics_and_reference_real_columns():
+    for item in OBJECTS:
+        if item["type"] != "lens":
+            continue
+        state = item["attributes"]["state"]
+        for layer in state["datasourceStates"]["formBased"]["layers"].values():
+            bucketed = [layer["columns"][name]["isBucketed"] for name in layer["columnOrder"]]
+            assert bucketed == sorted(bucketed, reverse=True), f"{item['id']}: a bucket after a metric"
+            for column in layer["columns"].values():
+                order = column["params"].get("orderBy", {})
+                if order.get("type") == "column":
+                    assert not layer["columns"][order["columnId"]]["isBucketed"], item["id"]
+        columns = set(state["datasourceStates"]["formBased"]["layers"][LAYER]["columns"])
+        shown = accessors(state["visualization"])
+        assert shown, item["id"]
+        for accessor in shown:
+            assert accessor in columns, f"{item['id']}: the chart shows unknown column {accessor}"
+
+
+ACCESSOR_KEYS = {"xAccessor", "splitAccessor", "columnId", "accessors", "metrics", "primaryGroups"}
+
+
+def accessors(node: Any) -> list[str]:
+    """Every column id a Lens visualization state points at."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ACCESSOR_KEYS:
+                found += value if isinstance(value, list) else [value]
+            else:
+                found += accessors(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += accessors(value)
+    return found
 
 
 def test_every_reference_resolves():
