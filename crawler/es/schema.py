@@ -50,7 +50,7 @@ class IndexNames:
     """The names of darkcrawl's indices under one prefix.
 
     ``pages``/``entities``/``sightings``/``crawls`` are the aliases to read and write through; ``*_pattern`` match
-    every backing index (for Kibana data views); ``template(kind)`` names the composable template."""
+    every backing index (Kibana's data views read the aliases); ``template(kind)`` names the composable template."""
 
     prefix: str
 
