@@ -24,6 +24,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler import __version__
+from crawler.es.client import is_transient
 from crawler.es.templates import SCHEMA_VERSION
 from crawler.items import utc_timestamp
 from pipelines.spool import Spool, SpoolFullError
@@ -198,7 +199,7 @@ async def write_records(
     for record, item in zip(records, response["items"], strict=True):
         outcome = item["update"]
         if outcome.get("status", 500) >= 300:
-            if outcome.get("status") in (429, 500, 502, 503, 504):
+            if is_transient(outcome):
                 raise RuntimeError(f"Elasticsearch overloaded ({outcome.get('status')})")
             _dead_letter(dead_letter, alias, record, outcome.get("error"))
 

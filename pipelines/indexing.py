@@ -27,6 +27,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.es.client import is_transient
 from crawler.items import PageItem, utc_timestamp
 from pipelines.documents import page_document, page_id
 from pipelines.entities import Entity, page_entities, sighting_document, sighting_id
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass
@@ -197,7 +197,7 @@ class PageSink:
             for entry, span in zip(pending, spans, strict=True):
                 outcomes = [next(iter(next(results).values())) for _ in range(span)]
                 statuses = [outcome.get("status", 500) for outcome in outcomes]
-                if any(status in TRANSIENT_STATUSES for status in statuses):
+                if any(is_transient(outcome) for outcome in outcomes):
                     retry.append(entry)  # page and sightings again: every operation is idempotent
                     continue
                 if statuses[0] < 300:

@@ -21,6 +21,7 @@ import logging
 import random
 from typing import Any
 
+from crawler.es.client import is_transient
 from crawler.es.templates import SCHEMA_VERSION
 from crawler.items import utc_timestamp
 from pipelines.entities import Entity
@@ -32,7 +33,6 @@ SITES_KEPT = 100  # most recent sites kept on an entity
 SITES_PRECISION = 40000  # cardinality's precision threshold for entities on more than SITES_KEPT sites
 CHUNK = 50  # entities aggregated per search request
 CONFLICT_RETRIES = 20  # rounds of read-count-write for entities another writer changed meanwhile
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class RollupError(Exception):
@@ -113,7 +113,7 @@ class EntityRollup:
             status = outcome.get("status", 500)
             if status < 300:
                 written += 1
-            elif status == 409 or status in TRANSIENT_STATUSES:
+            elif status == 409 or is_transient(outcome):
                 self.conflicts += status == 409
                 again[entity_id] = chunk[entity_id]
             else:

@@ -7,6 +7,7 @@
   reached or refuses the credentials.
 * :func:`client_url` -- the URL a client talks to, for messages.
 * :func:`service_error` -- turn a client exception into a one-line :class:`~crawler.errors.ServiceError`.
+* :func:`is_transient` -- whether a bulk item's failure is worth retrying (overload, server error, write block).
 
 ``DARKCRAWL_ES_URL`` set: that cluster, with ``DARKCRAWL_ES_API_KEY`` or ``DARKCRAWL_ES_USERNAME``/``_PASSWORD`` and
 ``DARKCRAWL_ES_CA_CERTS``. Unset: the managed node on ``127.0.0.1:DARKCRAWL_ES_PORT`` as the ``elastic`` user, with
@@ -226,3 +227,15 @@ def client_url(client: Elasticsearch | AsyncElasticsearch) -> str:
         return f"{node.config.scheme}://{node.config.host}:{node.config.port}"
     except (AttributeError, IndexError):
         return "the configured URL"
+
+
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def is_transient(outcome: dict[str, Any]) -> bool:
+    """Whether a bulk item's failure is worth retrying: overload and server errors, and the write block ``es init``
+    sets while it moves an alias to a new index (the retry lands in the new one)."""
+    status = outcome.get("status", 500)
+    error = outcome.get("error")
+    blocked = status == 403 and isinstance(error, dict) and error.get("type") == "cluster_block_exception"
+    return status in TRANSIENT_STATUSES or blocked

@@ -8,8 +8,10 @@
   creates ``<prefix>-<kind>-000001`` with its alias ``<prefix>-<kind>`` (the write index) when the alias is missing.
 * :func:`ensure_indices` -- connect with the settings, check the cluster, run :func:`init_schema`.
 
-An upgrade adds the new mapping to the current write index when the change is additive; when Elasticsearch refuses
-it (a changed field type), the alias rolls over to a new index created from the new template.
+An upgrade (``SCHEMA_VERSION`` rose, or optional fields were added within a version) adds the new mapping to the write
+index when the change is additive; when Elasticsearch refuses it (a changed field type), the alias moves to a new
+index created from the new template with every document copied (:func:`_migrate`), so each alias always has one
+index and id-based upserts and ``mget`` through it stay exact.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from crawler.es.templates import (
     KINDS,
     SCHEMA_VERSION,
     index_template,
+    mapped_fields,
     mappings_for,
 )
 
@@ -137,7 +140,8 @@ class InitReport:
     changed: bool = False
 
 
-def _installed_version(client: Elasticsearch, name: str) -> int | None:
+def _installed_template(client: Elasticsearch, name: str) -> tuple[int, dict[str, Any]] | None:
+    """(version, mappings) of the installed template *name*, or None when there is none."""
     try:
         response = client.indices.get_index_template(name=name)
     except ApiError as exc:
@@ -147,8 +151,9 @@ def _installed_version(client: Elasticsearch, name: str) -> int | None:
     templates = dict(response).get("index_templates", [])
     if not templates:
         return None
-    version = templates[0]["index_template"].get("version")
-    return int(version) if version is not None else 0
+    template = templates[0]["index_template"]
+    version = template.get("version")
+    return (int(version) if version is not None else 0), template.get("template", {}).get("mappings", {})
 
 
 def _alias_indices(client: Elasticsearch, alias: str) -> dict[str, bool]:
@@ -172,21 +177,26 @@ def _init_kind(
 ) -> None:
     template_name = names.template(kind)
     alias = names.alias(kind)
-    installed = _installed_version(client, template_name)
+    found = _installed_template(client, template_name)
     body = index_template(kind, names.prefix, analyzers, version)
     upgraded = False
-    if installed is None:
+    if found is None:
         client.indices.put_index_template(name=template_name, body=body)
         report.actions.append(f"template {template_name}: installed (version {version})")
         report.changed = True
-    elif installed < version:
+    elif found[0] < version:
         client.indices.put_index_template(name=template_name, body=body)
-        report.actions.append(f"template {template_name}: upgraded from version {installed} to {version}")
+        report.actions.append(f"template {template_name}: upgraded from version {found[0]} to {version}")
         report.changed = upgraded = True
-    elif installed > version:
+    elif found[0] > version:
         report.actions.append(
-            f"template {template_name}: version {installed} is newer than this darkcrawl's {version}; left alone"
+            f"template {template_name}: version {found[0]} is newer than this darkcrawl's {version}; left alone"
         )
+    elif mapped_fields(found[1]) != mapped_fields(body["template"]["mappings"]):
+        # Same version, other fields: an optional field added without a version bump. Apply it like an upgrade.
+        client.indices.put_index_template(name=template_name, body=body)
+        report.actions.append(f"template {template_name}: fields changed within version {version}; updated")
+        report.changed = upgraded = True
     else:
         report.actions.append(f"template {template_name}: current (version {version})")
 
@@ -210,10 +220,51 @@ def _init_kind(
         client.indices.put_mapping(index=write_index, body=mappings)
         report.actions.append(f"index {write_index}: mapping updated in place to version {version}")
     except BadRequestError as exc:
-        response = client.indices.rollover(alias=alias)
-        report.actions.append(
-            f"alias {alias}: rolled over to {response['new_index']} (mapping change not additive: {exc.message})"
-        )
+        _migrate(client, alias, list(indices), write_index, report, exc.message)
+
+
+def _next_index(index: str) -> str:
+    """``<prefix>-<kind>-000002`` after ``-000001`` (what a rollover would name it)."""
+    stem, _, number = index.rpartition("-")
+    return f"{stem}-{int(number) + 1:06d}" if number.isdigit() else f"{index}-000002"
+
+
+def _migrate(
+    client: Elasticsearch, alias: str, indices: list[str], write_index: str, report: InitReport, why: str
+) -> None:
+    """Move *alias* onto a new index made from the new template, with every document copied, so that the alias
+    keeps exactly one index: id-based reads (mget) and upserts through it keep finding each document once.
+
+    The old indices are made read-only first (a running crawl's writes are refused with a block error, which the
+    indexing stage retries and then spools; they land in the new index), copied client-side (scan + bulk: the
+    managed node has no reindex module), then the alias is swapped in one atomic request. The old indices stay,
+    read-only and outside the alias, until the operator deletes them."""
+    from elasticsearch.helpers import scan, streaming_bulk
+
+    new_index = _next_index(write_index)
+    while client.indices.exists(index=new_index):
+        new_index = _next_index(new_index)
+    client.indices.put_settings(index=",".join(indices), settings={"index.blocks.write": True})
+    client.indices.create(index=new_index)
+    copied = refused = 0
+    actions = (
+        {"_op_type": "create", "_index": new_index, "_id": hit["_id"], "_source": hit["_source"]}
+        for hit in scan(client, index=",".join(indices), query={"query": {"match_all": {}}}, size=500)
+    )
+    for ok, result in streaming_bulk(client, actions, chunk_size=500, raise_on_error=False, max_retries=3):
+        if ok:
+            copied += 1
+        elif result.get("create", {}).get("status") != 409:  # 409: the same id in two old indices, copied once
+            refused += 1
+    actions_list: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in indices]
+    actions_list.append({"add": {"index": new_index, "alias": alias, "is_write_index": True}})
+    client.indices.update_aliases(actions=actions_list)
+    report.actions.append(
+        f"alias {alias}: moved to {new_index} with {copied} documents copied"
+        + (f" ({refused} refused by the new mapping)" if refused else "")
+        + f" (mapping change not additive: {why}); {', '.join(indices)} kept read-only outside the alias: "
+        "delete when satisfied"
+    )
 
 
 def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int = SCHEMA_VERSION) -> InitReport:

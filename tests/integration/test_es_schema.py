@@ -104,19 +104,61 @@ def test_init_upgrades_when_the_version_rises(es, es_node, es_prefix):
     assert any("newer than this darkcrawl" in action for action in older.actions)
 
 
-def test_incompatible_upgrade_rolls_the_alias_over(es, es_node, es_prefix):
+def test_incompatible_upgrade_moves_the_alias_and_keeps_id_based_upserts_exact(es, es_node, es_prefix, tmp_path):
+    """A field type change cannot be applied in place: es init moves the alias to a new index with every document
+    copied, so the alias still has one index and the sink's mget + upsert by id find each page once (no duplicate,
+    first_seen kept)."""
+    import asyncio
+
+    from pipelines.indexing import BulkConfig, PageSink
+
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     old = index_template("pages", es_prefix, version=SCHEMA_VERSION)
     old["template"]["mappings"]["properties"]["status"] = {"type": "keyword"}  # a type the new version changes
     es.indices.put_index_template(name=names.template("pages"), body=old)
     es.indices.create(index=names.first_index("pages"), aliases={names.pages: {"is_write_index": True}})
+    document = sample_page(es_prefix)
+    es.index(index=names.pages, id=page_id(document["url"]), document=document, refresh=True)
+
     report = init_schema(es, names, lambda message: None, version=SCHEMA_VERSION + 1)
-    assert any(action.startswith(f"alias {names.pages}: rolled over to") for action in report.actions)
-    backing = es.indices.get_alias(name=names.pages)
-    writes = [index for index, body in backing.items() if body["aliases"][names.pages].get("is_write_index")]
-    assert writes == [f"{es_prefix}-pages-000002"]
-    new_mapping = es.indices.get_mapping(index=writes[0])[writes[0]]["mappings"]
+    assert any(action.startswith(f"alias {names.pages}: moved to {es_prefix}-pages-000002 with 1 documents copied")
+               for action in report.actions), report.actions
+    assert list(es.indices.get_alias(name=names.pages)) == [f"{es_prefix}-pages-000002"]
+    new_mapping = es.indices.get_mapping(index=names.pages)[f"{es_prefix}-pages-000002"]["mappings"]
     assert new_mapping["properties"]["status"]["type"] == "short"
+    blocks = es.indices.get_settings(index=names.first_index("pages"))[names.first_index("pages")]
+    assert blocks["settings"]["index"]["blocks"]["write"] == "true"
+
+    async def recrawl() -> None:
+        client = es_node.async_client()
+        config = BulkConfig(max_docs=10, max_bytes=10**6, flush_interval=60, max_retries=0,
+                            dead_letter_path=tmp_path / "dead.jsonl")
+        sink = PageSink(client, names.pages, config, lambda key, count: None)
+        try:
+            await sink.add(document | {"fetched_at": "2026-11-30T00:00:00.000Z"})
+            await sink.flush()
+        finally:
+            await client.close()
+
+    asyncio.run(recrawl())
+    es.indices.refresh(index=names.pages)
+    hits = es.search(index=names.pages, query={"term": {"url": document["url"]}})["hits"]["hits"]
+    assert len(hits) == 1
+    assert hits[0]["_source"]["first_seen"] == document["first_seen"]
+    assert hits[0]["_source"]["last_seen"] == "2026-11-30T00:00:00.000Z"
+    assert not (tmp_path / "dead.jsonl").exists()
+
+
+def test_fields_added_within_a_version_reach_existing_indices(es, es_node, es_prefix):
+    """An optional field added by another part of darkcrawl without a version bump: es init applies it anyway."""
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(es, names, lambda message: None)
+    older = index_template("crawls", es_prefix)
+    del older["template"]["mappings"]["properties"]["hostname"]
+    es.indices.put_index_template(name=names.template("crawls"), body=older)
+    report = init_schema(es, names, lambda message: None)
+    assert f"template {names.crawls}: fields changed within version {SCHEMA_VERSION}; updated" in report.actions
+    assert not init_schema(es, names, lambda message: None).changed
 
 
 def test_page_is_indexed_and_found_through_the_alias(es, es_node, es_prefix):
