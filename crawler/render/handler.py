@@ -68,6 +68,17 @@ def browser_memory(exclude_names: frozenset[str] = frozenset({"tor"})) -> int:
     return total
 
 
+class _OneLineWarnings(logging.Filter):
+    """scrapy-playwright logs a failed page as a warning with its traceback; the crawl's log keeps the one line
+    (the spider's errback logs the error itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.WARNING:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class TorRenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler bound to Tor: rendered requests in Chromium behind Tor, the rest through Tor."""
 
@@ -118,6 +129,9 @@ class TorRenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.watch_task: asyncio.Task[None] | None = None
         self.closing = False
         crawler.signals.connect(self._start_memory_watch, signals.engine_started)
+        playwright_logger = logging.getLogger("scrapy-playwright")
+        if not any(isinstance(existing, _OneLineWarnings) for existing in playwright_logger.filters):
+            playwright_logger.addFilter(_OneLineWarnings())
 
     # --- dispatch -------------------------------------------------------------------------------------------------
 

@@ -283,3 +283,44 @@ async def test_a_crashed_or_bloated_browser_is_restarted_and_rendering_goes_on(t
     finally:
         await handler.close()
     assert browser_main_pids() == []
+
+
+async def test_contexts_rotate_after_n_pages_and_open_pages_stay_capped(tor_lab, tmp_path):
+    """Five pages of one site with two pages per context: three contexts, two closed; six pages at once with a cap
+    of two: never more than two open."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.config import load_settings
+    from crawler.render.handler import TorRenderDownloadHandler
+
+    settings = load_settings(environ={}, overrides={
+        "DARKCRAWL_RENDER": True,
+        "DARKCRAWL_TOR_SOCKS": f"127.0.0.1:{tor_lab.socks_port}",
+        "DARKCRAWL_RENDER_SOCKS": f"127.0.0.1:{tor_lab.extra_socks_ports[0]}",
+        "DARKCRAWL_RENDER_SETTLE": 0,
+        "DARKCRAWL_RENDER_PAGES_PER_CONTEXT": 2,
+        "DARKCRAWL_RENDER_MAX_PAGES": 2,
+        "DARKCRAWL_DATA_DIR": str(tmp_path),
+    })
+    crawler = get_crawler(settings_dict=settings.copy_to_dict())
+    handler = TorRenderDownloadHandler.from_crawler(crawler)
+
+    async def render(number: int) -> str:
+        request = Request(tor_lab.url("jsgate", f"/js?n={number}"), meta={"playwright": True})
+        return (await handler.download_request(request)).text
+
+    await handler._launch()
+    try:
+        for number in range(5):
+            assert JS_MARKER in await render(number)
+        stats = crawler.stats
+        assert stats.get_value("darkcrawl/render/contexts_opened") == 3
+        assert stats.get_value("darkcrawl/render/contexts_closed") == 2
+        assert list(handler.context_wrappers) == ["tor0-2"]
+        texts = await asyncio.gather(*(render(number) for number in range(10, 16)))
+        assert all(JS_MARKER in text for text in texts)
+        assert stats.get_value("playwright/page_count/max_concurrent") <= 2
+        assert len(handler.context_wrappers) <= 2  # the current context and, at most, one closing
+    finally:
+        await handler.close()
