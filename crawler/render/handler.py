@@ -214,8 +214,10 @@ class TorRenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
     ) -> Any:
         kwargs = dict(context_kwargs or {})
         proxy = (kwargs.get("proxy") or {}).get("server")
-        if proxy not in self.allowed_proxies or kwargs.get("accept_downloads") is not False:
+        if proxy not in self.allowed_proxies:
             raise NotThroughTorError(f"refused browser context {name}: proxy {proxy!r} is not a Tor SOCKS port")
+        if kwargs.get("accept_downloads") is not False:
+            raise ValueError(f"refused browser context {name}: it must refuse downloads (accept_downloads=False)")
         kwargs.pop(self._persistent_key, None)  # never a persistent profile: contexts leave nothing behind
         wrapper = await super()._create_browser_context(name, kwargs, spider)
         await wrapper.context.add_init_script(INIT_SCRIPT)

@@ -88,3 +88,27 @@ def test_clearnet_subresources_follow_the_crawls_clearnet_setting():
     render, _ = config(DARKCRAWL_ALLOW_CLEARNET=True)
     assert abort_reason(render, "https://cdn.example.com/lib.js", "script") is None
     assert abort_reason(render, "http://192.168.1.1/", "document") == "local_address"
+
+
+async def test_the_handler_refuses_contexts_off_tor_and_plain_requests_without_tor():
+    """Before any browser exists: a context whose proxy is not one of the Tor ports is refused, and a request not
+    marked for rendering goes to the Tor-only handler, which refuses it without a Tor proxy."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.render.handler import TorRenderDownloadHandler
+    from crawler.tor.handler import NotThroughTorError
+
+    _, settings = config(DARKCRAWL_RENDER_SOCKS="127.0.0.1:9150")
+    handler = TorRenderDownloadHandler.from_crawler(get_crawler(settings_dict=settings.copy_to_dict()))
+    try:
+        with pytest.raises(NotThroughTorError, match="not a Tor SOCKS port"):
+            await handler._create_browser_context("x", {"proxy": {"server": "socks5://127.0.0.1:1"},
+                                                        "accept_downloads": False})
+        with pytest.raises(ValueError, match="must refuse downloads"):
+            await handler._create_browser_context("y", {"proxy": {"server": "socks5://127.0.0.1:9150"}})
+        with pytest.raises(NotThroughTorError, match="no Tor proxy assigned"):
+            await handler.download_request(Request(f"http://{ONION}/"))
+        assert not hasattr(handler, "browser")
+    finally:
+        await handler.close()
