@@ -231,7 +231,7 @@ def browser_main_pids() -> list[int]:
     for process in psutil.Process().children(recursive=True):
         with suppress(psutil.Error):
             command = process.cmdline()
-            if command and "chromium" in command[0] and not any(arg.startswith("--type=") for arg in command):
+            if command and Path(command[0]).name == "chromium" and not any(a.startswith("--type=") for a in command):
                 pids.append(process.pid)
     return pids
 
