@@ -140,6 +140,9 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
         crawl_settings.set("DARKCRAWL_CRAWL_ID", crawl_id, priority="cmdline")
         crawl_settings.set("STATS_DUMP", False, priority="cmdline")
         crawl_settings.update(browser_settings(crawl_settings, launched), priority="cmdline")
+        if crawl_settings.getbool("DARKCRAWL_RENDER"):
+            sockets = crawl_settings.get("DARKCRAWL_RENDER_SOCKS") or crawl_settings.get("DARKCRAWL_TOR_SOCKS")
+            say(f"rendering JavaScript pages in Chromium through Tor SOCKS {sockets}")
         say(
             f"crawl {crawl_id}: {len(seeds)} seeds on {len({seed.site for seed in seeds})} sites through "
             f"{len(endpoints)} tor instance(s)"

@@ -324,3 +324,25 @@ async def test_contexts_rotate_after_n_pages_and_open_pages_stay_capped(tor_lab,
         assert len(handler.context_wrappers) <= 2  # the current context and, at most, one closing
     finally:
         await handler.close()
+
+
+def test_a_tor_darkcrawl_launches_gives_the_browser_its_extra_socks_ports(tor_lab, es_node, tmp_path):
+    from tests.integration.test_crawl import lab_network_lines
+
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        base_port = probe.getsockname()[1] + 1
+    env = crawl_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_TOR_SOCKS="", DARKCRAWL_TOR_CONTROL="",
+                    DARKCRAWL_TOR_BASE_PORT=str(base_port), DARKCRAWL_RENDER_PAGE_TIMEOUT=RENDER_TIMEOUT,
+                    DARKCRAWL_TOR_EXTRA_CONFIG=json.dumps(lab_network_lines(tor_lab)))
+    args = ["crawl", "--url", tor_lab.url("jsgate", "/js"), "--depth", "0", "--json",
+            "--render-site", tor_lab.onions["jsgate"]]
+    result = run_darkcrawl(args, env, timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"starting tor #0 (SOCKS 127.0.0.1:{base_port})" in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "rendering JavaScript pages" in line]
+    browser_ports = [int(item.rsplit(":", 1)[1]) for item in line.rsplit(" ", 1)[1].split(",")]
+    assert len(browser_ports) == 2 and base_port not in browser_ports  # the extra ports, not the crawler's
+    page = page_docs(es_node, prefix)[tor_lab.url("jsgate", "/js")]
+    assert page["rendered"] is True and JS_MARKER in page["text"]
