@@ -52,3 +52,42 @@ async def test_unreachable_elasticsearch_spools_then_replay_indexes_each_page_on
     assert sorted(hit["_source"]["url"] for hit in hits) == sorted(page(n)["url"] for n in range(7))
     assert not (tmp_path / "dead.jsonl").exists()
     client.close()
+
+
+async def test_a_rejected_document_goes_to_the_dead_letter_file_and_the_rest_is_indexed(es_node, es_prefix, tmp_path):
+    import json
+
+    from pipelines.rollup import EntityRollup
+
+    client = es_node.client()
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(client, names, lambda message: None)
+    config = BulkConfig(max_docs=100, max_bytes=10**6, flush_interval=60, max_retries=1,
+                        dead_letter_path=tmp_path / "dead-letter" / "pages.jsonl")
+    counts: dict[str, int] = {}
+    live = es_node.async_client()
+    sink = PageSink(live, names.pages, config, lambda key, value: counts.__setitem__(key, counts.get(key, 0) + value),
+                    rollup=EntityRollup(live, names.sightings, names.entities))
+    documents = [page(number) | {"signals": {"emails": [f"seller{number}@example.org"]}} for number in range(5)]
+    documents[2] = documents[2] | {"status": "two hundred"}  # not a short: a mapping error
+    documents[3] = documents[3] | {"unmapped_field": 1}  # strict mapping: refused
+    try:
+        for document in documents:
+            await sink.add(document)
+        await sink.flush()
+    finally:
+        await live.close()
+    assert counts["darkcrawl/index/indexed"] == 3 and counts["darkcrawl/index/failed"] == 2
+    records = [json.loads(line) for line in config.dead_letter_path.read_text().splitlines()]
+    assert sorted(record["document"]["url"] for record in records) == [documents[2]["url"], documents[3]["url"]]
+    reasons = {record["document"]["url"]: record["error"] for record in records}
+    assert reasons[documents[2]["url"]]["type"] == "document_parsing_exception"
+    assert "status" in reasons[documents[2]["url"]]["reason"]
+    assert "unmapped_field" in reasons[documents[3]["url"]]["reason"]
+    client.indices.refresh(index=names.pages)
+    indexed = {hit["_source"]["url"] for hit in client.search(index=names.pages, size=10)["hits"]["hits"]}
+    assert indexed == {documents[n]["url"] for n in (0, 1, 4)}
+    client.indices.refresh(index=names.entities)
+    # the signals of a rejected page were still seen: its sightings and entities are written
+    assert client.count(index=names.entities, query={"term": {"kind": "email"}})["count"] == 5
+    client.close()
