@@ -125,17 +125,51 @@ def browser_settings(settings: Settings, launched: list[LaunchedTor]) -> dict[st
     return values
 
 
+DISTRIBUTED_SCHEDULER = "crawler.frontier.scheduler.FrontierScheduler"
+
+
+def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
+    """Distributed crawl: check Redis, push *seeds* into the shared queue (once: seen ones are dropped). Raises
+    UsageError or ServiceError."""
+    from crawler.errors import UsageError
+    from crawler.frontier.seeding import push_seeds
+    from crawler.frontier.store import Frontier, safe_url
+
+    if settings.get("JOBDIR"):
+        raise UsageError(
+            "--jobdir and DARKCRAWL_REDIS_URL exclude each other: the shared frontier in Redis already survives stops"
+        )
+    frontier = Frontier.from_settings(settings)
+    if seeds:
+        pushed = push_seeds(frontier, seeds)
+        say(
+            f"pushed {pushed.queued} seeds into the shared frontier {frontier.prefix} at "
+            f"{safe_url(settings.get('DARKCRAWL_REDIS_URL'))}"
+            + (f" ({pushed.already_seen} seen before)" if pushed.already_seen else "")
+            + (f" ({pushed.over_budget} over budget)" if pushed.over_budget else "")
+        )
+    frontier.client.close()
+
+
 def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | None = None) -> CrawlResult:
-    """Run one crawl of *seeds* to its end in this process (Scrapy's reactor runs once per process)."""
+    """Run one crawl of *seeds* to its end in this process (Scrapy's reactor runs once per process).
+
+    With ``DARKCRAWL_REDIS_URL`` set this process is one worker of a distributed crawl: the seeds go into the shared
+    frontier and the crawl takes its requests from there (crawler/frontier)."""
     from scrapy.crawler import CrawlerProcess
 
     from spiders.onion import OnionSpider
 
     crawl_id = crawl_id or settings.get("DARKCRAWL_CRAWL_ID") or uuid.uuid4().hex[:16]
     check_extraction_config(settings)
+    distributed = bool(settings.get("DARKCRAWL_REDIS_URL"))
+    if distributed:
+        prepare_frontier(settings, seeds, say)
     endpoints, launched = prepare_tor(settings, say)
     try:
         crawl_settings = settings.copy()
+        if distributed:
+            crawl_settings.set("SCHEDULER", DISTRIBUTED_SCHEDULER, priority="cmdline")
         crawl_settings.update(endpoint_settings(endpoints), priority="cmdline")
         crawl_settings.set("DARKCRAWL_CRAWL_ID", crawl_id, priority="cmdline")
         crawl_settings.set("STATS_DUMP", False, priority="cmdline")

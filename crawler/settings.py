@@ -105,6 +105,16 @@ DARKCRAWL_RENDER_MAX_CONTEXTS = 4  # browser contexts open at once (one per SOCK
 DARKCRAWL_RENDER_PAGES_PER_CONTEXT = 50  # pages a context renders before it is closed (cookies, cache) and replaced
 DARKCRAWL_RENDER_MAX_MEMORY_MB = 1024  # browser memory (RSS, all its processes) that triggers a restart; 0: unwatched
 DARKCRAWL_RENDER_SCREENSHOTS = False  # full-page PNG per rendered page in <data dir>/screenshots, SHA-256 in the index
+# --- darkcrawl: distributed crawl (crawler/frontier, docs/distributed.md) ----------------------------------------
+DARKCRAWL_REDIS_URL = ""  # empty: single-host crawl, no Redis; redis://host:6379/0: workers share one frontier there
+DARKCRAWL_REDIS_PREFIX = "darkcrawl"  # Redis key prefix of the shared frontier (one crawl project per prefix)
+DARKCRAWL_REDIS_BLOOM_CAPACITY = 10_000_000  # URLs the duplicate filter is sized for (3.4 MiB per million at 1e-6)
+DARKCRAWL_REDIS_BLOOM_ERROR_RATE = 1e-6  # false-positive rate at capacity: the share of new URLs wrongly skipped
+DARKCRAWL_REDIS_FINGERPRINT_TTL = 0  # seconds before a seen URL may be crawled again (forgotten after 1-2x); 0: never
+DARKCRAWL_REDIS_LEASE_TIMEOUT = 60.0  # seconds without heartbeat before a worker's in-flight requests are re-queued
+DARKCRAWL_REDIS_POLITENESS = True  # hold CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY across all workers
+DARKCRAWL_WORKER_ID = ""  # this worker's name in Redis; empty: host-pid-random
+DARKCRAWL_WORKER_IDLE_EXIT = 0.0  # seconds the shared frontier stays empty before a worker stops; 0: wait for work
 
 # --- darkcrawl: extraction (pipelines/extract, docs/signals.md) -----------------------------------------------------
 DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language, title, text, links) on every page
@@ -135,11 +145,16 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.limits.HostileResponseMiddleware": 610,
     "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
     "crawler.render.middleware.RenderMiddleware": 720,  # after the Tor refusals; off unless DARKCRAWL_RENDER
+    "crawler.frontier.politeness.SitePolitenessMiddleware": 880,  # distributed only: per-site tokens in Redis
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.frontier.middleware.LeaseSpiderMiddleware": 5,  # distributed only: when a leased request is done
 }
 EXTENSIONS = {
     "crawler.tor.health.TorHealthExtension": 100,
     "crawler.progress.ProgressExtension": 200,
     "crawler.crawlrecord.CrawlRecordExtension": 300,  # the crawl's record in the crawls index (start and close)
+    "crawler.frontier.worker.FrontierWorkerExtension": 310,  # distributed only: heartbeat, re-queue, idle stop
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 300,  # signals (pure functions in pipelines/extract)

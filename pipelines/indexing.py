@@ -29,6 +29,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.es.client import is_transient
 from crawler.items import PageItem, utc_timestamp
+from crawler.signals import page_stored
 from pipelines.documents import page_document, page_id
 from pipelines.entities import Entity, page_entities, sighting_document, sighting_id
 from pipelines.rollup import EntityRollup, RollupError
@@ -77,8 +78,10 @@ class PageSink:
         stats: Callable[[str, int], None],
         spool: Spool | None = None,
         rollup: EntityRollup | None = None,
+        on_stored: Callable[[list[str]], None] | None = None,
     ):
         self.client = client
+        self.on_stored = on_stored  # told the URLs of each batch once it is durable (indexed, spooled, dead-lettered)
         self.spool = spool
         self.rollup = rollup  # None: pages only (no sightings, no entities)
         self.outage_until = 0.0
@@ -109,9 +112,16 @@ class PageSink:
                 return
             if self.spool is not None and time.monotonic() < self.outage_until:
                 self._spool(batch)  # Elasticsearch was just found away: do not make the crawl wait for it again
+                self._stored(batch)
                 return
-            if await self._write(batch) and self.spool is not None and self.spool.size_bytes():
+            indexed = await self._write(batch)  # raises (nothing durable) only without a spool
+            self._stored(batch)
+            if indexed and self.spool is not None and self.spool.size_bytes():
                 await self._replay_after_outage()
+
+    def _stored(self, batch: list[Entry]) -> None:
+        if self.on_stored is not None:
+            self.on_stored([document["url"] for _doc_id, document, _size in batch])
 
     async def _replay_after_outage(self) -> None:
         """Elasticsearch took a batch again: index what the spool kept meanwhile, without waiting for the next start."""
@@ -319,11 +329,15 @@ class ElasticsearchPipeline:
         self.sink = sink_from_settings(
             settings, self.client, lambda key, count: self.stats.inc_value(key, count), spool_from_settings(settings)
         )
+        self.sink.on_stored = self._page_stored
         self.timer: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ElasticsearchPipeline:
         return cls(crawler)
+
+    def _page_stored(self, urls: list[str]) -> None:
+        self.crawler.signals.send_catch_log(signal=page_stored, urls=urls)
 
     async def open_spider(self, spider: Spider | None = None) -> None:
         try:

@@ -5,10 +5,15 @@ Bounds: ``DEPTH_LIMIT`` (Scrapy), ``DARKCRAWL_MAX_PAGES_PER_SITE`` and ``DARKCRA
 site and in all), and the link-trap guards of :mod:`crawler.fetch.limits` (``URLLENGTH_LIMIT``,
 ``DARKCRAWL_MAX_PATTERN_CHAIN``, ``DARKCRAWL_MAX_PATH_REPEATS``). Breadth-first order comes from the settings
 (``DEPTH_PRIORITY`` with FIFO queues).
+
+In a distributed crawl (``DARKCRAWL_REDIS_URL``) the seeds are in the shared queue already, the budgets are counted in
+Redis by the frontier (crawler/frontier/store.py) and the seed sites are read from Redis, so every worker follows the
+same sites.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +23,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler import signals as darkcrawl_signals
 from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
 from crawler.items import PageItem, utc_timestamp
 from crawler.seeds import Seed
@@ -92,6 +98,8 @@ class OnionSpider(scrapy.Spider):
         self.max_pattern_chain = 0
         self.max_path_repeats = 0
         self.hostile: HostileReporter | None = None
+        self.frontier: Any = None  # the shared frontier of a distributed crawl (crawler.frontier.store.Frontier)
+        self.sites_read_at = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OnionSpider:
@@ -107,7 +115,17 @@ class OnionSpider(scrapy.Spider):
         spider.max_url_length = settings.getint("URLLENGTH_LIMIT")
         spider.max_pattern_chain = settings.getint("DARKCRAWL_MAX_PATTERN_CHAIN")
         spider.max_path_repeats = settings.getint("DARKCRAWL_MAX_PATH_REPEATS")
+        if settings.get("DARKCRAWL_REDIS_URL"):
+            from crawler.frontier.store import Frontier
+
+            spider.frontier = Frontier.from_settings(settings)
+            spider.read_seed_sites()
         return spider
+
+    def read_seed_sites(self) -> None:
+        """Distributed crawl: the seed sites are whatever any worker pushed (re-read at most every 10 s)."""
+        self.seed_sites |= self.frontier.sites()
+        self.sites_read_at = time.monotonic()
 
     def _trap_reason(self, url: str, run: int) -> tuple[str, str] | None:
         """Why a link must not be followed although its site may be crawled: (reason, detail), or None."""
@@ -125,6 +143,8 @@ class OnionSpider(scrapy.Spider):
 
     def _may_schedule(self, url: str) -> bool:
         """Count *url* against the page budgets; False when a budget is spent or the URL was already scheduled."""
+        if self.frontier is not None:
+            return True  # the shared frontier filters duplicates and counts the budgets, for all workers at once
         if url in self.scheduled_urls:
             return False
         site = site_key(urlsplit(url).hostname or "")
@@ -139,6 +159,8 @@ class OnionSpider(scrapy.Spider):
         return True
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.frontier is not None:
+            return  # the seeds were pushed into the shared queue (crawler.frontier.seeding)
         for seed in self.seeds:
             if self._may_schedule(seed.url):
                 yield scrapy.Request(
@@ -149,6 +171,10 @@ class OnionSpider(scrapy.Spider):
         host = (urlsplit(url).hostname or "").lower()
         if site_key(host) in self.seed_sites:
             return True
+        if self.frontier is not None and time.monotonic() - self.sites_read_at > 10:
+            self.read_seed_sites()
+            if site_key(host) in self.seed_sites:
+                return True
         if host.endswith(".onion"):
             return self.follow_new_onions and is_valid_onion_v3(host)
         return self.follow_clearnet
@@ -208,6 +234,7 @@ class OnionSpider(scrapy.Spider):
                 )
 
     def on_error(self, failure: Any) -> None:
+        self.crawler.signals.send_catch_log(signal=darkcrawl_signals.request_failed, request=failure.request)
         if isinstance(failure.value, HostileResponse):
             return  # counted and logged where it was recognised (darkcrawl/hostile/<reason>)
         name = type(failure.value).__name__

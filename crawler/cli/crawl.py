@@ -160,6 +160,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         say("some seeds ask for render=1 but rendering is off: they are fetched plainly (use --render)")
     if settings.getbool("DARKCRAWL_ES_ENABLED"):
         ensure_index(settings)
+    if settings.get("DARKCRAWL_REDIS_URL") and settings.getfloat("DARKCRAWL_WORKER_IDLE_EXIT") <= 0:
+        # a crawl ends: as a worker of the shared frontier, it stops once the frontier has been empty for a while
+        settings.set("DARKCRAWL_WORKER_IDLE_EXIT", 10.0, priority="cmdline")
     result = run_crawl(settings, seeds.seeds, say)
     if args.json:
         print(

@@ -1,0 +1,125 @@
+"""``darkcrawl worker``: one worker of a distributed crawl (``DARKCRAWL_REDIS_URL``), and the frontier's operations.
+
+Each worker has its own tor instance(s), launched or given with ``--tor-socks``, and takes its requests from the
+shared frontier in Redis; see docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from crawler.cli.crawl import ensure_index, load_seeds, overrides_from_args, say, summary_lines
+from crawler.crawl import run_crawl
+from crawler.errors import ServiceError, UsageError
+from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="run one worker of a distributed crawl (needs DARKCRAWL_REDIS_URL)",
+        description="Take requests from the shared frontier in Redis, fetch them through this worker's Tor, index "
+        "the pages. Optionally push seeds first (once: seeds seen before are dropped by the shared filter).",
+    )
+    parser.add_argument("seeds_file", nargs="?", metavar="SEEDS", help="seeds to push first: one URL a line; - = stdin")
+    parser.add_argument("--seeds", dest="seeds_option", metavar="FILE", help="same as SEEDS")
+    parser.add_argument("--url", action="append", default=[], metavar="URL", help="a seed URL to push (repeatable)")
+    parser.add_argument("--push-only", action="store_true", help="push the seeds and exit, without crawling")
+    parser.add_argument("--status", action="store_true", help="print the frontier's state (queue, leases, filter)")
+    parser.add_argument("--reset", action="store_true", help="delete the frontier (queue, filter, budgets) and exit")
+    parser.add_argument(
+        "--exit-when-idle", type=float, metavar="SECONDS",
+        help="stop once nothing is queued or leased anywhere for this long (DARKCRAWL_WORKER_IDLE_EXIT; 0: never)",
+    )
+    parser.add_argument("--depth", type=int, metavar="N", help="link depth from the seeds (DEPTH_LIMIT)")
+    parser.add_argument("--max-pages", type=int, metavar="N", help="pages in all, all workers together")
+    parser.add_argument("--max-pages-per-site", type=int, metavar="N", help="pages per site, all workers together")
+    parser.add_argument("--follow-onions", action="store_true", help="follow links onto onions not among the seeds")
+    parser.add_argument("--allow-clearnet", action="store_true", help="allow clearnet URLs (still through Tor)")
+    parser.add_argument("--concurrency", type=int, metavar="N", help="simultaneous requests of this worker")
+    parser.add_argument("--tor-socks", metavar="HOST:PORT[,...]", help="use this running tor (DARKCRAWL_TOR_SOCKS)")
+    parser.add_argument("--tor-control", metavar="HOST:PORT[,...]", help="its control port (DARKCRAWL_TOR_CONTROL)")
+    parser.add_argument("--no-index", action="store_true", help="do not index into Elasticsearch")
+    parser.add_argument("--json", action="store_true", help="print the summary (or --status) as JSON")
+    parser.set_defaults(handler=run, jobdir=None, from_index=False)
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.frontier.seeding import push_seeds
+    from crawler.frontier.store import Frontier
+
+    if not settings.get("DARKCRAWL_REDIS_URL"):
+        raise UsageError(
+            "darkcrawl worker needs DARKCRAWL_REDIS_URL (e.g. redis://127.0.0.1:6379/0): the shared frontier lives "
+            "there. For a crawl on this host alone, use darkcrawl crawl"
+        )
+    if args.seeds_option and args.seeds_file:
+        raise UsageError("give the seeds file once: as SEEDS or as --seeds, not both")
+    args.seeds_file = args.seeds_file or args.seeds_option
+    settings.update(overrides_from_args(args), priority="cmdline")
+    if args.exit_when_idle is not None:
+        settings.set("DARKCRAWL_WORKER_IDLE_EXIT", args.exit_when_idle, priority="cmdline")
+    if args.status or args.reset:
+        frontier = Frontier.from_settings(settings)
+        if args.reset:
+            status = frontier.status()
+            if status.workers_alive:
+                raise UsageError(
+                    f"{len(status.workers_alive)} workers are running on this frontier "
+                    f"({', '.join(status.workers_alive)}): stop them before --reset"
+                )
+            say(f"deleted {frontier.reset()} keys of the frontier {frontier.prefix}")
+            return 0
+        report = frontier.status().as_dict()
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            bloom = report["bloom"]
+            print(
+                f"frontier {frontier.prefix}: {report['queued']} queued, {report['leased']} leased, "
+                f"{len(report['workers_alive'])} workers alive, {report['sites']} seed sites; duplicate filter "
+                f"{bloom['bits_set']}/{bloom['bits']} bits set ({bloom['fill']:.2%}, sized for "
+                f"{bloom['capacity']} URLs at {bloom['error_rate']:g}); "
+                f"Redis uses {report['redis_used_memory'] / 2**20:.1f} MiB"
+            )
+        return 0
+    seeds = load_seeds(args, settings.getbool("DARKCRAWL_ALLOW_CLEARNET"), settings)
+    for problem in seeds.problems:
+        say(f"skipped seed, {problem}")
+    if args.push_only:
+        if not seeds.seeds:
+            raise UsageError("--push-only needs seeds: a seeds file, --seeds or --url")
+        pushed = push_seeds(Frontier.from_settings(settings), seeds.seeds)
+        say(f"pushed {pushed.queued} seeds ({pushed.already_seen} seen before, {pushed.over_budget} over budget)")
+        return 0
+    if settings.getbool("DARKCRAWL_ES_ENABLED"):
+        ensure_index(settings)
+    result = run_crawl(settings, seeds.seeds, say)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "crawl_id": result.crawl_id,
+                    "finish_reason": result.finish_reason,
+                    "pages": result.pages,
+                    "indexed": result.indexed,
+                    "errors": result.errors,
+                    "refused": result.refused,
+                    "frontier": {
+                        key.removeprefix("darkcrawl/frontier/"): value
+                        for key, value in result.stats.items()
+                        if key.startswith("darkcrawl/frontier/")
+                    },
+                    "elapsed_seconds": round(result.elapsed, 1),
+                },
+                indent=2,
+            )
+        )
+    else:
+        for line in summary_lines(result):
+            print(line)
+    if result.finish_reason == TOR_UNAVAILABLE:
+        raise ServiceError("the worker stopped because Tor became unusable; restart tor and rerun the worker")
+    return 0
