@@ -41,6 +41,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--concurrency", type=int, metavar="N", help="simultaneous requests of this worker")
     parser.add_argument("--tor-socks", metavar="HOST:PORT[,...]", help="use this running tor (DARKCRAWL_TOR_SOCKS)")
     parser.add_argument("--tor-control", metavar="HOST:PORT[,...]", help="its control port (DARKCRAWL_TOR_CONTROL)")
+    parser.add_argument("--render", action="store_true", help="render pages that need JavaScript (DARKCRAWL_RENDER)")
+    parser.add_argument("--render-site", action="append", default=[], metavar="HOST",
+                        help="always render this site's pages (repeatable; implies --render)")
+    parser.add_argument("--screenshots", action="store_true", help="keep a screenshot of each rendered page")
     parser.add_argument("--no-index", action="store_true", help="do not index into Elasticsearch")
     parser.add_argument("--json", action="store_true", help="print the summary (or --status) as JSON")
     parser.set_defaults(handler=run, jobdir=None, from_index=False)
