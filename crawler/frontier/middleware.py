@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class LeaseSpiderMiddleware:
     def __init__(self, crawler: Crawler):
         if not crawler.settings.get("DARKCRAWL_REDIS_URL"):
-            raise NotConfigured("single-host crawl: no shared frontier")
+            raise NotConfigured  # single-host crawl: no shared frontier (no message: nothing to warn about)
         self.crawler = crawler
 
     @classmethod

@@ -52,7 +52,7 @@ class SitePolitenessMiddleware:
         settings = crawler.settings
         url = settings.get("DARKCRAWL_REDIS_URL")
         if not url or not settings.getbool("DARKCRAWL_REDIS_POLITENESS"):
-            raise NotConfigured("per-site politeness across workers needs the distributed frontier")
+            raise NotConfigured  # single-host crawl (Scrapy holds the limits itself), or switched off
         import redis.asyncio
 
         self.client = redis.asyncio.Redis.from_url(url)

@@ -29,7 +29,7 @@ class FrontierWorkerExtension:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
         if not settings.get("DARKCRAWL_REDIS_URL"):
-            raise NotConfigured("single-host crawl: no shared frontier")
+            raise NotConfigured  # single-host crawl: no shared frontier (no message: nothing to warn about)
         self.crawler = crawler
         self.idle_exit = settings.getfloat("DARKCRAWL_WORKER_IDLE_EXIT")
         self.interval = max(settings.getfloat("DARKCRAWL_REDIS_LEASE_TIMEOUT") / 3, 0.5)
