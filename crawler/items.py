@@ -43,4 +43,5 @@ class PageItem:
     render_reason: str | None = None  # why: request, site, js_gate
     screenshot_path: str | None = None  # full-page PNG beside the crawl output (DARKCRAWL_RENDER_SCREENSHOTS)
     screenshot_sha256: str | None = None
+    warc: dict[str, Any] | None = None  # where the response is kept as evidence (crawler/evidence), when WARC is on
     signals: dict[str, Any] = field(default_factory=dict)

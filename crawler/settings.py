@@ -116,6 +116,12 @@ DARKCRAWL_REDIS_POLITENESS = True  # hold CONCURRENT_REQUESTS_PER_DOMAIN and DOW
 DARKCRAWL_WORKER_ID = ""  # this worker's name in Redis; empty: host-pid-random
 DARKCRAWL_WORKER_IDLE_EXIT = 0.0  # seconds the shared frontier stays empty before a worker stops; 0: wait for work
 
+# --- darkcrawl: evidence (crawler/evidence, docs/evidence.md) ---------------------------------------------------------
+DARKCRAWL_WARC_ENABLED = False  # write every response and its request to WARC files, and a manifest per crawl
+DARKCRAWL_WARC_DIR = ""  # empty: $DARKCRAWL_DATA_DIR/warc
+DARKCRAWL_WARC_MAX_BYTES = 1024**3  # a WARC file is fsynced, hashed and closed past this size; the next one begins
+DARKCRAWL_WARC_PREFIX = "darkcrawl"  # WARC file names: <prefix>-<UTC start>-<crawl id>-<serial>.warc.gz
+
 # --- darkcrawl: extraction (pipelines/extract, docs/signals.md) -----------------------------------------------------
 DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language, title, text, links) on every page
 DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
@@ -146,6 +152,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
     "crawler.render.middleware.RenderMiddleware": 720,  # after the Tor refusals; off unless DARKCRAWL_RENDER
     "crawler.frontier.politeness.SitePolitenessMiddleware": 880,  # distributed only: per-site tokens in Redis
+    "crawler.evidence.middleware.WarcMiddleware": 890,  # DARKCRAWL_WARC_ENABLED: responses as received, to WARC
 }
 SPIDER_MIDDLEWARES = {
     "crawler.frontier.middleware.LeaseSpiderMiddleware": 5,  # distributed only: when a leased request is done

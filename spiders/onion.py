@@ -212,6 +212,7 @@ class OnionSpider(scrapy.Spider):
             links_onion=onion_links,
             links_clearnet=clearnet_links,
             tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
+            warc=response.meta.get("darkcrawl_warc"),
             **rendering_fields(response),
         )
         stats.inc_value("darkcrawl/pages")

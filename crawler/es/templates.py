@@ -132,6 +132,17 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
             "render_reason": keyword(),
             "screenshot_path": keyword(URL_LENGTH),
             "screenshot_sha256": keyword(),
+            "warc": {
+                "properties": {
+                    "file": keyword(),
+                    "offset": {"type": "long"},
+                    "length": {"type": "long"},
+                    "record_sha256": keyword(),
+                    "payload_digest": keyword(),
+                    "record_id": keyword(),
+                    "exchange_length": {"type": "long"},
+                }
+            },
             "first_seen": {"type": "date"},
             "last_seen": {"type": "date"},
             "content_changed_at": {"type": "date"},

@@ -1,0 +1,146 @@
+"""``darkcrawl evidence``: export the exact WARC record behind an indexed page, or verify a crawl manifest.
+
+    darkcrawl evidence URL [-o FILE] [--exchange]   # the response record (a .warc.gz member) and its SHA-256
+    darkcrawl evidence verify MANIFEST               # re-hash every WARC file the manifest lists
+
+See docs/evidence.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from crawler.errors import UsageError
+from crawler.evidence import EvidenceMismatch
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "evidence",
+        help="export the WARC record of an indexed URL, or verify a crawl manifest",
+        description="darkcrawl evidence URL: export the stored response record of URL (found in the index) and check "
+        "its SHA-256. darkcrawl evidence verify MANIFEST: re-hash the WARC files of a crawl.",
+    )
+    parser.add_argument("target", metavar="URL|verify", help="the page's URL, or `verify`")
+    parser.add_argument("manifest", nargs="?", metavar="MANIFEST", help="with verify: the crawl's manifest file")
+    parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: <sha>.warc.gz; -: stdout)")
+    parser.add_argument("--exchange", action="store_true", help="export response, request and metadata records")
+    parser.add_argument("--warc-dir", metavar="DIR", help="where the WARC files are (DARKCRAWL_WARC_DIR)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(handler=run)
+
+
+def say(message: str) -> None:
+    print(f"darkcrawl: {message}", file=sys.stderr, flush=True)
+
+
+def verify(args: argparse.Namespace) -> int:
+    from crawler.evidence.manifest import verify_manifest
+
+    if not args.manifest:
+        raise UsageError("darkcrawl evidence verify needs the manifest file: darkcrawl evidence verify MANIFEST")
+    path = Path(args.manifest)
+    if not path.is_file():
+        raise UsageError(f"manifest {path} does not exist")
+    try:
+        checks = verify_manifest(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    bad = [check for check in checks if check.status != "ok"]
+    if args.json:
+        print(json.dumps({"manifest": str(path), "ok": not bad, "files": [c.as_dict() for c in checks]}, indent=2))
+    else:
+        for check in checks:
+            if check.status == "ok":
+                print(f"ok        {check.name}  sha256 {check.actual_sha256}")
+            elif check.status == "missing":
+                print(f"MISSING   {check.name}")
+            else:
+                print(f"MISMATCH  {check.name}  expected {check.expected_sha256}, found {check.actual_sha256} "
+                      f"({check.actual_bytes} bytes, {check.expected_bytes} recorded)")
+    if bad:
+        raise EvidenceMismatch(
+            f"{len(bad)} of {len(checks)} WARC files do not match the manifest {path}: "
+            + ", ".join(f"{check.name} ({check.status})" for check in bad)
+        )
+    if not args.json:
+        print(f"all {len(checks)} WARC files match {path}")
+    return 0
+
+
+def find_page(settings: Any, url: str) -> dict[str, Any]:
+    from crawler.es.client import client_url, es_sync_client, service_error
+    from crawler.es.schema import index_names
+
+    client = es_sync_client(settings)
+    try:
+        response = client.search(
+            index=index_names(settings).pages, size=1, query={"term": {"url": url}},
+            sort=[{"fetched_at": {"order": "desc"}}], source_includes=["url", "warc", "fetched_at", "crawl_id"],
+        )
+    except Exception as exc:
+        raise service_error(exc, client_url(client)) from None
+    finally:
+        client.close()
+    hits = response["hits"]["hits"]
+    if not hits:
+        raise UsageError(f"{url} is not in the index: give the URL exactly as indexed (darkcrawl search shows it)")
+    source: dict[str, Any] = hits[0]["_source"]
+    if not source.get("warc"):
+        raise UsageError(
+            f"{url} was indexed without WARC evidence (crawl {source.get('crawl_id')}): crawl with "
+            "DARKCRAWL_WARC_ENABLED=1 to keep it"
+        )
+    return source
+
+
+def export(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.evidence.manifest import read_record
+    from crawler.evidence.middleware import warc_dir
+
+    page = find_page(settings, args.target)
+    warc = page["warc"]
+    directory = Path(args.warc_dir) if args.warc_dir else warc_dir(settings)
+    path = directory / warc["file"]
+    if not path.is_file():
+        raise UsageError(f"WARC file {path} is not there: give its directory with --warc-dir (or DARKCRAWL_WARC_DIR)")
+    try:
+        record = read_record(path, int(warc["offset"]), int(warc["length"]))
+    except ValueError as exc:
+        raise EvidenceMismatch(str(exc)) from None
+    digest = hashlib.sha256(record).hexdigest()
+    if digest != warc["record_sha256"]:
+        raise EvidenceMismatch(
+            f"the record of {args.target} in {path} at offset {warc['offset']} has SHA-256 {digest}, but the index "
+            f"recorded {warc['record_sha256']}: the file changed since the crawl"
+        )
+    data = read_record(path, int(warc["offset"]), int(warc["exchange_length"])) if args.exchange else record
+    output = args.output or f"{warc['record_sha256'][:16]}.warc.gz"
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(data)
+    result = {
+        "url": args.target, "fetched_at": page.get("fetched_at"), "file": warc["file"], "offset": warc["offset"],
+        "length": warc["length"], "record_sha256": digest, "payload_digest": warc.get("payload_digest"),
+        "matches_index": True, "output": output, "output_sha256": hashlib.sha256(data).hexdigest(),
+    }
+    if args.json and output != "-":
+        print(json.dumps(result, indent=2))
+    else:
+        say(f"{args.target}: record sha256 {digest} matches the index; {len(data)} bytes written to {output}")
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    if args.target == "verify":
+        return verify(args)
+    if args.manifest:
+        raise UsageError("give one URL (or `verify MANIFEST`)")
+    return export(args, settings)
