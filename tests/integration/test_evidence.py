@@ -24,7 +24,7 @@ def warc_crawl(tor_lab, es_node, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("evidence")
     warc_dir = data_dir / "warc"
     env = crawl_env(tor_lab, es_node, prefix, data_dir, DARKCRAWL_WARC_ENABLED="1", DARKCRAWL_WARC_DIR=str(warc_dir),
-                    DARKCRAWL_WARC_MAX_BYTES="150000", DARKCRAWL_TOR_ISOLATION_SECRET="evidence")
+                    DARKCRAWL_WARC_MAX_BYTES="30000", DARKCRAWL_TOR_ISOLATION_SECRET="evidence")
     result = run_darkcrawl(["crawl", "--url", tor_lab.url("market"), "--depth", "10", "--json"], env)
     assert result.returncode == 0, result.stderr[-3000:]
     return prefix, env, warc_dir, json.loads(result.stdout[result.stdout.index("{"):])
@@ -33,7 +33,7 @@ def warc_crawl(tor_lab, es_node, tmp_path_factory):
 def test_warc_records_match_the_page_documents(warc_crawl, tor_lab, es_node):
     prefix, _env, warc_dir, summary = warc_crawl
     files = sorted(warc_dir.glob("*.warc.gz"))
-    assert len(files) > 1, "150 kB files should have rotated"
+    assert len(files) > 1, "30 kB files should have rotated"
     responses = {}
     for path in files:
         with open(path, "rb") as handle:
