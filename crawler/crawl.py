@@ -9,6 +9,7 @@ Offers: :class:`CrawlResult`, :func:`prepare_tor`, :func:`run_crawl`.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -116,12 +117,22 @@ def browser_settings(settings: Settings, launched: list[LaunchedTor]) -> dict[st
     """With rendering on: the render handler, and the browser's SOCKS ports (the launched tors' extra ports unless
     DARKCRAWL_RENDER_SOCKS names some; with an existing tor and none named, its SOCKS ports serve the browser too)."""
     from crawler.render import render_settings
+    from crawler.render.config import RenderConfig
 
     values = render_settings(settings)
     if values and not settings.get("DARKCRAWL_RENDER_SOCKS"):
         extra = [f"127.0.0.1:{port}" for instance in launched for port in instance.extra_socks_ports]
         if extra:
             values["DARKCRAWL_RENDER_SOCKS"] = ",".join(extra)
+    if values:  # a bad setting or a missing browser is a one-line error now, not a failure inside Scrapy
+        checked = settings.copy()
+        checked.update(values, priority="cmdline")
+        browser = RenderConfig.from_settings(checked).browser
+        if not (os.path.isfile(browser) and os.access(browser, os.X_OK)):
+            raise ServiceError(
+                f"Chromium not found at {browser} (DARKCRAWL_RENDER_BROWSER): install Debian's chromium "
+                "(./setup.sh does) or point DARKCRAWL_RENDER_BROWSER at it"
+            )
     return values
 
 

@@ -38,3 +38,17 @@ def test_browser_settings_use_the_launched_extra_ports_unless_some_are_named(tmp
     assert values["DOWNLOAD_HANDLERS"]["http"] == RENDER_HANDLER
     named = load_settings(environ={}, overrides={"DARKCRAWL_RENDER": True, "DARKCRAWL_RENDER_SOCKS": "127.0.0.1:9150"})
     assert "DARKCRAWL_RENDER_SOCKS" not in browser_settings(named, launched)
+
+
+def test_a_missing_browser_or_a_bad_render_setting_is_a_one_line_error_before_the_crawl(tmp_path):
+    import pytest
+
+    from crawler.errors import ServiceError, UsageError
+
+    base = {"DARKCRAWL_TOR_SOCKS": "127.0.0.1:19050", "DARKCRAWL_RENDER": True}
+    missing = load_settings(environ={}, overrides={**base, "DARKCRAWL_RENDER_BROWSER": str(tmp_path / "chromium")})
+    with pytest.raises(ServiceError, match=r"Chromium not found at .*DARKCRAWL_RENDER_BROWSER"):
+        browser_settings(missing, [])
+    bad = load_settings(environ={}, overrides={**base, "DARKCRAWL_RENDER_PAGE_TIMEOUT": 0})
+    with pytest.raises(UsageError, match="DARKCRAWL_RENDER_PAGE_TIMEOUT must be greater than 0"):
+        browser_settings(bad, [])
