@@ -10,7 +10,8 @@ What it adds to scrapy-playwright:
 * contexts: one per Tor SOCKS port of ``DARKCRAWL_RENDER_SOCKS`` (a site always lands on the same one), created with
   :func:`crawler.render.browser.context_options` and WebRTC removed; a context is closed after
   ``DARKCRAWL_RENDER_PAGES_PER_CONTEXT`` pages and replaced; at most ``DARKCRAWL_RENDER_MAX_CONTEXTS`` open;
-* at most ``DARKCRAWL_RENDER_MAX_PAGES`` pages open at once, each bounded by ``DARKCRAWL_RENDER_PAGE_TIMEOUT``;
+* at most ``DARKCRAWL_RENDER_MAX_PAGES`` pages open at once, each bounded by ``DARKCRAWL_RENDER_PAGE_TIMEOUT``; a
+  rendered document larger than ``DOWNLOAD_MAXSIZE`` is dropped, as a plain body would be;
 * route interception: media, fonts, downloads, refused hosts aborted (:func:`crawler.render.browser.abort_reason`);
 * after load, a short wait for the page's own requests to settle, then the optional full-page screenshot;
 * the browser's memory watched (``DARKCRAWL_RENDER_MAX_MEMORY_MB``): above it the browser is restarted, as it is
@@ -128,6 +129,7 @@ class TorRenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.crawl_id = crawler.settings.get("DARKCRAWL_CRAWL_ID") or "no-crawl-id"
         self.watch_task: asyncio.Task[None] | None = None
         self.closing = False
+        self.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")  # the rendered DOM, like a plain body
         crawler.signals.connect(self._start_memory_watch, signals.engine_started)
         playwright_logger = logging.getLogger("scrapy-playwright")
         if not any(isinstance(existing, _OneLineWarnings) for existing in playwright_logger.filters):
@@ -174,6 +176,11 @@ class TorRenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 raise
             finally:
                 await self._page_done(name)
+        if self.max_size and len(response.body) > self.max_size:
+            stats.inc_value("darkcrawl/render/too_large")
+            raise IgnoreRequest(
+                f"rendered {request.url} is {len(response.body)} bytes, over DOWNLOAD_MAXSIZE ({self.max_size})"
+            )
         stats.inc_value("darkcrawl/render/pages")
         return response
 

@@ -287,8 +287,9 @@ async def test_a_crashed_or_bloated_browser_is_restarted_and_rendering_goes_on(t
 
 async def test_contexts_rotate_after_n_pages_and_open_pages_stay_capped(tor_lab, tmp_path):
     """Five pages of one site with two pages per context: three contexts, two closed; six pages at once with a cap
-    of two: never more than two open."""
+    of two: never more than two open; a rendered document over DOWNLOAD_MAXSIZE is dropped."""
     from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
     from scrapy.utils.test import get_crawler
 
     from crawler.config import load_settings
@@ -322,6 +323,10 @@ async def test_contexts_rotate_after_n_pages_and_open_pages_stay_capped(tor_lab,
         assert all(JS_MARKER in text for text in texts)
         assert stats.get_value("playwright/page_count/max_concurrent") <= 2
         assert len(handler.context_wrappers) <= 2  # the current context and, at most, one closing
+        handler.max_size = 200  # DOWNLOAD_MAXSIZE as read at start; the JS page's DOM is larger than this
+        with pytest.raises(IgnoreRequest, match="over DOWNLOAD_MAXSIZE"):
+            await render(99)
+        assert stats.get_value("darkcrawl/render/too_large") == 1
     finally:
         await handler.close()
 
