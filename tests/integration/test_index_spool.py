@@ -91,3 +91,38 @@ async def test_a_rejected_document_goes_to_the_dead_letter_file_and_the_rest_is_
     # the signals of a rejected page were still seen: its sightings and entities are written
     assert client.count(index=names.entities, query={"term": {"kind": "email"}})["count"] == 5
     client.close()
+
+
+async def test_crawl_record_is_spooled_when_elasticsearch_is_away_and_replayed_later(es_node, es_prefix, tmp_path):
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.config import load_settings
+    from crawler.crawlrecord import CrawlRecordExtension, crawl_spool, replay_crawl_spool
+
+    client = es_node.client()
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    init_schema(client, names, lambda message: None)
+    away = load_settings(overrides={"DARKCRAWL_ES_URL": "http://127.0.0.1:1", "DARKCRAWL_DATA_DIR": str(tmp_path),
+                                    "DARKCRAWL_ES_INDEX_PREFIX": es_prefix}, environ={})
+    crawler = get_crawler(settings_dict=away.copy_to_dict())
+    extension = CrawlRecordExtension.from_crawler(crawler)
+    spider = SimpleNamespace(crawl_id="c42", seeds=[SimpleNamespace(url="http://a.onion/", site="a.onion")])
+    await extension.spider_opened(spider)
+    assert crawler.stats is not None
+    crawler.stats.set_value("darkcrawl/pages", 7)
+    await extension.spider_closed(spider, "finished")
+    spool = crawl_spool(away)
+    assert spool.count() == 2  # the opening and the closing record, in order
+
+    live = es_node.async_client()
+    try:
+        assert await replay_crawl_spool(live, names.crawls, spool, tmp_path / "dead.jsonl") == 2
+    finally:
+        await live.close()
+    assert spool.count() == 0
+    record = client.get(index=names.crawls, id="c42")["_source"]
+    assert record["status"] == "finished" and record["pages_fetched"] == 7 and record["seeds"] == ["http://a.onion/"]
+    assert record["started_at"] <= record["finished_at"]
+    client.close()

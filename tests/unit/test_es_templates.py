@@ -117,3 +117,27 @@ def test_mapped_fields_lists_objects_and_subfields():
                               "n": {"type": "nested", "properties": {"x": {"type": "integer"}}}}}
     assert mapped_fields(mapping) == {"a": "object", "a.b": "keyword", "t": "text", "t.raw": "keyword",
                                       "n": "nested", "n.x": "integer"}
+
+
+@pytest.mark.parametrize("analyzers", [False, True])
+def test_rendered_pages_template_in_both_shapes(analyzers):
+    """What es init sends for each node shape: language sub-fields with analysis-common, the standard analyzer (and
+    the keyword sub-field for aggregations) without; the shape is recorded in _meta."""
+    template = index_template("pages", "case42", language_analyzers=analyzers)
+    properties = template["template"]["mappings"]["properties"]
+    assert template["_meta"]["language_analyzers"] is analyzers
+    assert template["template"]["mappings"]["_meta"]["language_analyzers"] is analyzers
+    expected = {"english", "french", "dutch", "german"} if analyzers else set()
+    assert set(properties["text"].get("fields", {})) == expected
+    assert set(properties["title"]["fields"]) == expected | {"keyword"}
+    assert properties["title"]["fields"]["keyword"]["type"] == "keyword"
+    assert ("analyzer" in str(properties)) is analyzers
+    assert mapped_fields(template["template"]["mappings"]) == mapped_fields(mappings_for("pages", analyzers))
+
+
+def test_sightings_and_entities_carry_what_the_roll_up_and_pivot_need():
+    entity = mapped_fields(mappings_for("entities"))
+    sighting = mapped_fields(mappings_for("sightings"))
+    assert {"kind", "value", "first_seen", "last_seen", "sites", "pages", "counts.pages", "counts.sites"} <= set(entity)
+    assert {"entity_id", "url", "site", "first_seen", "last_seen"} <= set(sighting)
+    assert all(sighting[name] == "keyword" for name in ("entity_id", "url", "site", "kind", "value"))
