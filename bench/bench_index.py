@@ -12,8 +12,10 @@ turned into index documents. Measured, in one run, on the same documents:
 * ``sink pages``: :class:`pipelines.indexing.PageSink` without entities (mget of content hashes, update + upsert);
 * ``sink full``: the sink as a crawl runs it: pages, one sighting per (entity, page), entities rolled up.
 
-Reported: docs/s and MB/s of page JSON (wall clock, until the last flush returned), the sink/raw ratios, the cost of
-entity updates per page, and with ``--sweep`` the full sink at several batch sizes and pages refresh intervals.
+Reported: docs/s and MB/s of page JSON (wall clock, until the last flush returned, best run), docs per CPU second of
+Elasticsearch plus this client (``_nodes/stats/process`` and ``time.process_time``, median run: the fair figure on a
+shared machine), the sink/raw ratios of both, the CPU cost of entity updates per page, and with ``--sweep`` the full
+sink at several batch sizes and pages refresh intervals.
 Results go in docs/performance.md ("Indexing").
 """
 
@@ -144,21 +146,37 @@ def count(settings: Any, index: str) -> int:
         client.close()
 
 
+def node_cpu_ms(settings: Any) -> int:
+    """CPU time the cluster's processes used so far (``_nodes/stats/process``), in milliseconds."""
+    client = es_sync_client(settings)
+    try:
+        nodes = client.nodes.stats(metric="process")["nodes"].values()
+        return sum(int(node["process"]["cpu"]["total_in_millis"]) for node in nodes)
+    finally:
+        client.close()
+
+
 def measure(settings: Any, mode: str, documents: list[dict[str, Any]], chunk: int,
             refresh: str | None = None) -> dict[str, Any]:
+    """One run on fresh indices: wall seconds, and CPU seconds of Elasticsearch plus this client (the fair figure
+    on a machine shared with other work: wall time there depends on everyone else)."""
     names = fresh_names(settings)
     try:
         if refresh:
             set_refresh(settings, names.pages, refresh)
         result: dict[str, Any] = {"mode": mode, "batch": chunk, "refresh": refresh or "template"}
+        node_before, client_before = node_cpu_ms(settings), time.process_time()
         if mode == "raw":
             result["seconds"] = asyncio.run(run_raw(settings, names, documents, chunk))
         else:
             elapsed, _counts = asyncio.run(run_sink(settings, names, documents, chunk, entities=mode == "sink full"))
             result["seconds"] = elapsed
-            if mode == "sink full":
-                result["sightings"] = count(settings, names.sightings)
-                result["entities"] = count(settings, names.entities)
+        result["client_cpu"] = time.process_time() - client_before
+        result["node_cpu"] = (node_cpu_ms(settings) - node_before) / 1000
+        result["cpu"] = result["client_cpu"] + result["node_cpu"]
+        if mode == "sink full":
+            result["sightings"] = count(settings, names.sightings)
+            result["entities"] = count(settings, names.entities)
         return result
     finally:
         drop(settings, names)
@@ -192,11 +210,16 @@ def main() -> int:
             runs.append(measure(settings, "sink full", documents, args.batch, refresh))
             print(f"  {runs[-1]}", file=sys.stderr)
 
-    def best(mode: str, batch: int = args.batch, refresh: str = "template") -> float:
-        return min(run["seconds"] for run in runs if run["mode"] == mode and run["batch"] == batch
+    def best(mode: str, key: str = "seconds", batch: int = args.batch, refresh: str = "template") -> float:
+        return min(run[key] for run in runs if run["mode"] == mode and run["batch"] == batch
                    and run["refresh"] == refresh)
 
+    def median(mode: str, key: str) -> float:
+        return statistics.median(run[key] for run in runs if run["mode"] == mode and run["batch"] == args.batch
+                                 and run["refresh"] == "template")
+
     raw, pages, full = best("raw"), best("sink pages"), best("sink full")
+    cpu = {mode: median(mode, "cpu") for mode in ("raw", "sink pages", "sink full")}
     summary = {
         "documents": len(documents),
         "megabytes": round(megabytes, 2),
@@ -207,14 +230,19 @@ def main() -> int:
                           (("raw", raw), ("sink pages", pages), ("sink full", full))},
         "ratio_sink_pages_to_raw": round(raw / pages, 2),
         "ratio_sink_full_to_raw": round(raw / full, 2),
-        "entity_cost_ms_per_page": round((full - pages) / len(documents) * 1000, 2),
+        "docs_per_cpu_second": {mode: round(len(documents) / seconds) for mode, seconds in cpu.items()},
+        "cpu_ratio_sink_pages_to_raw": round(cpu["raw"] / cpu["sink pages"], 2),
+        "cpu_ratio_sink_full_to_raw": round(cpu["raw"] / cpu["sink full"], 2),
+        "entity_cost_cpu_ms_per_page": round((cpu["sink full"] - cpu["sink pages"]) / len(documents) * 1000, 2),
+        "node_cpu_share": {mode: round(median(mode, "node_cpu") / cpu[mode], 2) for mode in cpu},
         "sightings": next(run["sightings"] for run in runs if run["mode"] == "sink full"),
         "entities": next(run["entities"] for run in runs if run["mode"] == "sink full"),
         "spread_seconds": {mode: [round(run["seconds"], 2) for run in runs if run["mode"] == mode
                                   and run["batch"] == args.batch and run["refresh"] == "template"]
                            for mode in ("raw", "sink pages", "sink full")},
         "sweep": [{"batch": run["batch"], "refresh": run["refresh"],
-                   "docs_per_second": round(len(documents) / run["seconds"])}
+                   "docs_per_second": round(len(documents) / run["seconds"]),
+                   "docs_per_cpu_second": round(len(documents) / run["cpu"])}
                   for run in runs if run["mode"] == "sink full" and (run["batch"] != args.batch
                                                                      or run["refresh"] != "template")],
         "median_full_seconds": round(statistics.median(
