@@ -8,12 +8,15 @@ Offers: :class:`CrawlResult`, :func:`prepare_tor`, :func:`run_crawl`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from scrapy.settings import Settings
@@ -48,6 +51,12 @@ class CrawlResult:
     @property
     def errors(self) -> dict[str, int]:
         prefix = "darkcrawl/errors/"
+        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+
+    @property
+    def tor(self) -> dict[str, Any]:
+        """Tor health during the crawl: pauses, restarts, failures per instance (``<n>/<what>``)."""
+        prefix = "darkcrawl/tor/"
         return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
 
     @property
@@ -162,6 +171,37 @@ def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
     frontier.client.close()
 
 
+RUNNING_MARKER = "darkcrawl.running"  # in the job directory while a crawl runs; left behind by a killed one
+JOB_STATE = ("requests.queue", "requests.seen", "spider.state")  # what Scrapy keeps in JOBDIR
+
+
+def open_jobdir(settings: Settings, say: Say) -> Path | None:
+    """Mark the job directory as in use; return the marker (None without ``JOBDIR``).
+
+    Scrapy writes its queue's index and the spider state only when a crawl stops cleanly, and the last pages of a
+    killed crawl may sit in the indexing buffer: after ``kill -9``, a power cut or a full spool, the saved state
+    would skip pages that were never indexed. A marker left by such a run makes this one start again from the
+    seeds: every page is fetched and indexed again, under the same document id, so each still ends indexed once."""
+    jobdir = settings.get("JOBDIR")
+    if not jobdir:
+        return None
+    path = Path(jobdir)
+    marker = path / RUNNING_MARKER
+    if marker.exists():
+        for name in JOB_STATE:
+            target = path / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+        say(f"the last run of the job in {path} did not stop cleanly (killed, or its spool filled up): its saved queue "
+            "cannot be trusted, so this run starts again from the seeds; pages already indexed are updated in place "
+            "(same ids), none is duplicated")
+    path.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{os.getpid()}\n")
+    return marker
+
+
 def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | None = None) -> CrawlResult:
     """Run one crawl of *seeds* to its end in this process (Scrapy's reactor runs once per process).
 
@@ -182,6 +222,9 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
         if distributed:
             crawl_settings.set("SCHEDULER", DISTRIBUTED_SCHEDULER, priority="cmdline")
         crawl_settings.update(endpoint_settings(endpoints), priority="cmdline")
+        if launched:  # the health extension restarts a launched tor that dies mid-crawl, from the same torrc
+            crawl_settings.set("DARKCRAWL_TOR_LAUNCHED", json.dumps([instance.config for instance in launched]),
+                               priority="cmdline")
         crawl_settings.set("DARKCRAWL_CRAWL_ID", crawl_id, priority="cmdline")
         crawl_settings.set("STATS_DUMP", False, priority="cmdline")
         crawl_settings.update(browser_settings(crawl_settings, launched), priority="cmdline")
@@ -193,12 +236,16 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
             f"{len(endpoints)} tor instance(s)"
         )
         started = time.monotonic()
+        marker = open_jobdir(crawl_settings, say)
         process = CrawlerProcess(crawl_settings)
         crawler = process.create_crawler(OnionSpider)
         process.crawl(crawler, seeds=seeds, crawl_id=crawl_id)
         process.start()
         assert crawler.stats is not None
         stats = crawler.stats.get_stats()
-        return CrawlResult(crawl_id, str(stats.get("finish_reason", "unknown")), stats, time.monotonic() - started)
+        finish_reason = str(stats.get("finish_reason", "unknown"))
+        if marker is not None and finish_reason != "spool_full":  # spool_full: pages were lost, recrawl them
+            marker.unlink(missing_ok=True)
+        return CrawlResult(crawl_id, finish_reason, stats, time.monotonic() - started)
     finally:
         stop_instances(launched)

@@ -54,7 +54,10 @@ DARKCRAWL_TOR_NEW_CIRCUIT_AFTER = 3  # consecutive connection failures on one si
 DARKCRAWL_TOR_ISOLATION_SECRET = ""  # salt of the per-site SOCKS usernames (kept out of tor's memory in the clear)
 DARKCRAWL_TOR_BASE_PORT = 19050  # first SOCKS/control port pair of the tor instances darkcrawl launches
 DARKCRAWL_TOR_EXTRA_CONFIG: list[str] = []  # extra torrc lines for launched instances ("Option value")
-DARKCRAWL_TOR_CHECK_INTERVAL = 15  # seconds between Tor health checks during a crawl; a dead Tor stops the crawl
+DARKCRAWL_TOR_CHECK_INTERVAL = 15  # seconds between Tor health checks during a crawl; a dead Tor pauses the crawl
+DARKCRAWL_TOR_WAIT = 300  # seconds a paused crawl waits for a tor it did not launch, then stops (tor_unavailable)
+DARKCRAWL_TOR_LAUNCHED = ""  # set by darkcrawl: torrc (JSON) of the tors it launched, restarted if they die mid-crawl
+DARKCRAWL_TOR_NEWNYM_AFTER = 2  # fresh circuits of one site failing this many times in a row: NEWNYM; 0: never
 DARKCRAWL_TOR_EXTRA_SOCKS = 2  # extra SocksPorts on each tor darkcrawl launches, one per browser context (0-8)
 
 # --- darkcrawl: the Tor lab (private Tor network on loopback) -----------------------------------------------------

@@ -356,18 +356,25 @@ class ElasticsearchPipeline:
             if self.sink.due():
                 try:
                     await self.sink.flush()
+                except SpoolFullError as exc:
+                    self._spool_full(exc)
                 except Exception:
                     logger.exception("periodic flush to Elasticsearch failed")
+
+    def _spool_full(self, exc: SpoolFullError) -> None:
+        """Stop fetching what could not be kept: the crawl closes with the reason ``spool_full``."""
+        logger.error("%s", exc)
+        self.stats.inc_value("darkcrawl/index/spool_full")
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None and engine._slot is not None and not engine._slot.closing:
+            deferred_from_coro(engine.close_spider_async(reason="spool_full"))
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, PageItem):
             try:
                 await self.sink.add(page_document(item))
             except SpoolFullError as exc:
-                logger.error("%s", exc)
-                engine = self.crawler.engine
-                if engine is not None and engine.spider is not None:  # stop fetching what could not be kept
-                    deferred_from_coro(engine.close_spider_async(reason="spool_full"))
+                self._spool_full(exc)
                 raise
         else:
             logger.debug("not indexing %s", type(ItemAdapter(item).item).__name__)

@@ -3,12 +3,15 @@
 An append-only JSON-lines file (one page document a line), written with ``fsync`` so a page the crawl reported as
 spooled survives a crash or a ``kill -9``, and bounded (``DARKCRAWL_SPOOL_MAX_BYTES``) so a long outage cannot fill
 the disk. Replaying is idempotent: page ids are deterministic, so a document replayed twice is one document.
+A disk that fills up mid-write (ENOSPC) loses no line already kept: the partial write is cut back off, and the
+error is a :class:`SpoolFullError` that stops the crawl; a line torn by a crash is skipped on replay.
 
 Offers: :class:`Spool`, :class:`SpoolFullError`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -55,10 +58,31 @@ class Spool:
         os.chmod(self.path.parent, 0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, data)  # one write of whole lines: a crash leaves at most a torn last line
-            os.fsync(fd)
+            start = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                view = memoryview(data)
+                while view:  # whole lines; a crash leaves at most a torn last line, skipped on replay
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                self._take_back(fd, start)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise SpoolFullError(
+                        f"no space left on the device of the indexing spool {self.path} ({len(documents)} documents "
+                        "not kept): free disk space or move DARKCRAWL_DATA_DIR, start Elasticsearch, run `darkcrawl "
+                        "es replay`, then rerun the crawl (its pages are fetched again)"
+                    ) from None
+                raise
         finally:
             os.close(fd)
+
+    def _take_back(self, fd: int, size: int) -> None:
+        """Cut a partial append back off, so the file ends with the last whole line kept before it."""
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        except OSError as exc:  # the torn line stays; replay skips it
+            logger.error("could not cut a partial write off the spool %s: %s", self.path, exc)
 
     def begin_replay(self) -> list[dict[str, Any]]:
         """Move the spooled documents aside for replay and return them (a replay cut short is resumed next time)."""

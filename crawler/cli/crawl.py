@@ -175,6 +175,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                     "errors": result.errors,
                     "refused": result.refused,
                     "hostile": result.hostile,
+                    "tor": result.tor,
                     "skipped_seeds": [str(problem) for problem in seeds.problems],
                     "elapsed_seconds": round(result.elapsed, 1),
                 },

@@ -6,8 +6,10 @@ Each instance gets its own data directory under ``<data dir>/tor/<n>`` (mode 070
 Tor never lets streams of two SocksPorts share a circuit, and the browser cannot send SOCKS credentials
 (docs/rendering.md). ``DARKCRAWL_TOR_EXTRA_CONFIG`` adds torrc lines (the tests use it to point the instances
 at the private lab network). Instances are owned by the launching process (stem's ``take_ownership``): they end with it.
+Each writes its pid to ``<data dir>/tor/<n>/tor.pid``. One that dies mid-crawl is started again from the same torrc
+(same ports, data directory and cookie) by :func:`restart_instance` (the crawl's health extension does it).
 
-Offers: :class:`LaunchedTor`, :func:`launch_instances`, :func:`stop_instances`.
+Offers: :class:`LaunchedTor`, :func:`launch_instances`, :func:`restart_instance`, :func:`stop_instances`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ class LaunchedTor:
     data_dir: Path
     process: Any = field(repr=False)  # subprocess.Popen
     extra_socks_ports: list[int] = field(default_factory=list)  # for browser contexts, one each
+    config: dict[str, Any] = field(default_factory=dict)  # the torrc it was started with (to restart it)
+    owner: Any = field(default=None, repr=False)  # the stem Controller holding ownership (tor exits when it closes)
+
+
+def take_ownership(endpoint: TorEndpoint) -> Any:
+    """Open the controller that owns a tor launched by this process, and keep it open for the tor's lifetime.
+
+    stem launches with ``__OwningControllerProcess`` = our pid, and the first controller this process opens sends
+    ``TAKEOWNERSHIP``: from then on tor exits as soon as *that* connection closes. Were it a short health check, the
+    tor would die a moment later; so the launcher opens this one first, and the checks that follow own nothing.
+    """
+    from stem.control import Controller
+
+    controller = Controller.from_port(address=endpoint.control_host or "127.0.0.1", port=endpoint.control_port)
+    controller.authenticate()
+    return controller
 
 
 def parse_extra_config(lines: list[str]) -> dict[str, list[str]]:
@@ -84,6 +102,7 @@ def launch_instances(
                 "DataDirectory": str(data_dir),
                 "ClientOnly": "1",
                 "Log": [f"notice file {data_dir / 'tor.log'}", "notice stdout"],
+                "PidFile": str(data_dir / "tor.pid"),
             }
             config.update(parse_extra_config(extra_config or []))
             if progress:
@@ -107,15 +126,61 @@ def launch_instances(
                     "Is the Tor network reachable from this machine?"
                 ) from None
             endpoint = TorEndpoint(index, "127.0.0.1", socks_port, "127.0.0.1", control_port, None)
-            launched.append(LaunchedTor(endpoint, data_dir, process, extra_ports))
+            launched.append(LaunchedTor(endpoint, data_dir, process, extra_ports, config))
+            launched[-1].owner = take_ownership(endpoint)
     except BaseException:
         stop_instances(launched)
         raise
     return launched
 
 
+def restart_instance(config: dict[str, Any], endpoint: TorEndpoint, tor_binary: str = "tor",
+                     timeout: float = 300) -> tuple[Any, Any]:
+    """Start a launched tor again from its torrc *config* and wait until *endpoint* is usable (SOCKS answering,
+    100% bootstrapped); return the process and its owning controller (see :func:`take_ownership`). Blocks: call it
+    from a thread (stem's own timeout needs the main thread, so this one polls the control port instead). Raises
+    :class:`ServiceError` when tor does not come back in time."""
+    import time
+
+    import stem.process
+
+    from crawler.tor.control import check_endpoint
+
+    try:
+        process = stem.process.launch_tor_with_config(
+            config=config, tor_cmd=tor_binary, timeout=None, take_ownership=True, completion_percent=0
+        )
+    except OSError as exc:
+        raise ServiceError(f"tor #{endpoint.index} could not be restarted: {exc}") from None
+    deadline = time.monotonic() + timeout
+    owner = None
+    while owner is None:
+        try:
+            owner = take_ownership(endpoint)
+        except Exception as exc:  # stem raises several types; the control port may not be open yet
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                process.wait()
+                raise ServiceError(f"tor #{endpoint.index} restarted but its control port is unusable: {exc}") from None
+            time.sleep(0.5)
+    status = check_endpoint(endpoint)
+    while not status.ready:
+        if time.monotonic() > deadline or process.poll() is not None:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            owner.close()
+            raise ServiceError(f"tor #{endpoint.index} restarted but is not usable: {status.describe()}")
+        time.sleep(1)
+        status = check_endpoint(endpoint)
+    return process, owner
+
+
 def stop_instances(instances: list[LaunchedTor]) -> None:
     """Terminate launched tor processes and wait for them."""
+    for instance in instances:
+        if instance.owner is not None:
+            instance.owner.close()
     for instance in instances:
         process: subprocess.Popen[bytes] = instance.process
         if process.poll() is None:

@@ -7,13 +7,19 @@ It runs before Scrapy's ``HttpProxyMiddleware`` and decides, for each request:
 * which tor instance carries it (a stable hash of the site over the pool) and with which SOCKS credentials (one circuit
   per site, see :mod:`crawler.tor.isolation`);
 * when a site keeps failing (``DARKCRAWL_TOR_NEW_CIRCUIT_AFTER`` consecutive connection errors), to move that
-  site onto a fresh circuit.
+  site onto a fresh circuit; when its fresh circuits keep failing too (``DARKCRAWL_TOR_NEWNYM_AFTER`` renewals in a
+  row), to ask its tor for NEWNYM (rate-limited by tor: a refused one is counted, not retried);
+* when a request failed because its tor's SOCKS port is gone (tor killed), to put it back in the queue (at most
+  :data:`MAX_TOR_REQUEUES` times) and tell the health extension, which pauses the crawl until Tor is back.
+
+Per-instance stats: ``darkcrawl/tor/<n>/circuit_errors``, ``/socks_down``, ``/newnym``, ``/newnym_refused``.
 
 Refusals raise ``IgnoreRequest`` and are counted in the stats under ``darkcrawl/refused/<reason>``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from collections import defaultdict
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+MAX_TOR_REQUEUES = 50  # times one request goes back to the queue because its tor was down
 
 # Errors that mean "the circuit or the service did not answer", as opposed to an HTTP answer we did not like.
 CIRCUIT_ERROR_NAMES = frozenset(
@@ -81,6 +89,8 @@ class TorRoutingMiddleware:
         allow_clearnet: bool,
         new_circuit_after: int,
         isolation_secret: str,
+        newnym_after: int = 0,
+        signals: Any = None,
     ):
         self.endpoints = endpoints
         self.stats = stats
@@ -89,6 +99,9 @@ class TorRoutingMiddleware:
         self.isolation_secret = isolation_secret
         self.consecutive_failures: defaultdict[str, int] = defaultdict(int)
         self.circuit_generation: defaultdict[str, int] = defaultdict(int)
+        self.newnym_after = newnym_after
+        self.signals = signals
+        self.failed_renewals: defaultdict[str, int] = defaultdict(int)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TorRoutingMiddleware:
@@ -102,6 +115,8 @@ class TorRoutingMiddleware:
             allow_clearnet=crawler.settings.getbool("DARKCRAWL_ALLOW_CLEARNET"),
             new_circuit_after=crawler.settings.getint("DARKCRAWL_TOR_NEW_CIRCUIT_AFTER"),
             isolation_secret=crawler.settings.get("DARKCRAWL_TOR_ISOLATION_SECRET", ""),
+            newnym_after=crawler.settings.getint("DARKCRAWL_TOR_NEWNYM_AFTER"),
+            signals=crawler.signals,
         )
 
     def endpoint_for(self, site: str) -> TorEndpoint:
@@ -124,18 +139,25 @@ class TorRoutingMiddleware:
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         site = site_key(urlsplit(request.url).hostname or "")
         self.consecutive_failures.pop(site, None)
+        self.failed_renewals.pop(site, None)
         return response
 
-    def process_exception(self, request: Request, exception: BaseException, spider: Spider | None = None) -> Any:
+    async def process_exception(
+        self, request: Request, exception: BaseException, spider: Spider | None = None
+    ) -> Any:
         if type(exception).__name__ not in CIRCUIT_ERROR_NAMES:
             return None
+        index = int(request.meta.get("darkcrawl_tor_instance", 0))
+        endpoint = self.endpoints[index] if 0 <= index < len(self.endpoints) else self.endpoints[0]
+        if not await socks_port_open(endpoint):
+            return self._tor_down(request, index)
         site = site_key(urlsplit(request.url).hostname or "")
-        index = request.meta.get("darkcrawl_tor_instance", 0)
         self.stats.inc_value(f"darkcrawl/tor/{index}/circuit_errors")
         self.consecutive_failures[site] += 1
         if self.new_circuit_after and self.consecutive_failures[site] >= self.new_circuit_after:
             self.consecutive_failures[site] = 0
             self.circuit_generation[site] += 1
+            self.failed_renewals[site] += 1
             self.stats.inc_value("darkcrawl/tor/new_circuits")
             logger.info(
                 "%s failed %d times in a row (%s): moving it to a new circuit",
@@ -143,4 +165,49 @@ class TorRoutingMiddleware:
                 self.new_circuit_after,
                 type(exception).__name__,
             )
+            if self.newnym_after and self.failed_renewals[site] >= self.newnym_after:
+                self.failed_renewals[site] = 0
+                self._new_identity(endpoint, site)
         return None
+
+    def _tor_down(self, request: Request, index: int) -> Request | None:
+        """The request failed because its tor is gone, not the site: pause the crawl and queue it again."""
+        self.stats.inc_value(f"darkcrawl/tor/{index}/socks_down")
+        if self.signals is not None:
+            from crawler.tor.health import tor_suspect
+
+            self.signals.send_catch_log(signal=tor_suspect, endpoint_index=index)
+        requeued = int(request.meta.get("darkcrawl_tor_requeued", 0))
+        if requeued >= MAX_TOR_REQUEUES:
+            return None
+        again = request.replace(dont_filter=True)
+        again.meta["darkcrawl_tor_requeued"] = requeued + 1
+        return again
+
+    def _new_identity(self, endpoint: TorEndpoint, site: str) -> None:
+        """Ask the site's tor for NEWNYM in a thread (stem blocks); count whether tor accepted it."""
+        from twisted.internet import threads
+
+        from crawler.tor.control import request_new_identity
+
+        def counted(sent: bool) -> None:
+            key = "newnym" if sent else "newnym_refused"
+            self.stats.inc_value(f"darkcrawl/tor/{endpoint.index}/{key}")
+            logger.info("%s: its fresh circuits keep failing; NEWNYM on tor #%d %s", site, endpoint.index,
+                        "sent" if sent else "refused (rate limit or no control port)")
+
+        deferred = threads.deferToThread(request_new_identity, endpoint)
+        deferred.addCallback(counted)
+        deferred.addErrback(lambda failure: counted(False))
+
+
+async def socks_port_open(endpoint: TorEndpoint, timeout: float = 3.0) -> bool:
+    """Whether anything accepts a connection on the tor instance's SOCKS port (without speaking SOCKS)."""
+    try:
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(endpoint.socks_host, endpoint.socks_port), timeout
+        )
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True

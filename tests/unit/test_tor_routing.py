@@ -1,6 +1,7 @@
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
@@ -80,20 +81,67 @@ def test_refused_requests_are_counted():
     assert crawler.stats.get_value("darkcrawl/refused/clearnet") == 1
 
 
-def test_repeated_failures_move_a_site_to_a_new_circuit():
-    middleware, crawler = make_middleware(DARKCRAWL_TOR_NEW_CIRCUIT_AFTER=2)
+class DownloadTimeoutError(Exception):
+    pass
 
-    class DownloadTimeoutError(Exception):
-        pass
 
+@pytest.fixture
+def listening_port():
+    """A port something accepts connections on: a live tor's SOCKS port, as far as the middleware can tell."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield server.getsockname()[1]
+
+
+async def test_repeated_failures_move_a_site_to_a_new_circuit(listening_port):
+    middleware, crawler = make_middleware(DARKCRAWL_TOR_SOCKS=f"127.0.0.1:{listening_port}",
+                                          DARKCRAWL_TOR_NEW_CIRCUIT_AFTER=2, DARKCRAWL_TOR_NEWNYM_AFTER=0)
     request = Request(f"http://{ONION_A}/")
     middleware.process_request(request)
     before = request.meta["proxy"]
-    middleware.process_exception(request, DownloadTimeoutError())
-    middleware.process_exception(request, DownloadTimeoutError())
+    assert await middleware.process_exception(request, DownloadTimeoutError()) is None
+    assert await middleware.process_exception(request, DownloadTimeoutError()) is None
     middleware.process_request(request)
     assert request.meta["proxy"] != before
     assert crawler.stats.get_value("darkcrawl/tor/new_circuits") == 1
+    assert crawler.stats.get_value("darkcrawl/tor/0/circuit_errors") == 2
+
+
+async def test_fresh_circuits_failing_again_ask_for_newnym(listening_port):
+    middleware, _crawler = make_middleware(DARKCRAWL_TOR_SOCKS=f"127.0.0.1:{listening_port}",
+                                           DARKCRAWL_TOR_NEW_CIRCUIT_AFTER=1, DARKCRAWL_TOR_NEWNYM_AFTER=2)
+    asked: list[tuple[int, str]] = []
+    middleware._new_identity = lambda endpoint, site: asked.append((endpoint.index, site))
+    request = Request(f"http://{ONION_A}/")
+    middleware.process_request(request)
+    for _ in range(4):
+        await middleware.process_exception(request, DownloadTimeoutError())
+    assert asked == [(0, ONION_A), (0, ONION_A)]  # every second renewal of the circuit
+    middleware.process_response(request, Response(request.url))  # an answer resets the count
+    await middleware.process_exception(request, DownloadTimeoutError())
+    assert len(asked) == 2
+
+
+async def test_request_failing_because_tor_is_gone_is_queued_again_and_reported():
+    middleware, crawler = make_middleware()  # nothing listens on 9050/9060 here
+    suspected: list[int] = []
+    from crawler.tor.health import tor_suspect
+
+    crawler.signals.connect(lambda endpoint_index: suspected.append(endpoint_index), signal=tor_suspect, weak=False)
+    request = Request(f"http://{ONION_A}/")
+    middleware.process_request(request)
+    again = await middleware.process_exception(request, DownloadTimeoutError())
+    assert isinstance(again, Request) and again.url == request.url and again.dont_filter
+    assert again.meta["darkcrawl_tor_requeued"] == 1
+    index = request.meta["darkcrawl_tor_instance"]
+    assert suspected == [index]
+    assert crawler.stats.get_value(f"darkcrawl/tor/{index}/socks_down") == 1
+    assert crawler.stats.get_value(f"darkcrawl/tor/{index}/circuit_errors") is None  # not the site's fault
+    again.meta["darkcrawl_tor_requeued"] = 50
+    assert await middleware.process_exception(again, DownloadTimeoutError()) is None  # bounded: then Scrapy's retry
 
 
 def test_remote_socks_refused_unless_allowed():
