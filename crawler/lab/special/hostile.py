@@ -171,7 +171,11 @@ CHARSET_CASES: dict[str, tuple[str, bytes]] = {
 
 
 def make_handler(onion_hosts: dict[str, str]) -> type[BaseHTTPRequestHandler]:
-    """Return the request handler of the hostile site (*onion_hosts* is not needed: every link is relative)."""
+    """Return the request handler of the hostile site (*onion_hosts* is not needed: every link is relative).
+
+    The bombs are built in a background thread at once (about 8 s of CPU), so that a crawl meets them at network
+    speed rather than waiting for the compressor."""
+    threading.Thread(target=lambda: [bomb(encoding) for encoding in ("br", "gzip", "deflate")], daemon=True).start()
 
     class HostileHandler(BaseHTTPRequestHandler):
         server_version = "nginx"
