@@ -127,7 +127,10 @@ def launch_instances(
                 ) from None
             endpoint = TorEndpoint(index, "127.0.0.1", socks_port, "127.0.0.1", control_port, None)
             launched.append(LaunchedTor(endpoint, data_dir, process, extra_ports, config))
-            launched[-1].owner = take_ownership(endpoint)
+            try:
+                launched[-1].owner = take_ownership(endpoint)
+            except Exception as exc:  # stem raises several types; the tor still runs, owned through our pid
+                logger.warning("tor #%d: could not open its owning control connection (%s)", index, exc)
     except BaseException:
         stop_instances(launched)
         raise
