@@ -170,3 +170,23 @@ def test_crawler_killed_with_sigkill_resumes_from_its_jobdir_and_indexes_every_p
     assert len(urls) == len(set(urls))
     assert set(urls) == market_urls(tor_lab)
     assert not (tmp_path / "job" / "darkcrawl.running").exists()
+
+
+def test_site_whose_circuits_keep_failing_gets_newnym_on_its_tor(own_tor, tor_lab, es_node, tmp_path):
+    from crawler.lab.sites import placeholder_onion
+
+    endpoint = own_tor.endpoint
+    missing = placeholder_onion("never-published")  # a valid v3 address no lab service publishes: every try fails
+    config = tmp_path / "retry.toml"
+    config.write_text("[scrapy]\nRETRY_TIMES = 4\n")
+    env = crawl_env(tor_lab, es_node, f"t{uuid.uuid4().hex[:8]}", tmp_path / "data",
+                    DARKCRAWL_TOR_SOCKS=endpoint.socks_address,
+                    DARKCRAWL_TOR_CONTROL=f"127.0.0.1:{endpoint.control_port}",
+                    DARKCRAWL_TOR_NEW_CIRCUIT_AFTER="1", DARKCRAWL_TOR_NEWNYM_AFTER="2")
+    result = run_darkcrawl(["--config", str(config), "crawl", "--url", f"http://{missing}/", "--depth", "0",
+                            "--no-index", "--json"], env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    tor = summary(result.stdout)["tor"]
+    assert tor.get("0/circuit_errors", 0) >= 4, tor
+    assert tor.get("0/newnym", 0) >= 1, tor  # tor accepted at least one; a second within 10 s may be refused
+    assert tor.get("0/newnym", 0) + tor.get("0/newnym_refused", 0) >= 2, tor
