@@ -40,3 +40,30 @@ def test_disk_full_gives_a_clear_error_and_leaves_only_whole_lines(tiny_disk: Pa
     assert kept and len(kept) < 3000
     assert spool.begin_replay() == kept
     assert os.statvfs(tiny_disk).f_bfree * os.statvfs(tiny_disk).f_bsize < 9 * 1024  # the disk really was full
+
+
+class UnreachableElasticsearch:
+    """A client whose every call fails as a refused connection does."""
+
+    async def mget(self, **kwargs):
+        raise ConnectionError("Elasticsearch is down")
+
+    async def bulk(self, **kwargs):
+        raise ConnectionError("Elasticsearch is down")
+
+
+async def test_sink_spooling_onto_a_full_disk_raises_the_error_that_stops_the_crawl(tiny_disk: Path, tmp_path):
+    from pipelines.indexing import BulkConfig, PageSink
+
+    spool = Spool(tiny_disk / "spool" / "pages.jsonl", max_bytes=0)
+    counted: dict[str, int] = {}
+    config = BulkConfig(max_docs=3, max_bytes=10**9, flush_interval=60, max_retries=0,
+                        dead_letter_path=tmp_path / "dead.jsonl")
+    sink = PageSink(UnreachableElasticsearch(), "t-pages", config,
+                    lambda key, count: counted.__setitem__(key, counted.get(key, 0) + count), spool=spool)
+    with pytest.raises(SpoolFullError, match="no space left"):
+        for number in range(1000):
+            await sink.add({"url": f"http://x.onion/{number}", "text": "t" * 3000})
+    data = spool.path.read_bytes()
+    assert data.endswith(b"\n")
+    assert len(data.splitlines()) == counted["darkcrawl/index/spooled"] > 0  # what was counted is what was kept
