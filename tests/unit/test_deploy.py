@@ -203,7 +203,7 @@ def test_dockerfile_copies_what_exists_and_scripts_are_executable():
 def test_the_api_key_setup_writes_is_the_one_the_entrypoint_reads():
     setup = (DEPLOY / "compose" / "setup.sh").read_text(encoding="utf-8")
     entrypoint = (DEPLOY / "docker" / "entrypoint.sh").read_text(encoding="utf-8")
-    secrets_mount = [volume for volume in SERVICES["setup"]["volumes"] if volume.startswith("secrets:")][0]
+    (secrets_mount,) = [volume for volume in SERVICES["setup"]["volumes"] if volume.startswith("secrets:")]
     assert secrets_mount.split(":")[1] == "/secrets"
     for name in ("es-api-key", "tor-control-password"):
         assert f'"$SECRETS/{name}"' in setup
