@@ -113,3 +113,15 @@ def test_a_ca_file_with_a_plain_http_url(tmp_path):
         connection_options(settings(DARKCRAWL_ES_URL="http://es:9200", DARKCRAWL_ES_CA_CERTS=str(ca)))
     managed_connection = connection_options(managed(tmp_path, DARKCRAWL_ES_CA_CERTS=str(ca)))
     assert "ca_certs" not in managed_connection.client_kwargs()
+
+
+def test_scrapy_start_up_log_never_lists_darkcrawl_secrets():
+    """Scrapy logs 'Overridden settings' when a crawl starts: only its own settings, never DARKCRAWL_* secrets."""
+    from scrapy.settings import overridden_settings
+
+    secret_settings = settings(DARKCRAWL_ES_API_KEY="key-secret", DARKCRAWL_ES_PASSWORD="pw-secret",
+                               DARKCRAWL_KIBANA_API_KEY="kb-secret", DARKCRAWL_TOR_CONTROL_PASSWORD="tor-secret")
+    logged = repr(dict(overridden_settings(secret_settings)))
+    assert logged != "{}"  # darkcrawl does override Scrapy settings: the check looks at a real listing
+    for secret in ("key-secret", "pw-secret", "kb-secret", "tor-secret"):
+        assert secret not in logged
