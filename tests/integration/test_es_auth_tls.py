@@ -24,6 +24,7 @@ import pytest
 from elasticsearch import BadRequestError
 
 from crawler.config import load_settings
+from crawler.errors import ServiceError
 from crawler.es.client import check_connection_async, es_client
 from crawler.es.install import install
 from crawler.es.node import HttpTls, NodeInstance, read_credentials, start, stop
@@ -149,16 +150,27 @@ def tls_node() -> Iterator[tuple[NodeInstance, Path, Path]]:
     root = private_node_dir("darkcrawl-es-tls-")
     certificates = make_server(root / "pki", name="es-http", ca_name="es-ca")
     other_ca = make_server(root / "pki-other", name="other", ca_name="other-ca").ca
-    instance = replace(
-        instance_for_tests(root / "node", _free_port(9290), settings),
-        heap="384m",
-        http_tls=HttpTls(certificates.cert, certificates.key, certificates.ca),
-    )
+    instance = None
     try:
-        start(instance, lambda message: None)
+        # two tries: on a machine shared with other test sessions, a port found free can be taken before the bind
+        for attempt, first_port in enumerate((9290, 9330)):
+            instance = replace(
+                instance_for_tests(root / f"node{attempt}", _free_port(first_port), settings),
+                heap="384m",
+                http_tls=HttpTls(certificates.cert, certificates.key, certificates.ca),
+            )
+            try:
+                start(instance, lambda message: None)
+                break
+            except ServiceError:
+                stop(instance)
+                if attempt:
+                    raise
+        assert instance is not None
         yield instance, certificates.ca, other_ca
     finally:
-        stop(instance)
+        if instance is not None:
+            stop(instance)
         shutil.rmtree(root, ignore_errors=True)
 
 
