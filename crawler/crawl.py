@@ -22,7 +22,7 @@ from typing import Any
 from scrapy.settings import Settings
 
 from crawler.errors import ServiceError
-from crawler.paths import data_dir
+from crawler.paths import data_dir, ensure_private_dir
 from crawler.seeds import Seed
 from crawler.tor.control import check_endpoint
 from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
@@ -66,6 +66,15 @@ class CrawlResult:
         return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
 
     @property
+    def skipped(self) -> dict[str, int]:
+        prefix = "darkcrawl/skipped/"
+        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+
+    @property
+    def flagged(self) -> int:
+        return int(self.stats.get("darkcrawl/safety/flagged", 0))
+
+    @property
     def refused(self) -> dict[str, int]:
         prefix = "darkcrawl/refused/"
         return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
@@ -101,6 +110,14 @@ def prepare_tor(settings: Settings, say: Say) -> tuple[list[TorEndpoint], list[L
     return [instance.endpoint for instance in launched], launched
 
 
+def private_files(settings: Settings) -> None:
+    """Make every file this crawl creates owner-only: the data directory 0700, and a 077 umask for the rest of the
+    process (spool, dead-letter files, the job directory Scrapy writes, launched tor's files, screenshots). What a
+    crawl stores names the sites an investigation looks at; other users of the machine must not read it."""
+    os.umask(0o077)
+    ensure_private_dir(data_dir(settings))
+
+
 def check_extraction_config(settings: Settings) -> None:
     """Load the watch lists and vendor rules once before anything starts, so a bad file is a one-line error
     (UsageError naming the file and line) instead of a failure inside Scrapy's start-up."""
@@ -108,6 +125,13 @@ def check_extraction_config(settings: Settings) -> None:
         from pipelines.extraction import config_from_settings
 
         config_from_settings(settings)
+
+
+def check_safety_config(settings: Settings) -> None:
+    """Load the blocklists and high-risk terms once before anything starts: a bad file is a one-line error."""
+    from crawler.safety.middleware import policy_from_settings
+
+    policy_from_settings(settings)
 
 
 def endpoint_settings(endpoints: list[TorEndpoint]) -> dict[str, str]:
@@ -212,7 +236,9 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
     from spiders.onion import OnionSpider
 
     crawl_id = crawl_id or settings.get("DARKCRAWL_CRAWL_ID") or uuid.uuid4().hex[:16]
+    private_files(settings)
     check_extraction_config(settings)
+    check_safety_config(settings)
     distributed = bool(settings.get("DARKCRAWL_REDIS_URL"))
     if distributed:
         prepare_frontier(settings, seeds, say)

@@ -125,6 +125,12 @@ DARKCRAWL_WARC_DIR = ""  # empty: $DARKCRAWL_DATA_DIR/warc
 DARKCRAWL_WARC_MAX_BYTES = 1024**3  # a WARC file is fsynced, hashed and closed past this size; the next one begins
 DARKCRAWL_WARC_PREFIX = "darkcrawl"  # WARC file names: <prefix>-<UTC start>-<crawl id>-<serial>.warc.gz
 
+# --- darkcrawl: safety (crawler/safety, README "Safety") -----------------------------------------------------------
+DARKCRAWL_BLOCKLIST_FILES: list[str] = []  # blocklist files (hostnames, MD5/SHA-1/SHA-256 of hostnames)
+DARKCRAWL_BLOCKLIST_HOSTS: list[str] = []  # more blocklist entries inline (same forms as a file line)
+DARKCRAWL_HIGH_RISK_TERMS: list[str] = []  # high-risk term files that stop a site; empty: the shipped placeholder
+DARKCRAWL_HIGH_RISK_MIN_TERMS = 1  # distinct high-risk terms a page needs to stop its site
+
 # --- darkcrawl: extraction (pipelines/extract, docs/signals.md) -----------------------------------------------------
 DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language, title, text, links) on every page
 DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
@@ -147,7 +153,9 @@ DOWNLOAD_HANDLERS = {
     "data": None,
 }
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.safety.middleware.SafetyMiddleware": 50,  # blocklist first; last to see responses, before the spider
     "crawler.fetch.content.ContentPolicyMiddleware": 90,
+    "crawler.fetch.privacy.IgnoreSiteReferrerPolicyMiddleware": 100,  # a site's Referrer-Policy never applies
     # hostile responses (crawler/fetch/limits.py): bombs counted, redirects checked before RedirectMiddleware (600)
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.fetch.limits.BoundedCompressionMiddleware": 590,
@@ -194,5 +202,6 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 REDIRECT_MAX_TIMES = 5
 URLLENGTH_LIMIT = 2083  # longer links are never requested (counted as darkcrawl/hostile/url_too_long)
 COOKIES_ENABLED = True  # Scrapy keys cookies by domain: no cookie crosses sites
+REFERRER_POLICY = "same-origin"  # no Referer on a request to another site: a site never learns where we came from
 LOGSTATS_INTERVAL = 0  # darkcrawl's own progress line replaces Scrapy's
 LOG_INSTALL_ROOT_HANDLER = False  # the darkcrawl CLI owns logging (crawler/cli/__init__.py)

@@ -27,5 +27,7 @@ def page_document(item: PageItem) -> dict[str, Any]:
     document = dataclasses.asdict(item)
     for name in EXCLUDED_FIELDS:
         document.pop(name, None)
+    if document.get("review") is None:  # optional: only flagged pages carry it
+        document.pop("review", None)
     document["schema_version"] = SCHEMA_VERSION
     return document

@@ -56,8 +56,9 @@ class ExtractionPipeline:
         return cls(config_from_settings(crawler.settings), crawler.stats)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        """Extract the signals of a :class:`PageItem` and return it; other items pass through untouched."""
-        if not isinstance(item, PageItem):
+        """Extract the signals of a :class:`PageItem` and return it; other items and pages flagged for review
+        (``review`` set, no body) pass through untouched."""
+        if not isinstance(item, PageItem) or item.review is not None:  # a flagged page has no content to read
             return item
         started = time.perf_counter()
         body: str = item.html or item.text

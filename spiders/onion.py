@@ -26,6 +26,7 @@ from scrapy.http import Response, TextResponse
 from crawler import signals as darkcrawl_signals
 from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
 from crawler.items import PageItem, utc_timestamp
+from crawler.safety.middleware import REVIEW_META
 from crawler.seeds import Seed
 from crawler.tor.isolation import site_key
 from pipelines.extract.onion import is_valid_onion_v3
@@ -184,6 +185,11 @@ class OnionSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             stats.inc_value("darkcrawl/skipped/not_text")
             return
+        review = response.meta.get(REVIEW_META)
+        if review is not None:  # the content policy stopped this site: URL, hashes and reason only, no text, no links
+            stats.inc_value("darkcrawl/pages")
+            yield self.flagged_page(response, review)
+            return
         links = absolute_links(response)
         page_run = int(response.meta.get("darkcrawl_pattern_run", 1))
         onion_links = [url for url in links if (urlsplit(url).hostname or "").endswith(".onion")]
@@ -233,6 +239,22 @@ class OnionSpider(scrapy.Spider):
                 yield response.follow(
                     url, callback=self.parse, errback=self.on_error, meta={"darkcrawl_pattern_run": run}
                 )
+
+    def flagged_page(self, response: TextResponse, review: dict[str, Any]) -> PageItem:
+        """The page item of a page flagged for review: what identifies it and why, nothing of its content."""
+        return PageItem(
+            url=response.url,
+            canonical_url=urldefrag(response.url)[0],
+            site=site_key(urlsplit(response.url).hostname or ""),
+            status=response.status,
+            fetched_at=utc_timestamp(),
+            crawl_id=self.crawl_id,
+            depth=int(response.meta.get("depth", 0)),
+            content_length=int(review.get("body_length", 0)),
+            content_sha256=str(review.get("text_sha256", "")),
+            tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
+            review=dict(review),
+        )
 
     def on_error(self, failure: Any) -> None:
         self.crawler.signals.send_catch_log(signal=darkcrawl_signals.request_failed, request=failure.request)

@@ -86,7 +86,17 @@ def load_seeds(args: argparse.Namespace, allow_clearnet: bool, settings_for_inde
     return seeds
 
 
+# Numeric options and the smallest value each accepts (CONCURRENT_REQUESTS 0 would wait forever, a negative budget
+# would mean nothing).
+OPTION_MINIMUM = {"depth": 0, "max_pages": 0, "max_pages_per_site": 0, "concurrency": 1}
+
+
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the command line sets. Raises :class:`UsageError` for a numeric option below its minimum."""
+    for name, minimum in OPTION_MINIMUM.items():
+        value = getattr(args, name, None)
+        if value is not None and value < minimum:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least {minimum}, got {value}")
     values: dict[str, Any] = {}
     if args.depth == 0:  # Scrapy's DEPTH_LIMIT 0 means "no limit": depth 0 is said with its own setting
         values["DARKCRAWL_FOLLOW_LINKS"] = False
@@ -134,6 +144,8 @@ def summary_lines(result: CrawlResult) -> list[str]:
         lines.append("refused: " + ", ".join(f"{name} {count}" for name, count in sorted(result.refused.items())))
     if result.hostile:
         lines.append("hostile: " + ", ".join(f"{name} {count}" for name, count in sorted(result.hostile.items())))
+    if result.flagged:
+        lines.append(f"{result.flagged} pages flagged for review by the content policy (their sites were stopped)")
     failed = result.stats.get("darkcrawl/index/failed", 0)
     if failed:
         lines.append(f"{failed} documents rejected by Elasticsearch: see the dead-letter file in the data directory")
@@ -176,6 +188,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                     "refused": result.refused,
                     "hostile": result.hostile,
                     "tor": result.tor,
+                    "skipped": result.skipped,
+                    "flagged_for_review": result.flagged,
                     "skipped_seeds": [str(problem) for problem in seeds.problems],
                     "elapsed_seconds": round(result.elapsed, 1),
                 },

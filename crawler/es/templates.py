@@ -148,6 +148,18 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
             "content_changed_at": {"type": "date"},
             "schema_version": {"type": "short"},
             "signals": signals_mapping(language_analyzers),
+            # optional: only pages the content policy flagged (crawler/safety); their text is never stored
+            "review": {
+                "properties": {
+                    "reason": keyword(),
+                    "categories": keyword(),
+                    "terms_matched": {"type": "integer"},
+                    "flagged_at": {"type": "date"},
+                    "body_sha256": keyword(),
+                    "body_length": {"type": "long"},
+                    "text_sha256": keyword(),
+                }
+            },
         },
     }
 

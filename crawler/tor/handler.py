@@ -8,6 +8,8 @@ experimental by Scrapy, so Scrapy is pinned and ``tests/integration`` exercise i
 Fail-closed: a request reaches the network only through a ``socks5h://`` proxy that is one of the crawl's Tor SOCKS
 ports (``DARKCRAWL_TOR_SOCKS``, filled in by the CLI before the crawl starts). A request without one is refused here,
 at the last step before a socket is opened, whatever middleware or spider code built it: there is no direct path.
+The same last step refuses the requests of a site the content policy stopped (:mod:`crawler.safety.middleware`) that
+were already queued in the downloader.
 
 Total time: httpx's timeout (``DOWNLOAD_TIMEOUT``) applies to each read, so a server trickling one byte at a time
 would hold a download slot for ever; the whole response is also bounded by ``DARKCRAWL_RESPONSE_MAX_TIME`` (request
@@ -21,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers._httpx import HttpxDownloadHandler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.fetch.limits import ResponseTooSlowError
+from crawler.safety.middleware import site_stopped
 from crawler.tor.endpoints import endpoints_from_settings
+from crawler.tor.isolation import site_key
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -47,7 +51,13 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
             )
         self._tor_socks = {(endpoint.socks_host, endpoint.socks_port) for endpoint in endpoints}
         self._max_time = crawler.settings.getfloat("DARKCRAWL_RESPONSE_MAX_TIME")
+        self._stopped_sites: set[str] = set()
+        self._stats = crawler.stats
+        crawler.signals.connect(self._site_stopped, signal=site_stopped)
         super().__init__(crawler)
+
+    def _site_stopped(self, site: str) -> None:
+        self._stopped_sites.add(site)
 
     async def download_request(self, request: Request) -> Response:
         max_time = float(request.meta.get("darkcrawl_response_max_time", self._max_time))
@@ -75,6 +85,10 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
 
     def _make_request(self, request: Request, timeout: float) -> Any:
         self._check_tor_proxy(request, self._extract_proxy_url_with_creds(request))
+        if self._stopped_sites and site_key(urlsplit(request.url).hostname or "") in self._stopped_sites:
+            if self._stats is not None:
+                self._stats.inc_value("darkcrawl/refused/high_risk_site")
+            raise IgnoreRequest(f"not requesting {request.url}: its site was stopped by the content policy")
         return super()._make_request(request, timeout)
 
     def _get_client(self, proxy_url: str | None) -> Any:

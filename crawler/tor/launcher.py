@@ -5,9 +5,10 @@ Each instance gets its own data directory under ``<data dir>/tor/<n>`` (mode 070
 ``DARKCRAWL_TOR_BASE_PORT``, and ``extra_socks`` more SOCKS ports (``DARKCRAWL_TOR_EXTRA_SOCKS``) for browser contexts:
 Tor never lets streams of two SocksPorts share a circuit, and the browser cannot send SOCKS credentials
 (docs/rendering.md). ``DARKCRAWL_TOR_EXTRA_CONFIG`` adds torrc lines (the tests use it to point the instances
-at the private lab network). Instances are owned by the launching process (stem's ``take_ownership``): they end with it.
-Each writes its pid to ``<data dir>/tor/<n>/tor.pid``. One that dies mid-crawl is started again from the same torrc
-(same ports, data directory and cookie) by :func:`restart_instance` (the crawl's health extension does it).
+at the private lab network) but may not touch the listeners or the control port's protection. Instances are owned
+by the launching process (stem's ``take_ownership``): they end with it. Each writes its pid to
+``<data dir>/tor/<n>/tor.pid``. One that dies mid-crawl is started again from the same torrc (same ports, data
+directory and cookie) by :func:`restart_instance` (the crawl's health extension does it).
 
 Offers: :class:`LaunchedTor`, :func:`launch_instances`, :func:`restart_instance`, :func:`stop_instances`.
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import ServiceError
+from crawler.errors import ServiceError, UsageError
 from crawler.paths import ensure_private_dir
 from crawler.ports import port_is_free
 from crawler.tor.endpoints import TorEndpoint
@@ -53,14 +54,32 @@ def take_ownership(endpoint: TorEndpoint) -> Any:
     return controller
 
 
+# Options darkcrawl sets itself and an extra line may not change: where tor listens and how its control port is
+# protected (loopback, cookie authentication), and where it keeps its keys.
+PROTECTED_OPTIONS = frozenset(
+    name.lower()
+    for name in (
+        "SocksPort", "ControlPort", "ControlSocket", "CookieAuthentication", "CookieAuthFile",
+        "CookieAuthFileGroupReadable", "HashedControlPassword", "DataDirectory", "DataDirectoryGroupReadable",
+        "HTTPTunnelPort", "TransPort", "DNSPort", "NATDPort", "MetricsPort", "ORPort", "DirPort",
+    )
+)
+
+
 def parse_extra_config(lines: list[str]) -> dict[str, list[str]]:
-    """Turn ``["Option value", ...]`` torrc lines into stem's config mapping (repeated options become lists)."""
+    """Turn ``["Option value", ...]`` torrc lines into stem's config mapping (repeated options become lists).
+    Raises :class:`UsageError` for an option in :data:`PROTECTED_OPTIONS` (listeners, control-port authentication)."""
     config: dict[str, list[str]] = {}
     for line in lines:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         key, _, value = line.partition(" ")
+        if key.lower() in PROTECTED_OPTIONS:
+            raise UsageError(
+                f"DARKCRAWL_TOR_EXTRA_CONFIG may not set {key}: darkcrawl binds tor's ports to 127.0.0.1 and protects "
+                "the control port with cookie authentication itself; remove the line"
+            )
         config.setdefault(key, []).append(value.strip())
     return config
 

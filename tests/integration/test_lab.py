@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from crawler.lab.network import fetch_through_socks, serve_accepts_onion_hosts
-from crawler.lab.sites import SITE_NAMES, build_site
+from crawler.lab.sites import SITE_NAMES, SPECIAL_SITE_NAMES, build_site
 from crawler.lab.state import find_members, is_member, load_state, save_state, start_time
 from tests.integration.fixtures_lab import REPO, free_base_port, lab_env, run_lab
 
@@ -31,7 +31,7 @@ def expected_root(site: str, onions: dict[str, str]) -> bytes:
 
 
 def test_every_onion_serves_its_site_through_the_socks_port(tor_lab):
-    assert set(tor_lab.onions) == set(SITE_NAMES)
+    assert set(tor_lab.onions) == set(SITE_NAMES) | set(SPECIAL_SITE_NAMES)
     for site in SITE_NAMES:
         hostname = tor_lab.onions[site]
         assert hostname.endswith(".onion") and len(hostname) == 62  # v3: 56 base32 characters + ".onion"
@@ -79,7 +79,7 @@ def test_status_json_reports_a_healthy_lab(tor_lab):
     assert report["socks_port"] == tor_lab.socks_port and report["control_port"] == tor_lab.control_port
     roles = sorted(node["role"] for node in report["nodes"])
     assert roles.count("authority") == 3 and roles.count("exit") == 1 and roles.count("relay") == 2
-    assert roles.count("client") == 1 and roles.count("onion") == 1 and roles.count("site") == len(SITE_NAMES)
+    assert roles.count("client") == 1 and roles.count("onion") == 1 and roles.count("site") == len(tor_lab.onions)
     assert all(node["up"] for node in report["nodes"])
     assert {onion["site"]: onion["hostname"] for onion in report["onions"]} == tor_lab.onions
     assert all(onion["reachable"] and onion["status"] == 200 for onion in report["onions"])
@@ -134,12 +134,13 @@ def test_down_after_a_crashed_up_leaves_no_process(tor_lab, tmp_path):
         limit = time.monotonic() + 60
         while time.monotonic() < limit:
             state = load_state(lab_dir) if (lab_dir / "state.json").is_file() else None
-            if state and len(state.processes) == 8 + len(SITE_NAMES):
+            if state and len(state.processes) == 8 + len(SITE_NAMES) + len(SPECIAL_SITE_NAMES):
                 break
             time.sleep(0.2)
         up.send_signal(signal.SIGKILL)
         up.wait()
-        assert state is not None and len(state.processes) == 8 + len(SITE_NAMES), "lab up did not get far enough"
+        expected = 8 + len(SITE_NAMES) + len(SPECIAL_SITE_NAMES)
+        assert state is not None and len(state.processes) == expected, "lab up did not get far enough"
         records = [(record.pid, record.start_time) for record in state.processes]
         assert all(is_member(pid, lab_dir, started) for pid, started in records)  # they outlived the killed `up`
         lost = state.processes.pop()  # the state file forgets one process

@@ -41,3 +41,20 @@ def test_handler_without_tor_configured_does_not_load():
     crawler = get_crawler(settings_dict=load_settings(environ={}).copy_to_dict())
     with pytest.raises(NotConfigured, match="never downloads without Tor"):
         TorOnlyDownloadHandler(crawler)
+
+
+async def test_requests_of_a_site_the_content_policy_stopped_are_refused_at_the_last_step():
+    from scrapy.exceptions import IgnoreRequest
+
+    from crawler.safety.middleware import site_stopped
+
+    settings = load_settings(environ={}, overrides={"DARKCRAWL_TOR_SOCKS": "127.0.0.1:9050"})
+    crawler = get_crawler(settings_dict=settings.copy_to_dict())
+    handler = TorOnlyDownloadHandler(crawler)
+    crawler.signals.send_catch_log(site_stopped, site=ONION)
+    request = Request(f"http://{ONION}/queued", meta={"proxy": "socks5h://u:p@127.0.0.1:9050"})
+    with pytest.raises(IgnoreRequest, match="stopped by the content policy"):
+        async with handler._make_request(request, 5):
+            pass
+    assert handler._proxy_clients == {}
+    assert crawler.stats.get_value("darkcrawl/refused/high_risk_site") == 1

@@ -26,7 +26,7 @@ SITE_NAMES: tuple[str, ...] = ("market", "forum", "paste", "directory", "phishin
 BENCH_SITE_NAMES: tuple[str, ...] = ("bigmarket",)
 ALL_SITE_NAMES: tuple[str, ...] = SITE_NAMES + BENCH_SITE_NAMES
 # One entry per module in crawler/lab/special/; each answers GET / with 200 quickly (the lab's readiness check).
-SPECIAL_SITE_NAMES: tuple[str, ...] = ("jsgate", "hostile")
+SPECIAL_SITE_NAMES: tuple[str, ...] = ("jsgate", "hostile", "inspect", "inspect2", "safety")
 
 __all__ = [
     "ALL_SITE_NAMES",

@@ -33,3 +33,26 @@ if _log_path:
     socket.getaddrinfo = getaddrinfo
     socket.gethostbyname = gethostbyname
     socket.gethostbyname_ex = gethostbyname_ex
+
+# Every socket a process opens, from Python's audit events: ``DARKCRAWL_TEST_SOCKET_LOG`` names a file that gets one
+# JSON line per connect, sendto and name lookup (the leak tests read it beside their packet capture).
+_socket_log_path = os.environ.get("DARKCRAWL_TEST_SOCKET_LOG")
+
+if _socket_log_path:
+    import json
+    import sys
+
+    _AUDITED = {"socket.connect": 1, "socket.sendto": 1, "socket.getaddrinfo": 0, "socket.gethostbyname": 0,
+                "socket.gethostbyaddr": 0, "socket.getnameinfo": 0}
+
+    def _audit(event, args):
+        if event not in _AUDITED:
+            return
+        target = args[_AUDITED[event]]
+        try:
+            with open(_socket_log_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"event": event, "target": repr(target), "pid": os.getpid()}) + "\n")
+        except Exception:
+            pass
+
+    sys.addaudithook(_audit)
