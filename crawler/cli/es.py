@@ -104,16 +104,22 @@ def run_status(args: argparse.Namespace, settings: Any) -> int:
         from crawler.es.node import NodeInstance, status
 
         report = status(NodeInstance.from_settings(settings)).to_json() | {"managed": True}
+    from crawler.crawlrecord import crawl_spool
     from pipelines.indexing import spool_from_settings
 
     spool = spool_from_settings(settings)
-    report["spool"] = {"path": str(spool.path), "pages": spool.count(), "bytes": spool.size_bytes()}
+    crawls = crawl_spool(settings)
+    report["spool"] = {"path": str(spool.path), "pages": spool.count(), "bytes": spool.size_bytes(),
+                       "crawl_records": crawls.count()}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(report["message"], file=sys.stdout if report["healthy"] else sys.stderr)
         if report["spool"]["pages"]:
             print(f"spool: {report['spool']['pages']} pages waiting in {spool.path} (darkcrawl es replay)")
+        if report["spool"]["crawl_records"]:
+            print(f"spool: {report['spool']['crawl_records']} crawl records waiting in {crawls.path} "
+                  "(darkcrawl es replay)")
     return 0 if report["healthy"] else 1
 
 

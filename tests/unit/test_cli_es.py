@@ -61,6 +61,8 @@ def test_status_reports_the_spool_backlog(dead_url, capsys, monkeypatch, tmp_pat
 
     monkeypatch.setenv("DARKCRAWL_DATA_DIR", str(tmp_path))
     Spool(tmp_path / "spool" / "pages.jsonl", max_bytes=0).append([{"url": "u1"}, {"url": "u2"}])
+    Spool(tmp_path / "spool" / "crawls.jsonl", max_bytes=0).append([{"crawl_id": "c", "fields": {}}])
     assert main(["es", "status", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["spool"]["pages"] == 2 and report["spool"]["bytes"] > 0
+    assert report["spool"]["crawl_records"] == 1
