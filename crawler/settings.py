@@ -131,6 +131,23 @@ DARKCRAWL_BLOCKLIST_HOSTS: list[str] = []  # more blocklist entries inline (same
 DARKCRAWL_HIGH_RISK_TERMS: list[str] = []  # high-risk term files that stop a site; empty: the shipped placeholder
 DARKCRAWL_HIGH_RISK_MIN_TERMS = 1  # distinct high-risk terms a page needs to stop its site
 
+# --- darkcrawl: recurring crawls, recrawl policy, health (crawler/scheduling, docs/operations.md) ------------------
+DARKCRAWL_STATUS_INTERVAL = 5  # seconds between rewrites of a crawl's status file (<data dir>/crawls/); 0: none
+DARKCRAWL_SCHEDULER_MAX_CRAWLS = 2  # crawls the scheduler runs at the same time
+DARKCRAWL_SCHEDULER_TICK = 1.0  # seconds between the scheduler's looks at due runs, budgets and ended crawls
+DARKCRAWL_SCHEDULER_STOP_GRACE = 60  # seconds a crawl gets to stop cleanly (SIGINT) before it is killed
+DARKCRAWL_SCRAPYD_URL = ""  # empty: crawls run as local processes; set: runs are Scrapyd jobs on that server
+DARKCRAWL_SCRAPYD_PROJECT = "darkcrawl"  # the Scrapyd project darkcrawl was deployed as (scrapyd-deploy)
+DARKCRAWL_METRICS_HOST = "127.0.0.1"  # address of the scheduler's Prometheus endpoint (loopback: not exposed)
+DARKCRAWL_METRICS_PORT = 9465  # port of the scheduler's Prometheus endpoint; 0: no endpoint
+DARKCRAWL_RECRAWL_TRACK_SITES = True  # every crawl updates the per-site state in the sites index
+DARKCRAWL_RECRAWL_INTERVAL = 86400  # seconds between visits of a live site whose pages do not change (the most)
+DARKCRAWL_RECRAWL_MIN_INTERVAL = 3600  # floor: seconds between visits of a fast-changing or just-failed site
+DARKCRAWL_RECRAWL_MAX_INTERVAL = 14 * 86400  # cap: seconds between visits of a dead site, after backing off
+DARKCRAWL_RECRAWL_BACKOFF = 2.0  # factor of the interval per consecutive failure (dead) or per unchanged visit
+DARKCRAWL_RECRAWL_RETIRE_AFTER = 30 * 86400  # seconds a site may stay dead before it is retired (no more visits)
+DARKCRAWL_RECRAWL_RETIRED_PROBE = 90 * 86400  # seconds between probes of a retired site; 0: never visit it again
+
 # --- darkcrawl: extraction (pipelines/extract, docs/signals.md) -----------------------------------------------------
 DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language, title, text, links) on every page
 DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
@@ -173,6 +190,8 @@ EXTENSIONS = {
     "crawler.progress.ProgressExtension": 200,
     "crawler.crawlrecord.CrawlRecordExtension": 300,  # the crawl's record in the crawls index (start and close)
     "crawler.frontier.worker.FrontierWorkerExtension": 310,  # distributed only: heartbeat, re-queue, idle stop
+    "crawler.scheduling.crawlstatus.CrawlStatusExtension": 210,
+    "crawler.scheduling.sites.SiteStateExtension": 220,
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 300,  # signals (pure functions in pipelines/extract)

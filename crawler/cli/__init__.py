@@ -18,7 +18,10 @@ from crawler.config import load_settings
 from crawler.errors import DarkcrawlError
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
-COMMAND_MODULES = ("demo", "crawl", "worker", "search", "pivot", "extract", "es", "kibana", "evidence", "lab")
+COMMAND_MODULES = (
+    "demo", "crawl", "worker", "search", "pivot", "extract", "es", "kibana", "evidence", "lab", "schedule", "scheduler",
+    "status",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -89,7 +89,8 @@ def run_stop(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_status(args: argparse.Namespace, settings: Any) -> int:
+def status_report(settings: Any) -> dict[str, Any]:
+    """What ``es status --json`` prints (also read by ``darkcrawl status``): up, healthy, URL, version, spool."""
     if external_url(settings):
         url = external_url(settings)
         try:
@@ -111,6 +112,16 @@ def run_status(args: argparse.Namespace, settings: Any) -> int:
     crawls = crawl_spool(settings)
     report["spool"] = {"path": str(spool.path), "pages": spool.count(), "bytes": spool.size_bytes(),
                        "crawl_records": crawls.count()}
+    return report
+
+
+def run_status(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.crawlrecord import crawl_spool
+    from pipelines.indexing import spool_from_settings
+
+    report = status_report(settings)
+    spool = spool_from_settings(settings)
+    crawls = crawl_spool(settings)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

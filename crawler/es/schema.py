@@ -74,6 +74,10 @@ class IndexNames:
         return self.alias("crawls")
 
     @property
+    def sites(self) -> str:
+        return self.alias("sites")
+
+    @property
     def pages_pattern(self) -> str:
         return self.pattern("pages")
 

@@ -1,8 +1,9 @@
 """The index mappings and composable index templates, as plain data. Every field is documented in docs/schema.md.
 
 * ``SCHEMA_VERSION`` -- the one version number of the templates; raise it with every mapping change.
-* :func:`page_mappings`, :func:`entity_mappings`, :func:`sighting_mappings`, :func:`crawl_mappings` -- the mappings
-  of the four indices; :data:`MAPPING_BUILDERS` / :data:`KINDS` list them (add a kind there).
+* :func:`page_mappings`, :func:`entity_mappings`, :func:`sighting_mappings`, :func:`crawl_mappings`,
+  :func:`site_mappings` -- the mappings of the indices; :data:`MAPPING_BUILDERS` / :data:`KINDS` list them (add a
+  kind there).
 * :func:`index_template` -- the composable template body for one kind of index under a prefix.
 * :func:`mapped_fields` -- every field path of a mapping with its type (sub-fields included), for docs and tests.
 
@@ -243,6 +244,34 @@ def crawl_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     }
 
 
+def site_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the sites index: the adaptive recrawl state of each site (id = the site, e.g. ``xyz.onion``).
+
+    Added beside the other kinds without changing them (an index of its own, installed by ``es init``)."""
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
+        "properties": {
+            "site": keyword(),
+            "url": keyword(URL_LENGTH),
+            "first_seen": {"type": "date"},
+            "last_visit": {"type": "date"},
+            "last_success": {"type": "date"},
+            "last_failure": {"type": "date"},
+            "consecutive_failures": {"type": "integer"},
+            "visits": {"type": "integer"},
+            "successes": {"type": "integer"},
+            "change_rate": {"type": "float"},
+            "interval_seconds": {"type": "float"},
+            "next_due": {"type": "date"},
+            "retired": {"type": "boolean"},
+            "retired_at": {"type": "date"},
+            "last_crawl_id": keyword(),
+            "schema_version": {"type": "short"},
+        },
+    }
+
+
 # kind -> mapping builder (each takes ``language_analyzers``). To add an index kind, add its builder here: es init,
 # the aliases (``<prefix>-<kind>``), the docs/mapping test and the template tests pick it up.
 MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
@@ -250,6 +279,7 @@ MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "entities": entity_mappings,
     "sightings": sighting_mappings,
     "crawls": crawl_mappings,
+    "sites": site_mappings,  # the recrawl state (crawler/scheduling/recrawl.py)
 }
 KINDS = tuple(MAPPING_BUILDERS)
 # The kinds whose text gets per-language sub-fields (the others hold no prose).

@@ -1,0 +1,187 @@
+"""What ``darkcrawl status`` shows: tor instances, Elasticsearch, running crawls, the schedules. Each check is short
+(a few seconds at most) and reports a failure as data, never as an exception, so one dead service does not hide the
+others.
+
+* tor: each configured instance (``DARKCRAWL_TOR_SOCKS``/``_CONTROL``): SOCKS answering, bootstrap %, circuits by
+  state now (``GETINFO circuit-status``), and the connection failures running crawls counted on it;
+* Elasticsearch: what ``darkcrawl es status`` reports (health, version, spool backlog), plus documents and bytes of
+  each darkcrawl index;
+* crawls: the status files of live crawl processes (pages, rate, errors, queue; time left when the scheduler gave
+  the run a budget);
+* schedules: next run of each, the last run's state, and whether a scheduler is running.
+
+Offers: :func:`tor_report`, :func:`es_report`, :func:`crawls_report`, :func:`schedules_report`, :func:`gather`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from crawler.scheduling.crawlstatus import pid_alive, read_statuses, status_dir
+
+CONTROL_TIMEOUT = 3.0
+
+
+def circuit_states(endpoint: Any) -> dict[str, int]:
+    """Circuits of a tor by state (BUILT, LAUNCHED, EXTENDED, FAILED, CLOSED) from ``GETINFO circuit-status``."""
+    from stem.control import Controller
+
+    with Controller.from_port(address=endpoint.control_host or "127.0.0.1", port=endpoint.control_port) as controller:
+        controller.authenticate(password=endpoint.control_password)
+        text = controller.get_info("circuit-status")
+    states: Counter[str] = Counter()
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            states[parts[1]] += 1
+    return dict(states)
+
+
+def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from crawler.tor.control import check_endpoint
+    from crawler.tor.endpoints import endpoints_from_settings
+
+    try:
+        endpoints = endpoints_from_settings(settings)
+    except Exception as exc:
+        return [{"index": None, "ok": False, "message": str(exc)}]
+    failures: Counter[int] = Counter()
+    for crawl in crawls:
+        for key, value in (crawl.get("tor") or {}).items():
+            instance, _, name = key.partition("/")
+            if name == "circuit_errors" and instance.isdigit():
+                failures[int(instance)] += int(value)
+    reports = []
+    for endpoint in endpoints:
+        status = check_endpoint(endpoint)
+        report: dict[str, Any] = {
+            "index": endpoint.index,
+            "socks": endpoint.socks_address,
+            "control": f"{endpoint.control_host}:{endpoint.control_port}" if endpoint.control_port else None,
+            "socks_reachable": status.socks_ok,
+            "bootstrap": status.bootstrap,
+            "ok": status.ready and not status.error,
+            "circuits": None,
+            "crawl_connection_failures": failures.get(endpoint.index, 0),
+            "message": status.describe(),
+        }
+        if endpoint.control_port is not None and not status.error:
+            try:
+                report["circuits"] = circuit_states(endpoint)
+            except Exception as exc:  # stem raises several unrelated types
+                report["ok"] = False
+                report["message"] = f"tor #{endpoint.index}: control port unusable: {type(exc).__name__}: {exc}"
+        reports.append(report)
+    return reports
+
+
+def index_sizes(settings: Any) -> list[dict[str, Any]]:
+    from crawler.es.client import es_sync_client
+    from crawler.es.schema import index_names
+
+    names = index_names(settings)
+    client = es_sync_client(settings).options(request_timeout=CONTROL_TIMEOUT, max_retries=0)
+    try:
+        body: Any = client.cat.indices(index=f"{names.prefix}-*", format="json", bytes="b").body
+        rows: list[dict[str, Any]] = list(body)
+    finally:
+        client.close()
+    return sorted(
+        (
+            {
+                "index": row["index"],
+                "docs": int(row.get("docs.count") or 0),
+                "bytes": int(row.get("store.size") or 0),
+                "health": row.get("health"),
+            }
+            for row in rows
+        ),
+        key=lambda row: row["index"],
+    )
+
+
+def es_report(settings: Any) -> dict[str, Any]:
+    from crawler.cli.es import status_report
+
+    try:
+        report = status_report(settings)
+    except Exception as exc:
+        return {"healthy": False, "running": False, "message": str(exc), "indices": []}
+    report["indices"] = []
+    if report.get("healthy"):
+        try:
+            report["indices"] = index_sizes(settings)
+        except Exception as exc:
+            report["indices_error"] = str(exc)
+    return report
+
+
+def crawls_report(settings: Any, store: Any = None) -> list[dict[str, Any]]:
+    """Live crawls (a status file whose process still runs and has not finished), with their schedule and time left."""
+    runs = {run.crawl_id: run for run in store.running()} if store is not None else {}
+    now = time.time()
+    crawls = []
+    for status in read_statuses(status_dir(settings)):
+        if status.get("finished_at") or not pid_alive(status.get("pid"), status.get("pid_start")):
+            continue
+        run = runs.get(str(status.get("crawl_id")))
+        crawls.append(
+            status
+            | {
+                "schedule": run.schedule if run else None,
+                "run": run.id if run else None,
+                "elapsed_seconds": round(now - float(status.get("started_at") or now)),
+                "time_left_seconds": round(run.deadline - now) if run and run.deadline else None,
+                "stale": now - float(status.get("updated_at") or 0)
+                > 3 * settings.getfloat("DARKCRAWL_STATUS_INTERVAL"),
+            }
+        )
+    return crawls
+
+
+def schedules_report(store: Any) -> dict[str, Any]:
+    from crawler.scheduling.service import service_alive
+
+    schedules = []
+    for schedule in sorted(store.schedules(), key=lambda item: (item.paused, item.next_run_at)):
+        last = next(iter(store.runs(schedule.name, 1)), None)
+        schedules.append(
+            {
+                "name": schedule.name,
+                "timing": schedule.timing.describe(),
+                "paused": schedule.paused,
+                "next_run_at": None if schedule.paused else schedule.next_run_at,
+                "last_run": last.to_json() if last else None,
+            }
+        )
+    service = store.service() or {}
+    return {
+        "scheduler_running": service_alive(store),
+        "scheduler_pid": service.get("pid"),
+        "metrics_url": service.get("metrics_url") or None,
+        "schedules": schedules,
+    }
+
+
+def gather(settings: Any) -> dict[str, Any]:
+    from crawler.scheduling.store import open_store, store_path
+
+    store = open_store(settings) if store_path(settings).is_file() else None
+    try:
+        crawls = crawls_report(settings, store)
+        report: dict[str, Any] = {
+            "checked_at": time.time(),
+            "tor": tor_report(settings, crawls),
+            "elasticsearch": es_report(settings),
+            "crawls": crawls,
+            "scheduler": schedules_report(store)
+            if store is not None
+            else {"scheduler_running": False, "schedules": []},
+        }
+    finally:
+        if store is not None:
+            store.close()
+    report["healthy"] = bool(report["elasticsearch"].get("healthy")) and all(tor["ok"] for tor in report["tor"])
+    return report
