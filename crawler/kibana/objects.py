@@ -40,7 +40,13 @@ TYPE_MIGRATION_VERSIONS = {
 
 # Time field of each data view (one per index kind, crawler.es.templates.KINDS): when a page, an entity or one
 # sighting was last seen; when a crawl started.
-TIME_FIELDS = {"pages": "last_seen", "entities": "last_seen", "sightings": "last_seen", "crawls": "started_at"}
+TIME_FIELDS = {
+    "pages": "last_seen",
+    "entities": "last_seen",
+    "sightings": "last_seen",
+    "crawls": "started_at",
+    "sites": "last_visit",  # the recrawl state (crawler/scheduling/recrawl.py)
+}
 LAYER = "layer1"
 KQL = "kuery"
 
