@@ -27,7 +27,7 @@ from crawler import signals as darkcrawl_signals
 from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
 from crawler.items import PageItem, utc_timestamp
 from crawler.safety.middleware import REVIEW_META
-from crawler.seeds import Seed
+from crawler.seeds import Seed, parse_seeds
 from crawler.tor.isolation import site_key
 from pipelines.extract.onion import is_valid_onion_v3
 
@@ -80,9 +80,16 @@ def rendering_fields(response: Response) -> dict[str, Any]:
 class OnionSpider(scrapy.Spider):
     name = "onion"
 
-    def __init__(self, seeds: list[Seed] | None = None, crawl_id: str | None = None, **kwargs: Any):
+    def __init__(
+        self, seeds: list[Seed] | None = None, crawl_id: str | None = None, urls: str | None = None, **kwargs: Any
+    ):
         super().__init__(**kwargs)
         self.seeds = list(seeds or [])
+        # ``urls``: seed URLs as one string, one a line, for runs started by name (Scrapyd's spider arguments);
+        # parsed again in from_crawler, where the clearnet setting is known
+        self.seed_text = urls
+        if urls:
+            self.seeds += parse_seeds(urls.splitlines()).seeds
         self.crawl_id = crawl_id or uuid.uuid4().hex
         self.seed_sites = {site_key(seed.site) for seed in self.seeds}
         self.render_sites = {site_key(seed.site) for seed in self.seeds if seed.render}  # seeds marked render=1
@@ -116,6 +123,13 @@ class OnionSpider(scrapy.Spider):
         spider.max_url_length = settings.getint("URLLENGTH_LIMIT")
         spider.max_pattern_chain = settings.getint("DARKCRAWL_MAX_PATTERN_CHAIN")
         spider.max_path_repeats = settings.getint("DARKCRAWL_MAX_PATH_REPEATS")
+        if spider.seed_text:
+            parsed = parse_seeds(spider.seed_text.splitlines(), settings.getbool("DARKCRAWL_ALLOW_CLEARNET"))
+            for problem in parsed.problems:
+                spider.logger.warning("skipped seed, %s", problem)
+            spider.seeds = [seed for seed in spider.seeds if seed.url not in {s.url for s in parsed.seeds}]
+            spider.seeds += parsed.seeds
+            spider.seed_sites = {site_key(seed.site) for seed in spider.seeds}
         if settings.get("DARKCRAWL_REDIS_URL"):
             from crawler.frontier.store import Frontier
 

@@ -194,6 +194,7 @@ class ScrapydDispatcher:
         self.url = url.rstrip("/")
         self.project = settings.get("DARKCRAWL_SCRAPYD_PROJECT")
         self.client = httpx.Client(timeout=30)
+        self.prepared = False
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         import httpx
@@ -210,18 +211,27 @@ class ScrapydDispatcher:
         return dict(data)
 
     def crawl_settings(self, request: RunRequest) -> dict[str, str]:
-        """The settings the job needs: what the crawl CLI would have set (Tor, Elasticsearch, limits, job dir)."""
-        names = [name for name in self.settings.attributes if name.startswith("DARKCRAWL_")]
-        defaults = __import__("crawler.config", fromlist=["darkcrawl_defaults"]).darkcrawl_defaults()
-        values = {}
-        for name in names:
+        """The settings the job needs: what the crawl CLI would have set (Tor, Elasticsearch, limits, job dir).
+
+        Every ``DARKCRAWL_*`` setting that differs from its default is passed (the job reads no environment nor
+        config file of ours). The shipped watch list and vendor rules are passed as this installation's paths: a
+        deployed egg is a zip file, which the extraction stage cannot read files from."""
+        from crawler.config import darkcrawl_defaults
+        from pipelines.extract.keywords import default_watchlist_path
+        from pipelines.extract.vendors import default_rules_path
+
+        defaults = darkcrawl_defaults()
+        values: dict[str, str] = {}
+        for name, default in defaults.items():
             value = self.settings.get(name)
-            if (
-                name in defaults
-                and value != defaults[name]
-                and not name.startswith(("DARKCRAWL_SCRAPYD", "DARKCRAWL_METRICS"))
+            if value != default and not name.startswith(
+                ("DARKCRAWL_SCRAPYD", "DARKCRAWL_METRICS", "DARKCRAWL_SCHEDULER")
             ):
                 values[name] = json.dumps(value) if isinstance(value, list | dict) else str(value)
+        if not self.settings.getlist("DARKCRAWL_WATCHLISTS"):
+            values["DARKCRAWL_WATCHLISTS"] = json.dumps([str(default_watchlist_path())])
+        if not self.settings.getlist("DARKCRAWL_VENDOR_RULES"):
+            values["DARKCRAWL_VENDOR_RULES"] = json.dumps([str(default_rules_path())])
         values["DARKCRAWL_CRAWL_ID"] = request.crawl_id
         values["JOBDIR"] = str(request.jobdir)
         if request.schedule.depth == 0:
@@ -232,7 +242,22 @@ class ScrapydDispatcher:
             values["DARKCRAWL_MAX_PAGES"] = str(request.schedule.max_pages)
         return values
 
+    def prepare(self) -> None:
+        """What ``darkcrawl crawl`` checks before a crawl and a Scrapyd job cannot: a configured Tor (the job cannot
+        launch its own) and the index templates (installed here, once)."""
+        if not self.settings.get("DARKCRAWL_TOR_SOCKS"):
+            raise ServiceError(
+                "Scrapyd runs need DARKCRAWL_TOR_SOCKS (and DARKCRAWL_TOR_CONTROL): a Scrapyd job cannot launch its "
+                "own tor. Point them at the tor the Scrapyd host uses"
+            )
+        if self.settings.getbool("DARKCRAWL_ES_ENABLED") and not self.prepared:
+            from crawler.es.schema import ensure_indices
+
+            ensure_indices(self.settings, lambda message: None)
+        self.prepared = True
+
     def start(self, request: RunRequest) -> Started:
+        self.prepare()
         urls = request.seeds_file.read_text(encoding="utf-8")
         data: list[tuple[str, str]] = [
             ("project", self.project),

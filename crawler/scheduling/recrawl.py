@@ -192,7 +192,10 @@ def changed_sites_query(crawl_id: str, since: float) -> dict[str, Any]:
     }
 
 
-def due_sites(client: Any, names: Any, now: float, limit: int = 100_000) -> list[str]:
+MAX_DUE = 10_000  # Elasticsearch's default result window; a larger recrawl is cut into several runs
+
+
+def due_sites(client: Any, names: Any, now: float, limit: int = MAX_DUE) -> list[str]:
     """Sites to visit now: those whose ``next_due`` has come (retired ones only when a probe is due), then the sites
     of the pages index that have no state yet. Sync client; oldest due first."""
     response = client.search(
@@ -204,12 +207,12 @@ def due_sites(client: Any, names: Any, now: float, limit: int = 100_000) -> list
     )
     due = [hit["_source"]["site"] for hit in response["hits"]["hits"]]
     known = client.search(
-        index=names.alias("sites"), size=0, aggs={"sites": {"terms": {"field": "site", "size": limit}}}
+        index=names.alias("sites"), size=0, aggs={"sites": {"terms": {"field": "site", "size": 100_000}}}
     )
     known_sites = {bucket["key"] for bucket in known["aggregations"]["sites"]["buckets"]}
-    pages = client.search(index=names.pages, size=0, aggs={"sites": {"terms": {"field": "site", "size": limit}}})
+    pages = client.search(index=names.pages, size=0, aggs={"sites": {"terms": {"field": "site", "size": 100_000}}})
     new = [bucket["key"] for bucket in pages["aggregations"]["sites"]["buckets"] if bucket["key"] not in known_sites]
-    return due + sorted(new)
+    return (due + sorted(new))[:limit]
 
 
 def next_interval_text(state: SiteState) -> str:

@@ -53,7 +53,10 @@ logger = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
 STOPPED = "stopped"  # stopped because the scheduler shut down; resumable like over_budget
-HEARTBEAT_STALE = 30.0  # seconds after which a heartbeat says the service is gone
+HEARTBEAT_STALE = 30.0
+# A killed crawl leaves its job directory inconsistent (Scrapy writes the queue's index only when it closes, while
+# requests.seen already lists what was queued): the next run must start afresh rather than lose those requests.
+KILLED = "killed: it did not stop within the grace period"  # seconds after which a heartbeat says the service is gone
 
 
 def service_alive(store: ScheduleStore) -> bool:
@@ -163,8 +166,8 @@ class Scheduler:
                 self.store.update_run(run.id, stop_sent_at=now, message="killed: never started crawling")
             return
         deadline = float(status.get("started_at") or run.started_at) + budget
-        if now < deadline:
-            return
+        if now < deadline or (status.get("finish_reason") and run.stop_sent_at is None):
+            return  # within budget, or closing by itself already: a signal now would only spoil its exit
         if run.stop_sent_at is None:
             self.say(f"schedule {run.schedule}: run #{run.id} reached its time budget: stopping it cleanly")
             self.dispatcher.stop(run)
@@ -172,6 +175,7 @@ class Scheduler:
         elif now - run.stop_sent_at > self.grace:
             self.say(f"schedule {run.schedule}: run #{run.id} did not stop within {self.grace:.0f} s: killing it")
             self.dispatcher.stop(run, kill=True)
+            self.store.update_run(run.id, message=KILLED)
 
     def due(self, now: float) -> list[Schedule]:
         schedules = [
@@ -271,13 +275,15 @@ class Scheduler:
             path = run_dir / "seeds.txt"
             path.write_text("".join(f"{seed.url}\n" for seed in seeds.seeds), encoding="utf-8")
             return path
-        from crawler.es.client import es_sync_client
+        from crawler.es.client import client_url, es_sync_client, service_error
         from crawler.es.schema import index_names
         from crawler.scheduling.recrawl import due_sites
 
         client = es_sync_client(self.settings)
         try:
             sites = due_sites(client, index_names(self.settings), now)
+        except Exception as exc:
+            raise service_error(exc, client_url(client)) from None
         finally:
             client.close()
         if not sites:
@@ -299,11 +305,11 @@ class Scheduler:
 
     def record(self, run: Run, outcome: Outcome, state: str | None = None) -> None:
         """Record how *run* ended and decide what its job directory keeps."""
-        current = self.store.runs(run.schedule, 50)
-        stop_sent = next((item.stop_sent_at for item in current if item.id == run.id), run.stop_sent_at)
+        fresh = next((item for item in self.store.runs(run.schedule, 50) if item.id == run.id), run)
+        stop_sent = fresh.stop_sent_at
         if state is None:
             natural = outcome.finish_reason == "finished" or str(outcome.finish_reason).startswith("closespider")
-            if natural and outcome.exit_code in (0, None):
+            if natural and (outcome.exit_code in (0, None) or stop_sent is not None):  # the stop came after its end
                 state = FINISHED
             elif stop_sent is not None:
                 state = OVER_BUDGET
@@ -313,7 +319,7 @@ class Scheduler:
                 state = LOST
             else:
                 state = STOPPED  # interrupted by someone else (Ctrl-C, the scheduler's shutdown): resumable
-        if state == FINISHED:
+        if state == FINISHED or fresh.message == KILLED:
             shutil.rmtree(self.jobdir(run.schedule), ignore_errors=True)
         self.finish(run, outcome, state)
 
@@ -361,4 +367,5 @@ class Scheduler:
                     running.remove(run)
         for run in running:
             self.dispatcher.stop(run, kill=True)
-            self.finish(run, Outcome(None, message="killed at scheduler shutdown"), STOPPED)
+            shutil.rmtree(self.jobdir(run.schedule), ignore_errors=True)  # inconsistent after a kill (see KILLED)
+            self.finish(run, Outcome(None, message=KILLED), STOPPED)

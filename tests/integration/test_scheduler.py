@@ -169,7 +169,7 @@ def test_scheduler_on_time_no_overlap_concurrency_limit_restart_and_metrics(tor_
 
 def test_budget_stops_a_run_and_the_next_run_resumes_its_jobdir(tor_lab, es_node, tmp_path):
     data_dir = tmp_path / "data"
-    env = scheduler_env(tor_lab, es_node, data_dir)
+    env = scheduler_env(tor_lab, es_node, data_dir, DARKCRAWL_SCHEDULER_STOP_GRACE="180")
     config = tmp_path / "slow.toml"
     # 37 pages, one at a time, 0.5 s apart: more than one 8 s budget of crawling
     config.write_text("[scrapy]\nCONCURRENT_REQUESTS_PER_DOMAIN = 1\nDOWNLOAD_DELAY = 0.5\nDOWNLOAD_DELAY_JITTER = 0\n")
@@ -182,6 +182,7 @@ def test_budget_stops_a_run_and_the_next_run_resumes_its_jobdir(tor_lab, es_node
     finally:
         stop(scheduler)
     history = runs(data_dir)
+    assert not [run for run in history if (run["message"] or "").startswith("killed")], "a clean stop took > 180 s"
     over = [run for run in history if run["state"] == "over_budget"]
     assert over, history
     assert over[0]["id"] == history[0]["id"] and not history[0]["resumed"]

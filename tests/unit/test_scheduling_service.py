@@ -112,7 +112,7 @@ def test_finished_run_is_recorded_and_clears_the_job_directory(env):
     assert request.seeds_file.read_text().strip().endswith(".onion/")
 
 
-def test_over_budget_stop_then_kill_and_the_next_run_resumes(env, tmp_path):
+def budget_run(env, tmp_path):
     settings, store, dispatcher, seeds = env
     settings.set("DARKCRAWL_SCHEDULER_STOP_GRACE", 5)
     add(store, seeds, "b", every=1.0, budget=20.0)
@@ -120,6 +120,8 @@ def test_over_budget_stop_then_kill_and_the_next_run_resumes(env, tmp_path):
     now = time.time()
     scheduler.tick(now)
     request = dispatcher.started[0]
+    request.jobdir.mkdir(parents=True)
+    (request.jobdir / "requests.queue").mkdir()
     status = tmp_path / "crawls" / f"{request.crawl_id}.json"
     scheduler.tick(now + 25)
     assert dispatcher.stops == [], "stopped before the crawl started crawling"
@@ -128,17 +130,31 @@ def test_over_budget_stop_then_kill_and_the_next_run_resumes(env, tmp_path):
     scheduler.tick(now + 29)
     assert dispatcher.stops == []
     scheduler.tick(now + 31)
-    assert dispatcher.stops == [(request.crawl_id, False)]
-    scheduler.tick(now + 37)
-    assert dispatcher.stops[-1] == (request.crawl_id, True)
-    request.jobdir.mkdir(parents=True)
-    (request.jobdir / "requests.queue").mkdir()
+    assert dispatcher.stops == [(request.crawl_id, False)], "no SIGINT once the budget was spent"
+    return scheduler, request, now + 31
+
+
+def test_over_budget_run_stops_cleanly_and_the_next_run_resumes(env, tmp_path):
+    _, store, dispatcher, _ = env
+    scheduler, request, now = budget_run(env, tmp_path)
     dispatcher.end(request.crawl_id, reason="shutdown")
-    scheduler.tick(now + 38)
+    scheduler.tick(now + 1)
     newest, stopped = store.runs("b")[:2]
     assert stopped.state == "over_budget" and not stopped.resumed
     assert request.jobdir.exists(), "the job directory of a run over budget must stay for the next run"
     assert newest.state == "running" and newest.resumed
+
+
+def test_a_run_that_ignores_the_stop_is_killed_and_the_next_run_starts_afresh(env, tmp_path):
+    _, store, dispatcher, _ = env
+    scheduler, request, now = budget_run(env, tmp_path)
+    scheduler.tick(now + 6)
+    assert dispatcher.stops[-1] == (request.crawl_id, True)
+    dispatcher.ended[request.crawl_id] = Outcome(-9, None)
+    scheduler.tick(now + 7)
+    newest, killed = store.runs("b")[:2]
+    assert killed.state == "over_budget" and (killed.message or "").startswith("killed")
+    assert newest.state == "running" and not newest.resumed
 
 
 def test_a_failed_crawl_is_recorded_with_its_message(env):
