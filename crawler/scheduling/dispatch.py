@@ -259,14 +259,14 @@ class ScrapydDispatcher:
     def start(self, request: RunRequest) -> Started:
         self.prepare()
         urls = request.seeds_file.read_text(encoding="utf-8")
-        data: list[tuple[str, str]] = [
-            ("project", self.project),
-            ("spider", self.SPIDER),
-            ("jobid", request.crawl_id),
-            ("urls", urls),
-            ("crawl_id", request.crawl_id),
-        ]
-        data += [("setting", f"{name}={value}") for name, value in self.crawl_settings(request).items()]
+        data: dict[str, str | list[str]] = {
+            "project": self.project,
+            "spider": self.SPIDER,
+            "jobid": request.crawl_id,
+            "urls": urls,
+            "crawl_id": request.crawl_id,
+            "setting": [f"{name}={value}" for name, value in self.crawl_settings(request).items()],
+        }
         answer = self._call("POST", "schedule.json", data=data)
         return Started(job=str(answer.get("jobid", request.crawl_id)))
 

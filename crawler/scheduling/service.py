@@ -216,7 +216,17 @@ class Scheduler:
             message = str(exc) or type(exc).__name__
             self.say(f"schedule {schedule.name}: not started: {message}")
             self.store.start_run(
-                Run(0, schedule.name, crawl_id, FAILED, now, finished_at=now, run_dir=str(run_dir), message=message)
+                Run(
+                    0,
+                    schedule.name,
+                    crawl_id,
+                    FAILED,
+                    now,
+                    finished_at=now,
+                    dispatcher=self.dispatcher.name,
+                    run_dir=str(run_dir),
+                    message=message,
+                )
             )
             return False
         if seeds_file is None and not resumed:
@@ -232,7 +242,17 @@ class Scheduler:
         except Exception as exc:
             self.say(f"schedule {schedule.name}: could not start a crawl: {exc}")
             self.store.start_run(
-                Run(0, schedule.name, crawl_id, FAILED, now, finished_at=now, run_dir=str(run_dir), message=str(exc))
+                Run(
+                    0,
+                    schedule.name,
+                    crawl_id,
+                    FAILED,
+                    now,
+                    finished_at=now,
+                    dispatcher=self.dispatcher.name,
+                    run_dir=str(run_dir),
+                    message=str(exc),
+                )
             )
             return False
         started_at = time.time()  # after this tick reaped: a run never seems to start before its predecessor ended
