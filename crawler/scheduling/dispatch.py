@@ -227,13 +227,14 @@ class ScrapydDispatcher:
             if value != default and not name.startswith(
                 ("DARKCRAWL_SCRAPYD", "DARKCRAWL_METRICS", "DARKCRAWL_SCHEDULER")
             ):
-                values[name] = json.dumps(value) if isinstance(value, list | dict) else str(value)
+                values[name] = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
         if not self.settings.getlist("DARKCRAWL_WATCHLISTS"):
-            values["DARKCRAWL_WATCHLISTS"] = json.dumps([str(default_watchlist_path())])
+            values["DARKCRAWL_WATCHLISTS"] = str(default_watchlist_path())
         if not self.settings.getlist("DARKCRAWL_VENDOR_RULES"):
-            values["DARKCRAWL_VENDOR_RULES"] = json.dumps([str(default_rules_path())])
+            values["DARKCRAWL_VENDOR_RULES"] = str(default_rules_path())
         values["DARKCRAWL_CRAWL_ID"] = request.crawl_id
         values["JOBDIR"] = str(request.jobdir)
+        values["LOG_INSTALL_ROOT_HANDLER"] = "True"  # Scrapyd's LOG_FILE gets the job's log (our CLI logs itself)
         if request.schedule.depth == 0:
             values["DARKCRAWL_FOLLOW_LINKS"] = "False"
         elif request.schedule.depth is not None:
