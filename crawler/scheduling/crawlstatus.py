@@ -89,7 +89,7 @@ class CrawlStatusExtension:
         interval = settings.getfloat("DARKCRAWL_STATUS_INTERVAL")
         crawl_id = settings.get("DARKCRAWL_CRAWL_ID")
         if interval <= 0 or not crawl_id:
-            raise NotConfigured("no crawl status file (DARKCRAWL_STATUS_INTERVAL 0 or no crawl id)")
+            raise NotConfigured  # no message: Scrapy would log it as a warning in every such crawl
         path = ensure_private_dir(status_dir(settings)) / f"{crawl_id}.json"
         extension = cls(crawler, path, interval)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)

@@ -43,7 +43,7 @@ class SiteStateExtension:
     def from_crawler(cls, crawler: Crawler) -> SiteStateExtension:
         settings = crawler.settings
         if not (settings.getbool("DARKCRAWL_RECRAWL_TRACK_SITES") and settings.getbool("DARKCRAWL_ES_ENABLED")):
-            raise NotConfigured("site state not tracked")
+            raise NotConfigured  # no message: Scrapy would log it as a warning in every such crawl
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.request_left, signal=signals.request_left_downloader)
