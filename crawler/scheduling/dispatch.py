@@ -214,9 +214,10 @@ class ScrapydDispatcher:
         """The settings the job needs: what the crawl CLI would have set (Tor, Elasticsearch, limits, job dir).
 
         Every ``DARKCRAWL_*`` setting that differs from its default is passed (the job reads no environment nor
-        config file of ours). The shipped watch list and vendor rules are passed as this installation's paths: a
-        deployed egg is a zip file, which the extraction stage cannot read files from."""
+        config file of ours). The shipped watch list, vendor rules and high-risk terms are passed as this
+        installation's paths: a deployed egg is a zip file, which those readers cannot read files from."""
         from crawler.config import darkcrawl_defaults
+        from crawler.safety.highrisk import default_terms_path
         from pipelines.extract.keywords import default_watchlist_path
         from pipelines.extract.vendors import default_rules_path
 
@@ -232,6 +233,8 @@ class ScrapydDispatcher:
             values["DARKCRAWL_WATCHLISTS"] = str(default_watchlist_path())
         if not self.settings.getlist("DARKCRAWL_VENDOR_RULES"):
             values["DARKCRAWL_VENDOR_RULES"] = str(default_rules_path())
+        if not self.settings.getlist("DARKCRAWL_HIGH_RISK_TERMS"):
+            values["DARKCRAWL_HIGH_RISK_TERMS"] = str(default_terms_path())
         values["DARKCRAWL_CRAWL_ID"] = request.crawl_id
         values["JOBDIR"] = str(request.jobdir)
         values["LOG_INSTALL_ROOT_HANDLER"] = "True"  # Scrapyd's LOG_FILE gets the job's log (our CLI logs itself)
