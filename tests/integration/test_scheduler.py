@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import psutil
 import pytest
 
 from crawler.lab.sites.truth import all_pages
@@ -128,6 +129,9 @@ def test_scheduler_on_time_no_overlap_concurrency_limit_restart_and_metrics(tor_
         first_two = sorted(run["started_at"] for run in runs(data_dir))[:2]
         assert first_two[1] - started < 10, "the first due runs did not start at once"
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        listening = {conn.laddr.ip for conn in psutil.Process(scheduler.pid).net_connections(kind="inet")
+                     if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port}
+        assert listening == {"127.0.0.1"}, f"the metrics endpoint listens on {listening}, not loopback only"
         # restart: kill the scheduler outright while a crawl runs; the new one adopts that crawl
         wait_for(lambda: any(run["state"] == "running" for run in runs(data_dir)), 60, "a running crawl", scheduler)
         scheduler.kill()
