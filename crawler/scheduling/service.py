@@ -215,19 +215,7 @@ class Scheduler:
         except Exception as exc:
             message = str(exc) or type(exc).__name__
             self.say(f"schedule {schedule.name}: not started: {message}")
-            self.store.start_run(
-                Run(
-                    0,
-                    schedule.name,
-                    crawl_id,
-                    FAILED,
-                    now,
-                    finished_at=now,
-                    dispatcher=self.dispatcher.name,
-                    run_dir=str(run_dir),
-                    message=message,
-                )
-            )
+            self.record_failed_start(schedule, crawl_id, run_dir, now, message)
             return False
         if seeds_file is None and not resumed:
             self.note_nothing_due(schedule, crawl_id, now)
@@ -241,19 +229,7 @@ class Scheduler:
             started = self.dispatcher.start(request)
         except Exception as exc:
             self.say(f"schedule {schedule.name}: could not start a crawl: {exc}")
-            self.store.start_run(
-                Run(
-                    0,
-                    schedule.name,
-                    crawl_id,
-                    FAILED,
-                    now,
-                    finished_at=now,
-                    dispatcher=self.dispatcher.name,
-                    run_dir=str(run_dir),
-                    message=str(exc),
-                )
-            )
+            self.record_failed_start(schedule, crawl_id, run_dir, now, str(exc))
             return False
         started_at = time.time()  # after this tick reaped: a run never seems to start before its predecessor ended
         run = self.store.start_run(
@@ -311,6 +287,12 @@ class Scheduler:
         path = run_dir / "seeds.txt"
         path.write_text("".join(f"http://{site}/\n" for site in sites), encoding="utf-8")
         return path
+
+    def record_failed_start(self, schedule: Schedule, crawl_id: str, run_dir: Path, now: float, message: str) -> None:
+        """Record a run that could not start, with the reason, so `schedule show` tells the operator why."""
+        run = Run(0, schedule.name, crawl_id, FAILED, now, finished_at=now, dispatcher=self.dispatcher.name,
+                  run_dir=str(run_dir), message=message)
+        self.store.start_run(run)
 
     def note_nothing_due(self, schedule: Schedule, crawl_id: str, now: float) -> None:
         """Record that a recrawl found nothing due; consecutive checks share one record (no flood of empty runs)."""
