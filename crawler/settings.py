@@ -173,6 +173,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.safety.middleware.SafetyMiddleware": 50,  # blocklist first; last to see responses, before the spider
     "crawler.fetch.content.ContentPolicyMiddleware": 90,
     "crawler.fetch.privacy.IgnoreSiteReferrerPolicyMiddleware": 100,  # a site's Referrer-Policy never applies
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,  # replaced by the offline one below
+    "crawler.fetch.cookies.OfflineCookiesMiddleware": 699,  # Scrapy's, never downloading the suffix list
     # hostile responses (crawler/fetch/limits.py): bombs counted, redirects checked before RedirectMiddleware (600)
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.fetch.limits.BoundedCompressionMiddleware": 590,
