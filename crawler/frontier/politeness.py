@@ -7,6 +7,13 @@ Redis: at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` tokens per site across all wor
 or the failure comes back, and expires by itself after ``DOWNLOAD_TIMEOUT`` plus a margin, so a killed worker's
 tokens do not block a site. The clock is Redis's (``TIME``), the same for every host.
 
+Scrapy's own per-slot delay would come on top, *after* the token is granted (downloader middlewares run before a
+request enters its slot), so a worker could send a request late while another worker, granted the next token, sends
+its own: the site would see two requests closer than the delay. When the middleware is on, the downloader's default
+slot delay is therefore set to 0 at spider open, as Scrapy's AutoThrottle sets it: the delay is Redis's alone. Like
+Scrapy's, it separates the moments requests are handed to the downloader; a request whose Tor circuit takes longer
+than the delay to build reaches the site late, so the site can see a shorter gap after it (docs/distributed.md).
+
 The wait is an ``asyncio.sleep`` on the reactor's loop, with the asyncio Redis client: nothing blocks. Sites stay
 sticky to one tor instance within a worker through the routing middleware's stable hash (crawler/tor/routing.py).
 """
@@ -19,6 +26,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.tor.isolation import site_key
@@ -63,10 +71,19 @@ class SitePolitenessMiddleware:
         self.jitter = settings.getfloat("DOWNLOAD_DELAY_JITTER", 0.5)
         self.token_ttl_ms = int((settings.getfloat("DOWNLOAD_TIMEOUT") + 60) * 1000)
         self.stats = crawler.stats
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SitePolitenessMiddleware:
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider: Any = None) -> None:
+        """Leave the delay to Redis: no second, per-worker delay after the token (see the module docstring)."""
+        engine = self.crawler.engine
+        if engine is not None:
+            engine.downloader._delay = 0.0  # the default delay of new slots; Scrapy's AutoThrottle sets it the same way
 
     def _keys(self, site: str) -> list[str]:
         return [f"{self.prefix}:site:{site}:tokens", f"{self.prefix}:site:{site}:next"]
