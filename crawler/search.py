@@ -31,6 +31,7 @@ class SearchFilters:
     since: str | None = None  # an Elasticsearch date or date math: "2026-11-01", "now-7d"
     entity_kind: str | None = None  # pages showing at least one value of this kind (ENTITY_KIND_FIELDS)
     category: str | None = None  # pages with a watch-list hit of this category (drugs, weapons, fraud ...)
+    crawl_id: str | None = None  # pages whose last sighting was by this crawl
 
 
 def build_search(text: str, filters: SearchFilters | None = None, size: int = 10) -> dict[str, Any]:
@@ -50,6 +51,8 @@ def build_search(text: str, filters: SearchFilters | None = None, size: int = 10
         conditions.append({"term": {"language": filters.language.lower()}})
     if filters.since:
         conditions.append({"range": {"last_seen": {"gte": filters.since}}})
+    if filters.crawl_id:
+        conditions.append({"term": {"crawl_id": filters.crawl_id}})
     if filters.entity_kind:
         conditions.append({"exists": {"field": ENTITY_KIND_FIELDS[filters.entity_kind]}})
     if filters.category:

@@ -41,3 +41,9 @@ def test_every_entity_kind_has_a_page_field_that_is_mapped():
     assert set(ENTITY_KIND_FIELDS) == set(ENTITY_KINDS)
     fields = mapped_fields(page_mappings())
     assert all(fields[field] == "keyword" for field in ENTITY_KIND_FIELDS.values())
+
+
+def test_crawl_filter_keeps_one_crawls_pages():
+    filters = build_search("escrow", SearchFilters(crawl_id="c-42"))["query"]["bool"]["filter"]
+    assert filters == [{"term": {"crawl_id": "c-42"}}]
+    assert build_search("escrow")["query"]["bool"]["filter"] == []
