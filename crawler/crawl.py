@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,17 @@ Say = Callable[[str], None]
 
 @dataclass
 class CrawlResult:
+    """What one crawl (or one worker's share of a distributed crawl) did, read from its Scrapy stats."""
+
     crawl_id: str
     finish_reason: str
     stats: dict[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
+
+    def counters(self, prefix: str) -> dict[str, Any]:
+        """The stats under ``darkcrawl/<prefix>/``, keyed by the rest of their name."""
+        start = f"darkcrawl/{prefix}/"
+        return {key[len(start) :]: value for key, value in self.stats.items() if key.startswith(start)}
 
     @property
     def pages(self) -> int:
@@ -50,25 +57,21 @@ class CrawlResult:
 
     @property
     def errors(self) -> dict[str, int]:
-        prefix = "darkcrawl/errors/"
-        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+        return self.counters("errors")
 
     @property
     def tor(self) -> dict[str, Any]:
         """Tor health during the crawl: pauses, restarts, failures per instance (``<n>/<what>``)."""
-        prefix = "darkcrawl/tor/"
-        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+        return self.counters("tor")
 
     @property
     def hostile(self) -> dict[str, int]:
         """Hostile responses and links by reason (crawler/fetch/limits.py)."""
-        prefix = "darkcrawl/hostile/"
-        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+        return self.counters("hostile")
 
     @property
     def skipped(self) -> dict[str, int]:
-        prefix = "darkcrawl/skipped/"
-        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+        return self.counters("skipped")
 
     @property
     def flagged(self) -> int:
@@ -76,8 +79,31 @@ class CrawlResult:
 
     @property
     def refused(self) -> dict[str, int]:
-        prefix = "darkcrawl/refused/"
-        return {key[len(prefix) :]: value for key, value in self.stats.items() if key.startswith(prefix)}
+        return self.counters("refused")
+
+    @property
+    def frontier(self) -> dict[str, Any]:
+        """The shared frontier's counters of a distributed crawl (requeued, pushed ...); empty otherwise."""
+        return self.counters("frontier")
+
+    def as_summary(self, skipped_seeds: Iterable[object] = ()) -> dict[str, Any]:
+        """The summary ``crawl --json`` and ``worker --json`` print, one definition for both; its keys are
+        documented in docs/crawling.md ("The summary"), and the scheduler reads it back from ``output.json``."""
+        return {
+            "crawl_id": self.crawl_id,
+            "finish_reason": self.finish_reason,
+            "pages": self.pages,
+            "indexed": self.indexed,
+            "errors": self.errors,
+            "refused": self.refused,
+            "hostile": self.hostile,
+            "tor": self.tor,
+            "skipped": self.skipped,
+            "flagged_for_review": self.flagged,
+            "frontier": self.frontier,
+            "skipped_seeds": [str(problem) for problem in skipped_seeds],
+            "elapsed_seconds": round(self.elapsed, 1),
+        }
 
 
 def prepare_tor(settings: Settings, say: Say) -> tuple[list[TorEndpoint], list[LaunchedTor]]:

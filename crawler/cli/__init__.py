@@ -2,7 +2,8 @@
 
 A subcommand module defines ``register(subparsers)`` that adds its parser and sets ``handler`` to a function
 ``handler(args, settings) -> int`` (the exit code). A :class:`crawler.errors.DarkcrawlError` raised by a handler is
-printed as one line, without a traceback.
+printed as one line, without a traceback. What subcommands share (declaring themselves, ``--json`` answers, progress
+on stderr, Elasticsearch errors as one line) is in :mod:`crawler.cli.common`.
 """
 
 from __future__ import annotations

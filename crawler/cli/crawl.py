@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
+from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
 from crawler.crawl import CrawlResult, run_crawl
 from crawler.errors import ServiceError, UsageError
 from crawler.seeds import SeedList, parse_seeds, read_seed_file
@@ -14,8 +15,10 @@ from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "crawl",
+        run,
         help="crawl seed URLs through Tor and index the pages",
         description="Crawl onion (and, if allowed, clearnet) seeds through Tor only; extract signals; index pages.",
     )
@@ -49,23 +52,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--screenshots", action="store_true", help="keep a full-page screenshot of each rendered page"
     )
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.set_defaults(handler=run)
+    add_json_option(parser, "print the summary as JSON")
 
 
 def known_site_urls(settings: Any) -> list[str]:
     """The home page of every site the pages index knows (one terms aggregation over ``site``)."""
-    from crawler.es.client import client_url, es_sync_client, service_error
     from crawler.es.schema import index_names
 
-    client = es_sync_client(settings)
     alias = index_names(settings).pages
-    try:
+    with es_session(settings) as client:
         response = client.search(index=alias, size=0, aggs={"sites": {"terms": {"field": "site", "size": 100_000}}})
-    except Exception as exc:
-        raise service_error(exc, client_url(client)) from None
-    finally:
-        client.close()
     return [f"http://{bucket['key']}/" for bucket in response["aggregations"]["sites"]["buckets"]]
 
 
@@ -129,10 +125,6 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def say(message: str) -> None:
-    print(f"darkcrawl: {message}", file=sys.stderr, flush=True)
-
-
 def summary_lines(result: CrawlResult) -> list[str]:
     lines = [
         f"crawl {result.crawl_id} finished ({result.finish_reason}) in {result.elapsed:.0f}s: "
@@ -150,6 +142,11 @@ def summary_lines(result: CrawlResult) -> list[str]:
     if failed:
         lines.append(f"{failed} documents rejected by Elasticsearch: see the dead-letter file in the data directory")
     return lines
+
+
+def print_summary(result: CrawlResult, skipped_seeds: Iterable[object], as_json: bool) -> None:
+    """The end of ``crawl`` and ``worker``: :meth:`CrawlResult.as_summary` as JSON, or its lines for people."""
+    print_answer(as_json, result.as_summary(skipped_seeds), lambda: summary_lines(result))
 
 
 def ensure_index(settings: Any) -> None:
@@ -176,29 +173,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         # a crawl ends: as a worker of the shared frontier, it stops once the frontier has been empty for a while
         settings.set("DARKCRAWL_WORKER_IDLE_EXIT", 10.0, priority="cmdline")
     result = run_crawl(settings, seeds.seeds, say)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "crawl_id": result.crawl_id,
-                    "finish_reason": result.finish_reason,
-                    "pages": result.pages,
-                    "indexed": result.indexed,
-                    "errors": result.errors,
-                    "refused": result.refused,
-                    "hostile": result.hostile,
-                    "tor": result.tor,
-                    "skipped": result.skipped,
-                    "flagged_for_review": result.flagged,
-                    "skipped_seeds": [str(problem) for problem in seeds.problems],
-                    "elapsed_seconds": round(result.elapsed, 1),
-                },
-                indent=2,
-            )
-        )
-    else:
-        for line in summary_lines(result):
-            print(line)
+    print_summary(result, seeds.problems, args.json)
     if result.finish_reason == TOR_UNAVAILABLE:
         raise ServiceError(
             "the crawl stopped because Tor became unusable: "

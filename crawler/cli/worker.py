@@ -7,18 +7,20 @@ shared frontier in Redis; see docs/distributed.md.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from crawler.cli.crawl import ensure_index, load_seeds, overrides_from_args, say, summary_lines
+from crawler.cli.common import add_command, add_json_option, print_answer, say
+from crawler.cli.crawl import ensure_index, load_seeds, overrides_from_args, print_summary
 from crawler.crawl import run_crawl
 from crawler.errors import ServiceError, UsageError
 from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "worker",
+        run,
         help="run one worker of a distributed crawl (needs DARKCRAWL_REDIS_URL)",
         description="Take requests from the shared frontier in Redis, fetch them through this worker's Tor, index "
         "the pages. Optionally push seeds first (once: seeds seen before are dropped by the shared filter).",
@@ -46,8 +48,8 @@ def register(subparsers: Any) -> None:
                         help="always render this site's pages (repeatable; implies --render)")
     parser.add_argument("--screenshots", action="store_true", help="keep a screenshot of each rendered page")
     parser.add_argument("--no-index", action="store_true", help="do not index into Elasticsearch")
-    parser.add_argument("--json", action="store_true", help="print the summary (or --status) as JSON")
-    parser.set_defaults(handler=run, jobdir=None, from_index=False)
+    add_json_option(parser, "print the summary (or --status) as JSON")
+    parser.set_defaults(jobdir=None, from_index=False)
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -77,17 +79,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             say(f"deleted {frontier.reset()} keys of the frontier {frontier.prefix}")
             return 0
         report = frontier.status().as_dict()
-        if args.json:
-            print(json.dumps(report, indent=2))
-        else:
-            bloom = report["bloom"]
-            print(
-                f"frontier {frontier.prefix}: {report['queued']} queued, {report['leased']} leased, "
-                f"{len(report['workers_alive'])} workers alive, {report['sites']} seed sites; duplicate filter "
-                f"{bloom['bits_set']}/{bloom['bits']} bits set ({bloom['fill']:.2%}, sized for "
-                f"{bloom['capacity']} URLs at {bloom['error_rate']:g}); "
-                f"Redis uses {report['redis_used_memory'] / 2**20:.1f} MiB"
-            )
+        print_answer(args.json, report, lambda: status_line(frontier.prefix, report))
         return 0
     seeds = load_seeds(args, settings.getbool("DARKCRAWL_ALLOW_CLEARNET"), settings)
     for problem in seeds.problems:
@@ -101,29 +93,19 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if settings.getbool("DARKCRAWL_ES_ENABLED"):
         ensure_index(settings)
     result = run_crawl(settings, seeds.seeds, say)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "crawl_id": result.crawl_id,
-                    "finish_reason": result.finish_reason,
-                    "pages": result.pages,
-                    "indexed": result.indexed,
-                    "errors": result.errors,
-                    "refused": result.refused,
-                    "frontier": {
-                        key.removeprefix("darkcrawl/frontier/"): value
-                        for key, value in result.stats.items()
-                        if key.startswith("darkcrawl/frontier/")
-                    },
-                    "elapsed_seconds": round(result.elapsed, 1),
-                },
-                indent=2,
-            )
-        )
-    else:
-        for line in summary_lines(result):
-            print(line)
+    print_summary(result, seeds.problems, args.json)
     if result.finish_reason == TOR_UNAVAILABLE:
         raise ServiceError("the worker stopped because Tor became unusable; restart tor and rerun the worker")
     return 0
+
+
+def status_line(prefix: str, report: dict[str, Any]) -> str:
+    """``worker --status`` for people: the frontier's state in one line."""
+    bloom = report["bloom"]
+    return (
+        f"frontier {prefix}: {report['queued']} queued, {report['leased']} leased, "
+        f"{len(report['workers_alive'])} workers alive, {report['sites']} seed sites; duplicate filter "
+        f"{bloom['bits_set']}/{bloom['bits']} bits set ({bloom['fill']:.2%}, sized for "
+        f"{bloom['capacity']} URLs at {bloom['error_rate']:g}); "
+        f"Redis uses {report['redis_used_memory'] / 2**20:.1f} MiB"
+    )
