@@ -11,6 +11,7 @@ import sys
 import threading
 from typing import Any
 
+from crawler.cli.common import add_command, es_session, say
 from crawler.crawl import run_crawl
 from crawler.errors import DarkcrawlError
 from crawler.lab.sites import SITE_NAMES
@@ -18,18 +19,15 @@ from crawler.seeds import parse_seeds
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "demo",
+        run,
         help="start Elasticsearch and the Tor lab, crawl the fixture onions, show what was found",
         description="Start the managed Elasticsearch node and the private Tor network, crawl the lab's fixture "
         "onion sites through Tor, index them, and print a report. Takes about a minute and a quarter from cold.",
     )
     parser.add_argument("--query", default="bitcoin escrow", help="the sample search (default: %(default)s)")
-    parser.set_defaults(handler=run)
-
-
-def say(message: str) -> None:
-    print(f"darkcrawl: {message}", file=sys.stderr, flush=True)
 
 
 def start_elasticsearch(settings: Any, errors: list[BaseException]) -> None:
@@ -46,13 +44,11 @@ def start_elasticsearch(settings: Any, errors: list[BaseException]) -> None:
 
 def report(settings: Any, crawl_id: str, query: str) -> list[str]:
     """Lines describing what the demo crawl indexed, from Elasticsearch itself."""
-    from crawler.es.client import es_sync_client
     from crawler.es.schema import index_names
     from crawler.search import SearchFilters, build_search, format_hit
 
     alias = index_names(settings).pages
-    client = es_sync_client(settings)
-    try:
+    with es_session(settings) as client:
         client.indices.refresh(index=alias)
         response = client.search(
             index=alias,
@@ -80,9 +76,7 @@ def report(settings: Any, crawl_id: str, query: str) -> list[str]:
         # this crawl's pages only: the index also holds earlier crawls (an earlier lab had other onion addresses)
         hits = client.search(index=alias, **build_search(query, SearchFilters(crawl_id=crawl_id), size=3))["hits"]
         lines.append(f"sample search {query!r} in this crawl: {hits['total']['value']} pages; best:")
-        lines += [format_hit(rank, hit, color=sys.stdout.isatty()) for rank, hit in enumerate(hits["hits"], 1)]
-    finally:
-        client.close()
+    lines += [format_hit(rank, hit, color=sys.stdout.isatty()) for rank, hit in enumerate(hits["hits"], 1)]
     return lines
 
 

@@ -15,13 +15,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.cli.common import add_command, add_json_option, es_session, say
 from crawler.errors import UsageError
 from crawler.evidence import EvidenceMismatch
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "evidence",
+        run,
         help="export the WARC record of an indexed URL, or verify a crawl manifest",
         description="darkcrawl evidence URL: export the stored response record of URL (found in the index) and check "
         "its SHA-256. darkcrawl evidence verify MANIFEST: re-hash the WARC files of a crawl.",
@@ -31,12 +34,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: <sha>.warc.gz; -: stdout)")
     parser.add_argument("--exchange", action="store_true", help="export response, request and metadata records")
     parser.add_argument("--warc-dir", metavar="DIR", help="where the WARC files are (DARKCRAWL_WARC_DIR)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.set_defaults(handler=run)
-
-
-def say(message: str) -> None:
-    print(f"darkcrawl: {message}", file=sys.stderr, flush=True)
+    add_json_option(parser, "print the result as JSON")
 
 
 def verify(args: argparse.Namespace) -> int:
@@ -74,19 +72,13 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def find_page(settings: Any, url: str) -> dict[str, Any]:
-    from crawler.es.client import client_url, es_sync_client, service_error
     from crawler.es.schema import index_names
 
-    client = es_sync_client(settings)
-    try:
+    with es_session(settings) as client:
         response = client.search(
             index=index_names(settings).pages, size=1, query={"term": {"url": url}},
             sort=[{"fetched_at": {"order": "desc"}}], source_includes=["url", "warc", "fetched_at", "crawl_id"],
         )
-    except Exception as exc:
-        raise service_error(exc, client_url(client)) from None
-    finally:
-        client.close()
     hits = response["hits"]["hits"]
     if not hits:
         raise UsageError(f"{url} is not in the index: give the URL exactly as indexed (darkcrawl search shows it)")

@@ -14,14 +14,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.cli.common import add_command, add_json_option
 from crawler.errors import UsageError
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "extract",
+        run,
         help="extract signals (addresses, onions, PGP keys, contacts, vendors, keywords) from a saved page",
         description="Extract signals from one saved page (HTML or text). Reads FILE, or stdin when FILE is - or "
         "absent. Prints a summary, or the JSON object of docs/signals.md with --json.",
@@ -29,12 +32,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("file", nargs="?", default="-", metavar="FILE", help="saved page; - or absent: stdin")
     parser.add_argument("--url", metavar="URL", help="the page's URL: resolves relative links, selects site rules")
     parser.add_argument("--content-type", metavar="TYPE", help="e.g. 'text/html; charset=iso-8859-1' (default: sniff)")
-    parser.add_argument("--json", action="store_true", help="print the signals as JSON")
+    add_json_option(parser, "print the signals as JSON")
     parser.add_argument("--watchlist", action="append", default=[], metavar="FILE", help="watch-list YAML (repeatable)")
     parser.add_argument(
         "--vendor-rules", action="append", default=[], metavar="FILE", help="vendor-rules YAML (repeatable)"
     )
-    parser.set_defaults(handler=run)
 
 
 def read_input(name: str) -> bytes:

@@ -7,16 +7,18 @@ does not matter, ``telegram:@name``); without ``--kind`` every reading is tried.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from crawler.cli.common import add_command, add_json_option, es_session, print_answer
 from crawler.errors import UsageError
 from pipelines.entities import ENTITY_KINDS
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "pivot",
+        run,
         help="where else was this address / key / e-mail / handle / vendor seen?",
         description="Every site and page where a signal value was seen, with first and last dates: a crypto "
         "address, a PGP fingerprint (spaces allowed), an e-mail, a handle (network:handle), a vendor name, an onion.",
@@ -24,35 +26,22 @@ def register(subparsers: Any) -> None:
     parser.add_argument("value", help="the value, e.g. bc1q..., '6E2D 8D5C ...', telegram:@name, \"Night Owl\"")
     parser.add_argument("--kind", choices=ENTITY_KINDS, help="read the value as this kind only")
     parser.add_argument("--limit", type=int, default=100, help="pages listed at most, most recent first (default 100)")
-    parser.add_argument("--json", action="store_true", help="print the answer as JSON for tools")
-    parser.set_defaults(handler=run)
+    add_json_option(parser, "print the answer as JSON for tools")
 
 
 def fetch(settings: Any, readings: dict[str, tuple[str, str]], limit: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The sightings search response and the stored entity documents by id. Raises ServiceError (one line)."""
-    from elasticsearch import ApiError, NotFoundError, TransportError
-
-    from crawler.errors import ServiceError
-    from crawler.es.client import client_url, es_sync_client, service_error
     from crawler.es.schema import index_names
     from crawler.pivot import sightings_query
 
     names = index_names(settings)
-    client = es_sync_client(settings)
     ids = list(readings)
-    try:
+    missing = f"no index {names.sightings} yet: run darkcrawl es init and crawl something first"
+    with es_session(settings, missing) as client:
         response = dict(client.search(index=names.sightings, **sightings_query(ids, limit)))
         stored = client.mget(index=names.entities, ids=ids)
-        entities = {doc["_id"]: doc["_source"] for doc in stored["docs"] if doc.get("found")}
-        return response, entities
-    except NotFoundError:
-        raise ServiceError(
-            f"no index {names.sightings} yet: run darkcrawl es init and crawl something first"
-        ) from None
-    except (ApiError, TransportError) as exc:
-        raise service_error(exc, client_url(client)) from None
-    finally:
-        client.close()
+    entities = {doc["_id"]: doc["_source"] for doc in stored["docs"] if doc.get("found")}
+    return response, entities
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -67,5 +56,5 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                          "a vendor name or an onion")
     response, entities = fetch(settings, readings, args.limit)
     result = pivot_result(args.value, readings, response, entities)
-    print(json.dumps(result, indent=2) if args.json else format_pivot(result))
+    print_answer(args.json, result, lambda: format_pivot(result))
     return 0

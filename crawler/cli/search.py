@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from crawler.cli.common import add_command, add_json_option, es_session, print_answer
 from crawler.search import ENTITY_KIND_FIELDS, SearchFilters, build_search, format_hit, hit_summary
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "search",
+        run,
         help="search the indexed pages",
         description="Full-text search over indexed pages (title, text, URL); simple query syntax: "
         '"exact phrase", -exclude, a|b, prefix*.',
@@ -25,28 +27,17 @@ def register(subparsers: Any) -> None:
                         help="only pages showing at least one value of this kind (e.g. crypto_address)")
     parser.add_argument("--category", help="only pages with a watch-list hit of this category (drugs, fraud ...)")
     parser.add_argument("-n", "--size", type=int, default=10, help="how many results (default 10)")
-    parser.add_argument("--json", action="store_true", help="print results as JSON for tools")
-    parser.set_defaults(handler=run)
+    add_json_option(parser, "print results as JSON for tools")
 
 
 def search_pages(settings: Any, body: dict[str, Any]) -> dict[str, Any]:
     """Run the search against the pages alias; raises ServiceError (one line) when Elasticsearch fails."""
-    from elasticsearch import ApiError, NotFoundError, TransportError
-
-    from crawler.errors import ServiceError
-    from crawler.es.client import client_url, es_sync_client, service_error
     from crawler.es.schema import index_names
 
-    client = es_sync_client(settings)
     alias = index_names(settings).pages
-    try:
+    missing = f"no index {alias} yet: crawl something first (darkcrawl demo, darkcrawl crawl)"
+    with es_session(settings, missing) as client:
         return dict(client.search(index=alias, **body))
-    except NotFoundError:
-        raise ServiceError(f"no index {alias} yet: crawl something first (darkcrawl demo, darkcrawl crawl)") from None
-    except (ApiError, TransportError) as exc:
-        raise service_error(exc, client_url(client)) from None
-    finally:
-        client.close()
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -55,11 +46,13 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     response = search_pages(settings, body)
     hits = response["hits"]["hits"]
     total = response["hits"]["total"]["value"]
-    if args.json:
-        print(json.dumps({"total": total, "hits": [hit_summary(hit, plain=True) for hit in hits]}, indent=2))
-        return 0
-    color = sys.stdout.isatty()
-    print(f"{total} page(s) match {args.query!r}" + (f", showing {len(hits)}" if total > len(hits) else ""))
-    for rank, hit in enumerate(hits, start=1):
-        print(format_hit(rank, hit, color=color))
+    answer = {"total": total, "hits": [hit_summary(hit, plain=True) for hit in hits]}
+    print_answer(args.json, answer, lambda: text_lines(args.query, total, hits))
     return 0
+
+
+def text_lines(query: str, total: int, hits: list[dict[str, Any]]) -> list[str]:
+    """The answer for people: a count, then each hit highlighted (in colour on a terminal)."""
+    color = sys.stdout.isatty()
+    lines = [f"{total} page(s) match {query!r}" + (f", showing {len(hits)}" if total > len(hits) else "")]
+    return lines + [format_hit(rank, hit, color=color) for rank, hit in enumerate(hits, start=1)]

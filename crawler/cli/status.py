@@ -6,21 +6,22 @@ Exit code 0 when Elasticsearch and every configured tor instance are healthy, 1 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from crawler.cli.common import add_command, add_json_option, print_answer
 from crawler.scheduling.timing import format_duration, to_datetime
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "status",
+        run,
         help="health of tor, Elasticsearch, running crawls and schedules",
         description="One look at everything an operator watches: each tor instance, Elasticsearch and its indices, "
         "the running crawls, the next scheduled runs. Exit 1 when tor or Elasticsearch is unhealthy.",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=run)
+    add_json_option(parser, "print one JSON object")
 
 
 def size(count: float) -> str:
@@ -92,8 +93,5 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from crawler.scheduling.health import gather
 
     report = gather(settings)
-    if args.json:
-        print(json.dumps(report, indent=2, default=str))
-    else:
-        print("\n".join(lines(report)))
+    print_answer(args.json, report, lambda: lines(report), default=str)
     return 0 if report["healthy"] else 1
