@@ -47,18 +47,29 @@ DUPLICATE, QUEUED, OVER_SITE_BUDGET, OVER_TOTAL_BUDGET = 0, 1, 2, 3
 PUSH_RESULTS = {DUPLICATE: "duplicate", QUEUED: "queued", OVER_SITE_BUDGET: "max_pages_per_site",
                 OVER_TOTAL_BUDGET: "max_pages"}
 
+# Lua functions the scripts share: the one way a lease is taken back from its worker and read. A lease is
+# ``"<worker> <score>"`` in ``P:leases``, and its id is in ``P:held:<worker>``.
+LEASES = """
+local function take_lease(leases, held, worker, id)
+  local lease = redis.call('HGET', leases, id)
+  if lease and string.sub(lease, 1, #worker + 1) == worker .. ' ' then
+    redis.call('HDEL', leases, id)
+    redis.call('SREM', held, id)
+    return lease
+  end
+  return false
+end
+local function lease_score(lease)
+  return string.sub(lease, string.find(lease, ' ', 1, true) + 1)
+end
+"""
+
 # KEYS: queue, requests, seq, budget:sites, budget:total, seen(current), seen(previous), leases, held(worker)
 # ARGV: payload, score, site, max per site, max total, filter (1/0), transfer lease id, seen expiry s, count budget
 #       (1/0), worker, positions...
-PUSH = """
+PUSH = LEASES + """
 local function finish_transfer()
-  if ARGV[7] == '' then return end
-  local lease = redis.call('HGET', KEYS[8], ARGV[7])
-  if lease and string.sub(lease, 1, #ARGV[10] + 1) == ARGV[10] .. ' ' then
-    redis.call('HDEL', KEYS[8], ARGV[7])
-    redis.call('SREM', KEYS[9], ARGV[7])
-    redis.call('HDEL', KEYS[2], ARGV[7])
-  end
+  if ARGV[7] ~= '' and take_lease(KEYS[8], KEYS[9], ARGV[10], ARGV[7]) then redis.call('HDEL', KEYS[2], ARGV[7]) end
 end
 if ARGV[6] == '1' then
   local seen = true
@@ -142,13 +153,10 @@ return out
 
 # KEYS: requests, leases, held(worker). ARGV: worker, lease ids. Only the worker's own leases: one that was re-queued
 # (its worker was thought dead) and leased again belongs to another worker now.
-ACK = """
+ACK = LEASES + """
 local done = 0
 for i = 2, #ARGV do
-  local lease = redis.call('HGET', KEYS[2], ARGV[i])
-  if lease and string.sub(lease, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
-    redis.call('HDEL', KEYS[2], ARGV[i])
-    redis.call('SREM', KEYS[3], ARGV[i])
+  if take_lease(KEYS[2], KEYS[3], ARGV[1], ARGV[i]) then
     redis.call('HDEL', KEYS[1], ARGV[i])
     done = done + 1
   end
@@ -158,15 +166,12 @@ return done
 
 # KEYS: queue, leases, held(worker). ARGV: worker, lease ids. Puts the worker's leased requests back in the queue at
 # their old place.
-RELEASE = """
+RELEASE = LEASES + """
 local moved = 0
 for i = 2, #ARGV do
-  local lease = redis.call('HGET', KEYS[2], ARGV[i])
-  if lease and string.sub(lease, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
-    local score = string.sub(lease, string.find(lease, ' ', 1, true) + 1)
-    redis.call('ZADD', KEYS[1], score, ARGV[i])
-    redis.call('HDEL', KEYS[2], ARGV[i])
-    redis.call('SREM', KEYS[3], ARGV[i])
+  local lease = take_lease(KEYS[2], KEYS[3], ARGV[1], ARGV[i])
+  if lease then
+    redis.call('ZADD', KEYS[1], lease_score(lease), ARGV[i])
     moved = moved + 1
   end
 end
@@ -174,7 +179,7 @@ return moved
 """
 
 # KEYS: queue, leases, workers. ARGV: key prefix. Re-queues the leases of every worker whose heartbeat expired.
-REAP = """
+REAP = LEASES + """
 local moved = 0
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if redis.call('EXISTS', ARGV[1] .. ':alive:' .. worker) == 0 then
@@ -182,8 +187,7 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     for _, id in ipairs(redis.call('SMEMBERS', held)) do
       local lease = redis.call('HGET', KEYS[2], id)
       if lease then
-        local score = string.sub(lease, string.find(lease, ' ', 1, true) + 1)
-        redis.call('ZADD', KEYS[1], score, id)
+        redis.call('ZADD', KEYS[1], lease_score(lease), id)
         redis.call('HDEL', KEYS[2], id)
         moved = moved + 1
       end
@@ -403,27 +407,21 @@ class Frontier:
         return pairs
 
     def ack(self, lease_ids: Iterable[str]) -> int:
-        ids = list(lease_ids)
-        if not ids:
-            return 0
-        return int(
-            self._ack(
-                keys=[self.key("requests"), self.key("leases"), self.key("held", self.worker_id)],
-                args=[self.worker_id, *ids],
-            )
-        )
+        """Done with these leases of this worker: the requests are forgotten. Returns how many were its own."""
+        return self._end_leases(self._ack, self.key("requests"), lease_ids)
 
     def release(self, lease_ids: Iterable[str]) -> int:
         """Put this worker's leases back in the queue (a graceful stop with requests not done)."""
+        return self._end_leases(self._release, self.key("queue"), lease_ids)
+
+    def _end_leases(self, script: Any, where: str, lease_ids: Iterable[str]) -> int:
+        """Run ACK or RELEASE (KEYS: *where*, leases, held(worker); ARGV: worker, ids) on those of *lease_ids* this
+        worker still holds; return how many."""
         ids = list(lease_ids)
         if not ids:
             return 0
-        return int(
-            self._release(
-                keys=[self.key("queue"), self.key("leases"), self.key("held", self.worker_id)],
-                args=[self.worker_id, *ids],
-            )
-        )
+        keys = [where, self.key("leases"), self.key("held", self.worker_id)]
+        return int(script(keys=keys, args=[self.worker_id, *ids]))
 
     def reap(self) -> int:
         """Re-queue the leases of workers whose heartbeat expired; return how many requests went back."""

@@ -51,6 +51,20 @@ def test_ack_release_and_transfer(redis_server, redis_prefix):
     assert f.push(b"a", fp("a"), "s1", transfer=lc) == DUPLICATE
     assert f.leased() == 1  # only b's new lease
     assert f.client.hlen(f.key("requests")) == 1
+    assert f.client.smembers(f.key("held", f.worker_id)) == {f.client.hkeys(f.key("leases"))[0]}
+
+
+def test_only_the_worker_holding_a_lease_ends_it(redis_server, redis_prefix):
+    """Ack, release and a transfer check the lease's owner; a worker whose name begins another's owns none of its."""
+    holder = frontier(redis_server, redis_prefix, worker="w2")
+    other = frontier(redis_server, redis_prefix, worker="w")
+    holder.push(b"a", fp("a"), "s1")
+    [(lease, _)] = holder.pop(1)
+    assert other.ack([lease]) == 0 and other.release([lease]) == 0
+    assert other.push(b"b", fp("b"), "s1", transfer=lease) == QUEUED
+    assert holder.leased() == 1 and holder.queued() == 1
+    assert holder.ack([lease]) == 1
+    assert holder.leased() == 0 and holder.client.scard(holder.key("held", "w2")) == 0
 
 
 def test_a_dead_workers_leases_go_back_to_the_queue(redis_server, redis_prefix):
