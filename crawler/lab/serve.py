@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.errors import DarkcrawlError, UsageError
+from crawler.lab.handler import LabHandler
 from crawler.lab.sites import ALL_SITE_NAMES, SPECIAL_SITE_NAMES, Page, Site, build_site
 from crawler.lab.sites.onions import onion_from_key
 
@@ -40,30 +41,16 @@ def lookup(site: Site, target: str) -> Page:
 def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     """Return a handler class serving *site*'s pages (GET and HEAD; 404 for unknown paths)."""
 
-    class SiteHandler(BaseHTTPRequestHandler):
-        server_version = "nginx"
-        sys_version = ""
-        protocol_version = "HTTP/1.1"
-
+    class SiteHandler(LabHandler):
         def _respond(self, body: bool) -> None:
             page = lookup(site, self.path)
-            self.send_response(page.status)
-            self.send_header("Content-Type", page.content_type)
-            for name, value in page.headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(page.body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(page.body)
+            self.send_page(page.status, page.content_type, page.body, page.headers, with_body=body)
 
         def do_GET(self) -> None:
             self._respond(body=True)
 
         def do_HEAD(self) -> None:
             self._respond(body=False)
-
-        def log_message(self, format: str, *args: object) -> None:  # quiet: the lab keeps its own logs
-            pass
 
     return SiteHandler
 

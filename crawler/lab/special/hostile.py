@@ -33,6 +33,8 @@ import zlib
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+from crawler.lab.handler import LabHandler
+
 CLEARNET_TARGET = "http://clearnet-target.darkcrawl-lab.example/landing"
 BOMB_SIZE = 1 << 30  # decompressed bytes of each bomb
 BIG_SIZE = 50 * 1000 * 1000
@@ -177,24 +179,10 @@ def make_handler(onion_hosts: dict[str, str]) -> type[BaseHTTPRequestHandler]:
     speed rather than waiting for the compressor."""
     threading.Thread(target=lambda: [bomb(encoding) for encoding in ("br", "gzip", "deflate")], daemon=True).start()
 
-    class HostileHandler(BaseHTTPRequestHandler):
-        server_version = "nginx"
-        sys_version = ""
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:  # quiet: the lab keeps its own logs
-            pass
-
+    class HostileHandler(LabHandler):
         def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
                   headers: tuple[tuple[str, str], ...] = ()) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+            self.send_page(status, content_type, body, headers, with_body=self.command != "HEAD")
 
         def _redirect(self, location: str) -> None:
             self._send(302, _html("moved", f'<a href="{location}">moved</a>'), headers=(("Location", location),))

@@ -31,6 +31,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.lab.handler import LabHandler
+
 MEDIA = {
     "/media/photo.jpg": "image/jpeg",
     "/media/clip.mp4": "video/mp4",
@@ -82,11 +84,7 @@ def handler_for(route: Route, log: RequestLog) -> type[BaseHTTPRequestHandler]:
     """A handler that records each request in *log*, serves ``/_log`` from it, and everything else from *route*
     (a function path -> page, None for 404)."""
 
-    class InspectHandler(BaseHTTPRequestHandler):
-        server_version = "nginx"
-        sys_version = ""
-        protocol_version = "HTTP/1.1"
-
+    class InspectHandler(LabHandler):
         def _respond(self, with_body: bool) -> None:
             parts = urlsplit(self.path)
             if parts.path == "/_log":
@@ -96,26 +94,16 @@ def handler_for(route: Route, log: RequestLog) -> type[BaseHTTPRequestHandler]:
                 log.record(self.command, self.path, [(name, value) for name, value in self.headers.items()])
                 page = route(parts.path) or (404, "text/html", html("404 Not Found", "<h1>404</h1>"), [])
             status, content_type, body, headers = page
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if with_body:
-                try:
-                    self.wfile.write(body)
-                except OSError:  # the crawler hung up (it refuses media at the headers): expected
-                    pass
+            try:
+                self.send_page(status, content_type, body, headers, with_body=with_body)
+            except OSError:  # the crawler hung up (it refuses media at the headers): expected
+                pass
 
         def do_GET(self) -> None:
             self._respond(with_body=True)
 
         def do_HEAD(self) -> None:
             self._respond(with_body=False)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
 
     return InspectHandler
 

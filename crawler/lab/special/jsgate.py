@@ -29,6 +29,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.lab.handler import LabHandler
+
 # What the scripts write. It appears in no HTML byte: the pages carry it base64-encoded only.
 JS_MARKER = "Rendered by JavaScript: the vendor jsgate-orchid accepts escrow"
 GATE_MARKER = "Welcome past the JavaScript gate: jsgate-lantern listings"
@@ -121,23 +123,13 @@ def hostile_page(run: str) -> bytes:
 def make_handler(onion_hosts: dict[str, str]) -> type[BaseHTTPRequestHandler]:
     """Return the request handler of the jsgate site (*onion_hosts* is not needed: the site links only to itself)."""
 
-    class JsGateHandler(BaseHTTPRequestHandler):
-        server_version = "nginx"
-        sys_version = ""
-        protocol_version = "HTTP/1.1"
-
+    class JsGateHandler(LabHandler):
         def _log(self, line: str) -> None:
             print(f"jsgate: {line}", file=sys.stderr, flush=True)
 
         def _send(self, body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200,
                   extra: tuple[tuple[str, str], ...] = ()) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            for name, value in extra:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_page(status, content_type, body, extra)
 
         def do_GET(self) -> None:
             self._log(f"GET {self.path}")
@@ -186,8 +178,5 @@ def make_handler(onion_hosts: dict[str, str]) -> type[BaseHTTPRequestHandler]:
                     self.wfile.flush()
             except OSError:
                 pass
-
-        def log_message(self, format: str, *args: object) -> None:  # the requests are logged by _log
-            pass
 
     return JsGateHandler
