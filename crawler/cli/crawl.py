@@ -29,15 +29,31 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--from-index", action="store_true", help="recrawl every site already in the index (from its home page)"
     )
+    add_crawl_options(parser, distributed=False)
+    add_json_option(parser, "print the summary as JSON")
+
+
+def add_crawl_options(parser: Any, distributed: bool) -> None:
+    """The options ``crawl`` and ``worker`` share (read by :func:`overrides_from_args`); with *distributed* (the
+    worker), budgets are said to count for all workers together and there is no ``--jobdir`` (Redis keeps the state)."""
+    together = ", all workers together" if distributed else ""
     parser.add_argument(
         "--depth", type=int, metavar="N", help="link depth from the seeds (DEPTH_LIMIT, default 5; 0: the seeds only)"
     )
-    parser.add_argument("--max-pages", type=int, metavar="N", help="pages in all (DARKCRAWL_MAX_PAGES; 0: no limit)")
-    parser.add_argument("--max-pages-per-site", type=int, metavar="N", help="pages per site (default 1000)")
+    parser.add_argument(
+        "--max-pages", type=int, metavar="N", help=f"pages in all{together} (DARKCRAWL_MAX_PAGES; 0: no limit)"
+    )
+    parser.add_argument("--max-pages-per-site", type=int, metavar="N", help=f"pages per site{together} (default 1000)")
     parser.add_argument("--follow-onions", action="store_true", help="follow links onto onions not among the seeds")
     parser.add_argument("--allow-clearnet", action="store_true", help="allow clearnet URLs (still through Tor)")
-    parser.add_argument("--concurrency", type=int, metavar="N", help="simultaneous requests (CONCURRENT_REQUESTS)")
-    parser.add_argument("--jobdir", metavar="DIR", help="persist the crawl state here; rerun with it to resume")
+    parser.add_argument(
+        "--concurrency", type=int, metavar="N",
+        help="simultaneous requests" + (" of this worker" if distributed else "") + " (CONCURRENT_REQUESTS)",
+    )
+    if distributed:
+        parser.set_defaults(jobdir=None)
+    else:
+        parser.add_argument("--jobdir", metavar="DIR", help="persist the crawl state here; rerun with it to resume")
     parser.add_argument("--tor-socks", metavar="HOST:PORT[,...]", help="use this running tor (DARKCRAWL_TOR_SOCKS)")
     parser.add_argument("--tor-control", metavar="HOST:PORT[,...]", help="its control port (DARKCRAWL_TOR_CONTROL)")
     parser.add_argument("--no-index", action="store_true", help="do not index into Elasticsearch")
@@ -52,7 +68,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--screenshots", action="store_true", help="keep a full-page screenshot of each rendered page"
     )
-    add_json_option(parser, "print the summary as JSON")
 
 
 def known_site_urls(settings: Any) -> list[str]:

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer, say
-from crawler.cli.crawl import ensure_index, load_seeds, overrides_from_args, print_summary
+from crawler.cli.crawl import add_crawl_options, ensure_index, load_seeds, overrides_from_args, print_summary
 from crawler.crawl import run_crawl
 from crawler.errors import ServiceError, UsageError
 from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
@@ -35,21 +35,9 @@ def register(subparsers: Any) -> None:
         "--exit-when-idle", type=float, metavar="SECONDS",
         help="stop once nothing is queued or leased anywhere for this long (DARKCRAWL_WORKER_IDLE_EXIT; 0: never)",
     )
-    parser.add_argument("--depth", type=int, metavar="N", help="link depth from the seeds (DEPTH_LIMIT)")
-    parser.add_argument("--max-pages", type=int, metavar="N", help="pages in all, all workers together")
-    parser.add_argument("--max-pages-per-site", type=int, metavar="N", help="pages per site, all workers together")
-    parser.add_argument("--follow-onions", action="store_true", help="follow links onto onions not among the seeds")
-    parser.add_argument("--allow-clearnet", action="store_true", help="allow clearnet URLs (still through Tor)")
-    parser.add_argument("--concurrency", type=int, metavar="N", help="simultaneous requests of this worker")
-    parser.add_argument("--tor-socks", metavar="HOST:PORT[,...]", help="use this running tor (DARKCRAWL_TOR_SOCKS)")
-    parser.add_argument("--tor-control", metavar="HOST:PORT[,...]", help="its control port (DARKCRAWL_TOR_CONTROL)")
-    parser.add_argument("--render", action="store_true", help="render pages that need JavaScript (DARKCRAWL_RENDER)")
-    parser.add_argument("--render-site", action="append", default=[], metavar="HOST",
-                        help="always render this site's pages (repeatable; implies --render)")
-    parser.add_argument("--screenshots", action="store_true", help="keep a screenshot of each rendered page")
-    parser.add_argument("--no-index", action="store_true", help="do not index into Elasticsearch")
+    add_crawl_options(parser, distributed=True)
     add_json_option(parser, "print the summary (or --status) as JSON")
-    parser.set_defaults(jobdir=None, from_index=False)
+    parser.set_defaults(from_index=False)
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
