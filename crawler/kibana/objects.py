@@ -110,27 +110,30 @@ def saved_search(
 ) -> dict[str, Any]:
     """A KQL saved search on one data view, newest first."""
     source = {"query": {"query": query, "language": KQL}, "filter": [], "indexRefName": INDEX_REF}
-    return saved_object(
-        "search",
-        object_id(prefix, name),
-        {
-            "columns": columns,
-            "description": description,
-            "grid": {},
-            "hideChart": False,
-            "isTextBasedQuery": False,
-            "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps(source, sort_keys=True)},
-            "sort": [[TIME_FIELDS[kind], "desc"]],
-            "timeRestore": False,
-            "title": title,
-        },
-        [reference("index-pattern", data_view_id(prefix, kind), INDEX_REF)],
+    return search_object(
+        prefix, name, title, description, columns, source, sort=[[TIME_FIELDS[kind], "desc"]], text_based=False,
+        references=[reference("index-pattern", data_view_id(prefix, kind), INDEX_REF)],
     )
 
 
 def esql_search(prefix: str, name: str, title: str, description: str, esql: str, columns: list[str]) -> dict[str, Any]:
     """An ES|QL saved search: for questions a filter cannot ask (a site's *first* page), no data view needed."""
     source = {"query": {"esql": esql}, "filter": []}
+    return search_object(prefix, name, title, description, columns, source, sort=[], text_based=True)
+
+
+def search_object(
+    prefix: str,
+    name: str,
+    title: str,
+    description: str,
+    columns: list[str],
+    source: dict[str, Any],
+    sort: list[list[str]],
+    text_based: bool,
+    references: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The saved object of a Discover search, KQL or ES|QL (*text_based*: no chart, no data view)."""
     return saved_object(
         "search",
         object_id(prefix, name),
@@ -138,13 +141,14 @@ def esql_search(prefix: str, name: str, title: str, description: str, esql: str,
             "columns": columns,
             "description": description,
             "grid": {},
-            "hideChart": True,
-            "isTextBasedQuery": True,
+            "hideChart": text_based,
+            "isTextBasedQuery": text_based,
             "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps(source, sort_keys=True)},
-            "sort": [],
+            "sort": sort,
             "timeRestore": False,
             "title": title,
         },
+        references,
     )
 
 
