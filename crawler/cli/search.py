@@ -26,6 +26,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--entity-kind", choices=sorted(ENTITY_KIND_FIELDS),
                         help="only pages showing at least one value of this kind (e.g. crypto_address)")
     parser.add_argument("--category", help="only pages with a watch-list hit of this category (drugs, fraud ...)")
+    parser.add_argument("--crawl", metavar="CRAWL_ID",
+                        help="only pages last seen by this crawl (its id: crawl --json, darkcrawl status)")
     parser.add_argument("-n", "--size", type=int, default=10, help="how many results (default 10)")
     add_json_option(parser, "print results as JSON for tools")
 
@@ -41,7 +43,7 @@ def search_pages(settings: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    filters = SearchFilters(args.site, args.lang, args.since, args.entity_kind, args.category)
+    filters = SearchFilters(args.site, args.lang, args.since, args.entity_kind, args.category, args.crawl)
     body = build_search(args.query, filters, size=args.size)
     response = search_pages(settings, body)
     hits = response["hits"]["hits"]

@@ -47,3 +47,21 @@ def test_crawl_filter_keeps_one_crawls_pages():
     filters = build_search("escrow", SearchFilters(crawl_id="c-42"))["query"]["bool"]["filter"]
     assert filters == [{"term": {"crawl_id": "c-42"}}]
     assert build_search("escrow")["query"]["bool"]["filter"] == []
+
+
+def test_search_command_passes_every_filter_to_the_query(monkeypatch, capsys):
+    from crawler.cli import main
+    from crawler.cli import search as search_command
+
+    bodies = []
+
+    def answer(settings, body):
+        bodies.append(body)
+        return {"hits": {"total": {"value": 0}, "hits": []}}
+
+    monkeypatch.setattr(search_command, "search_pages", answer)
+    assert main(["search", "escrow", "--site", "a.onion", "--lang", "de", "--crawl", "c-7", "--json"]) == 0
+    filters = bodies[0]["query"]["bool"]["filter"]
+    assert {"term": {"crawl_id": "c-7"}} in filters and {"term": {"site": "a.onion"}} in filters
+    assert {"term": {"language": "de"}} in filters
+    assert '"total": 0' in capsys.readouterr().out
