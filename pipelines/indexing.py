@@ -114,10 +114,21 @@ class PageSink:
                 self._spool(batch)  # Elasticsearch was just found away: do not make the crawl wait for it again
                 self._stored(batch)
                 return
-            indexed = await self._write(batch)  # raises (nothing durable) only without a spool
+            try:
+                indexed = await self._write(batch)  # raises (nothing durable) only without a spool
+            except asyncio.CancelledError:
+                self._put_back(batch)  # every write is an idempotent upsert: the next flush writes it again
+                raise
             self._stored(batch)
             if indexed and self.spool is not None and self.spool.size_bytes():
                 await self._replay_after_outage()
+
+    def _put_back(self, batch: list[Entry]) -> None:
+        """A flush was cancelled half-way (the crawl's reactor stopping): keep its batch for the next flush."""
+        if not self.buffer:
+            self.oldest = time.monotonic()
+        self.buffer[:0] = batch
+        self.buffered_bytes += sum(size for _doc_id, _document, size in batch)
 
     def _stored(self, batch: list[Entry]) -> None:
         if self.on_stored is not None:
@@ -331,12 +342,16 @@ class ElasticsearchPipeline:
         )
         self.sink.on_stored = self._page_stored
         self.timer: asyncio.Task[None] | None = None
+        self.periodic: asyncio.Task[None] | None = None  # the timer's flush in progress, never cancelled
+        self.received = 0  # page items handed to the sink ...
+        self.stored = 0  # ... and how many of them are durable (indexed, spooled or dead-lettered)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ElasticsearchPipeline:
         return cls(crawler)
 
     def _page_stored(self, urls: list[str]) -> None:
+        self.stored += len(urls)
         self.crawler.signals.send_catch_log(signal=page_stored, urls=urls)
 
     async def open_spider(self, spider: Spider | None = None) -> None:
@@ -351,15 +366,22 @@ class ElasticsearchPipeline:
         self.timer = asyncio.get_running_loop().create_task(self._flush_periodically())
 
     async def _flush_periodically(self) -> None:
+        """Flush every half interval when the buffer is due. Closing cancels this loop while it sleeps or waits;
+        the flush itself runs in a task of its own that closing awaits: cancelling a bulk request half-way would
+        drop its batch (the last pages of the crawl, seen missing from the index under load)."""
         while True:
             await asyncio.sleep(max(self.sink.config.flush_interval / 2, 0.5))
             if self.sink.due():
-                try:
-                    await self.sink.flush()
-                except SpoolFullError as exc:
-                    self._spool_full(exc)
-                except Exception:
-                    logger.exception("periodic flush to Elasticsearch failed")
+                self.periodic = asyncio.get_running_loop().create_task(self._flush_once())
+                await asyncio.shield(self.periodic)
+
+    async def _flush_once(self) -> None:
+        try:
+            await self.sink.flush()
+        except SpoolFullError as exc:
+            self._spool_full(exc)
+        except Exception:
+            logger.exception("periodic flush to Elasticsearch failed")
 
     def _spool_full(self, exc: SpoolFullError) -> None:
         """Stop fetching what could not be kept: the crawl closes with the reason ``spool_full``."""
@@ -371,6 +393,7 @@ class ElasticsearchPipeline:
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, PageItem):
+            self.received += 1
             try:
                 await self.sink.add(page_document(item))
             except SpoolFullError as exc:
@@ -384,6 +407,19 @@ class ElasticsearchPipeline:
         if self.timer is not None:
             self.timer.cancel()
         try:
+            if self.periodic is not None:
+                await self.periodic  # a flush under way finishes its batch (it handles its own errors)
             await self.sink.flush()
         finally:
             await self.client.close()
+            self._account()
+
+    def _account(self) -> None:
+        """Say it loudly when a page item reached this stage but was neither indexed, spooled nor dead-lettered."""
+        lost = self.received - self.stored
+        if lost > 0:
+            self.stats.inc_value("darkcrawl/index/unaccounted", lost)
+            logger.error(
+                "%d of the %d pages handed to indexing were neither indexed, spooled nor dead-lettered (the errors "
+                "above say why): recrawl their sites", lost, self.received,
+            )
