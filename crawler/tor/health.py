@@ -5,7 +5,9 @@ bootstrap at 100% when a control port is known); the routing middleware also ask
 fails because its Tor SOCKS port is gone (:data:`tor_suspect`). When an instance is unusable:
 
 * the engine is **paused**: nothing new is sent (and nothing is ever sent without Tor: the download handler refuses
-  any request that is not bound for a Tor SOCKS port); requests that were in flight are put back in the queue;
+  any request that is not bound for a Tor SOCKS port); requests that were in flight are put back in the queue, and
+  so is any request that fails until Tor is usable again (the routing middleware is told by the :data:`tor_paused`
+  and :data:`tor_resumed` signals): they do not spend their retries on a tor that is down;
 * a tor that darkcrawl launched for this crawl (``DARKCRAWL_TOR_LAUNCHED``) is **restarted** from its torrc with
   stem, in a thread; once it is 100% bootstrapped the engine resumes;
 * a tor darkcrawl did not launch is waited for, checked every :data:`PAUSED_POLL` seconds, up to
@@ -39,6 +41,8 @@ logger = logging.getLogger(__name__)
 CLOSE_REASON = "tor_unavailable"
 PAUSED_POLL = 2.0  # seconds between checks while the crawl is paused
 tor_suspect = object()  # signal: a request failed as if its tor were gone (sent by the routing middleware)
+tor_paused = object()  # signal: the crawl is paused, Tor is unusable (the routing middleware queues failures again)
+tor_resumed = object()  # signal: Tor is usable again, the crawl goes on
 
 
 class TorHealthExtension:
@@ -56,6 +60,7 @@ class TorHealthExtension:
         self.restarting = False
         self.closed = False
         self.restarted: list[Any] = []  # processes started by a restart, stopped at the end of the crawl
+        self.poll: Any = None  # the one pending check while paused (an IDelayedCall)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TorHealthExtension:
@@ -84,6 +89,8 @@ class TorHealthExtension:
         self.closed = True
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        if self.poll is not None and self.poll.active():
+            self.poll.cancel()
         for process, owner in self.restarted:
             owner.close()
             if process.poll() is None:
@@ -137,6 +144,7 @@ class TorHealthExtension:
             return
         self.paused_since = time.monotonic()
         engine.pause()
+        self.crawler.signals.send_catch_log(signal=tor_paused)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("darkcrawl/tor/pauses")
         action = "restarting it" if self.launched else f"waiting for it up to {self.wait:g}s (DARKCRAWL_TOR_WAIT)"
@@ -151,6 +159,7 @@ class TorHealthExtension:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("darkcrawl/tor/paused_seconds", round(paused))
         logger.warning("Tor is usable again after %.0fs: crawl resumed", paused)
+        self.crawler.signals.send_catch_log(signal=tor_resumed)
         engine.unpause()
         slot = getattr(engine, "_slot", None)
         if slot is not None:  # wake the engine's loop, which went idle while paused
@@ -159,8 +168,8 @@ class TorHealthExtension:
     def _poll_soon(self) -> None:
         from twisted.internet import reactor  # imported late: importing it installs a reactor
 
-        if not self.closed:
-            cast(Any, reactor).callLater(PAUSED_POLL, self.check)
+        if not self.closed and (self.poll is None or not self.poll.active()):  # one poll at a time, not one per caller
+            self.poll = cast(Any, reactor).callLater(PAUSED_POLL, self.check)
 
     def _restart(self, down: list[TorStatus]) -> None:
         from crawler.tor.launcher import restart_instance

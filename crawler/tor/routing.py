@@ -9,10 +9,14 @@ It runs before Scrapy's ``HttpProxyMiddleware`` and decides, for each request:
 * when a site keeps failing (``DARKCRAWL_TOR_NEW_CIRCUIT_AFTER`` consecutive connection errors), to move that
   site onto a fresh circuit; when its fresh circuits keep failing too (``DARKCRAWL_TOR_NEWNYM_AFTER`` renewals in a
   row), to ask its tor for NEWNYM (rate-limited by tor: a refused one is counted, not retried);
-* when a request failed because its tor's SOCKS port is gone (tor killed), to put it back in the queue (at most
-  :data:`MAX_TOR_REQUEUES` times) and tell the health extension, which pauses the crawl until Tor is back.
+* when a request failed because its tor is gone (SOCKS port closed: tor killed) or not usable yet (the health
+  extension holds the crawl paused: tor restarting or bootstrapping), to put it back in the queue without spending
+  one of Scrapy's retries (at most :data:`MAX_TOR_REQUEUES` times, then it is logged and left to the retry
+  middleware, whose last failure the spider logs and counts) and tell the health extension, which pauses the crawl
+  until Tor is back. :func:`tor_failure_action` is that decision.
 
-Per-instance stats: ``darkcrawl/tor/<n>/circuit_errors``, ``/socks_down``, ``/newnym``, ``/newnym_refused``.
+Per-instance stats: ``darkcrawl/tor/<n>/circuit_errors``, ``/socks_down``, ``/requeued``, ``/requeues_exhausted``,
+``/newnym``, ``/newnym_refused``.
 
 Refusals raise ``IgnoreRequest`` and are counted in the stats under ``darkcrawl/refused/<reason>``.
 """
@@ -53,6 +57,20 @@ CIRCUIT_ERROR_NAMES = frozenset(
         "ResponseNeverReceived",
     }
 )
+# Errors a dying tor causes too, though they are not the circuit's: a response cut off half-way.
+TOR_LOSS_NAMES = frozenset({"ResponseDataLossError", "ConnectionLost", "ConnectionDone"})
+
+
+def tor_failure_action(error_name: str, socks_open: bool, tor_paused: bool, requeued: int) -> str:
+    """What to do with a request that failed with *error_name*: ``"requeue"`` (its tor was gone or not usable yet:
+    not the site's fault), ``"exhausted"`` (the same, but it went back to the queue :data:`MAX_TOR_REQUEUES` times
+    already: let the retry middleware decide), ``"circuit_error"`` (tor is fine, the site or its circuit is not) or
+    ``"none"`` (an error this middleware has nothing to say about)."""
+    if error_name not in CIRCUIT_ERROR_NAMES and error_name not in TOR_LOSS_NAMES:
+        return "none"
+    if not socks_open or tor_paused:
+        return "requeue" if requeued < MAX_TOR_REQUEUES else "exhausted"
+    return "circuit_error" if error_name in CIRCUIT_ERROR_NAMES else "none"
 
 
 def refusal_reason(url: str, allow_clearnet: bool) -> str | None:
@@ -102,6 +120,18 @@ class TorRoutingMiddleware:
         self.newnym_after = newnym_after
         self.signals = signals
         self.failed_renewals: defaultdict[str, int] = defaultdict(int)
+        self.tor_paused = False  # the health extension holds the crawl paused: no tor is trusted until it resumes
+        if signals is not None:
+            from crawler.tor.health import tor_paused, tor_resumed
+
+            signals.connect(self._paused, signal=tor_paused)
+            signals.connect(self._resumed, signal=tor_resumed)
+
+    def _paused(self) -> None:
+        self.tor_paused = True
+
+    def _resumed(self) -> None:
+        self.tor_paused = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TorRoutingMiddleware:
@@ -145,12 +175,18 @@ class TorRoutingMiddleware:
     async def process_exception(
         self, request: Request, exception: BaseException, spider: Spider | None = None
     ) -> Any:
-        if type(exception).__name__ not in CIRCUIT_ERROR_NAMES:
+        name = type(exception).__name__
+        if name not in CIRCUIT_ERROR_NAMES and name not in TOR_LOSS_NAMES:
             return None
         index = int(request.meta.get("darkcrawl_tor_instance", 0))
         endpoint = self.endpoints[index] if 0 <= index < len(self.endpoints) else self.endpoints[0]
-        if not await socks_port_open(endpoint):
-            return self._tor_down(request, index)
+        socks_open = await socks_port_open(endpoint)
+        requeued = int(request.meta.get("darkcrawl_tor_requeued", 0))
+        action = tor_failure_action(name, socks_open, self.tor_paused, requeued)
+        if action in ("requeue", "exhausted"):
+            return self._tor_down(request, index, socks_open, action == "requeue", name)
+        if action == "none":
+            return None
         site = site_key(urlsplit(request.url).hostname or "")
         self.stats.inc_value(f"darkcrawl/tor/{index}/circuit_errors")
         self.consecutive_failures[site] += 1
@@ -170,16 +206,23 @@ class TorRoutingMiddleware:
                 self._new_identity(endpoint, site)
         return None
 
-    def _tor_down(self, request: Request, index: int) -> Request | None:
-        """The request failed because its tor is gone, not the site: pause the crawl and queue it again."""
-        self.stats.inc_value(f"darkcrawl/tor/{index}/socks_down")
-        if self.signals is not None:
-            from crawler.tor.health import tor_suspect
+    def _tor_down(self, request: Request, index: int, socks_open: bool, requeue: bool, error: str) -> Request | None:
+        """The request failed because its tor is gone or not usable yet, not because of the site: make sure the
+        crawl is paused, and queue the request again (a copy: the scheduler takes it back while paused)."""
+        if not socks_open:
+            self.stats.inc_value(f"darkcrawl/tor/{index}/socks_down")
+            if self.signals is not None:
+                from crawler.tor.health import tor_suspect
 
-            self.signals.send_catch_log(signal=tor_suspect, endpoint_index=index)
+                self.signals.send_catch_log(signal=tor_suspect, endpoint_index=index)
         requeued = int(request.meta.get("darkcrawl_tor_requeued", 0))
-        if requeued >= MAX_TOR_REQUEUES:
+        if not requeue:
+            self.stats.inc_value(f"darkcrawl/tor/{index}/requeues_exhausted")
+            logger.warning("%s failed (%s) with tor #%d unusable, after going back to the queue %d times "
+                           "(MAX_TOR_REQUEUES): left to the retry middleware", request.url, error, index, requeued)
             return None
+        self.stats.inc_value(f"darkcrawl/tor/{index}/requeued")
+        logger.debug("%s failed (%s) with tor #%d unusable: queued again", request.url, error, index)
         again = request.replace(dont_filter=True)
         again.meta["darkcrawl_tor_requeued"] = requeued + 1
         return again

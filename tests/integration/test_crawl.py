@@ -248,7 +248,8 @@ def test_stopped_crawl_resumes_from_its_jobdir_without_duplicates(tor_lab, es_no
     pages = indexed_pages(client, prefix)
     urls = [page["url"] for page in pages]
     assert len(urls) == len(set(urls))
-    assert set(urls) == expected
+    said = [line for line in result.stderr.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert set(urls) == expected, (sorted(expected - set(urls)), result.stdout[-1500:], said[-30:])
     # the second run fetched only what the first had not: its pages are the rest (give or take the in-flight ones)
     summary_line = next(line for line in result.stdout.splitlines() if "pages fetched" in line)
     fetched_again = int(summary_line.split(": ")[1].split(" pages fetched")[0])

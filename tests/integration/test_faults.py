@@ -63,6 +63,13 @@ def summary(out: str) -> dict:
     return json.loads(out[out.index("{"):])
 
 
+def why_lost(expected: set[str], urls: list[str], out: str, err: str) -> str:
+    """What the crawl said about the pages missing from the index: the summary and its warnings and errors."""
+    missing = sorted(expected - set(urls))
+    said = [line for line in err.splitlines() if " WARNING " in line or " ERROR " in line or "failed" in line]
+    return f"missing {missing}\nsummary {out.strip()[-1500:]}\n" + "\n".join(said[-40:])
+
+
 def test_launched_tor_killed_mid_crawl_is_restarted_and_the_crawl_finishes(tor_lab, es_node, tmp_path):
     prefix = f"t{uuid.uuid4().hex[:8]}"
     config = tmp_path / "slow.toml"
@@ -87,7 +94,9 @@ def test_launched_tor_killed_mid_crawl_is_restarted_and_the_crawl_finishes(tor_l
     pages = indexed_pages(es_node.client(), prefix)
     urls = [page["url"] for page in pages]
     assert len(urls) == len(set(urls))
-    assert set(urls) == market_urls(tor_lab), "pages were lost while tor was down"
+    assert set(urls) == market_urls(tor_lab), "pages were lost while tor was down: " + why_lost(
+        market_urls(tor_lab), urls, out, err)
+    assert result["indexed"] == result["pages"] == len(urls), result
     assert not pid_file.exists(), "the restarted tor did not end with the crawl"  # tor removes it when it exits
 
 
@@ -122,7 +131,9 @@ def test_external_tor_killed_pauses_the_crawl_until_it_is_back(own_tor, tor_lab,
     result = summary(out)
     assert result["tor"].get("pauses", 0) >= 1 and "0/restarts" not in result["tor"]
     urls = [page["url"] for page in indexed_pages(es_node.client(), prefix)]
-    assert len(urls) == len(set(urls)) and set(urls) == market_urls(tor_lab)
+    assert len(urls) == len(set(urls))
+    assert set(urls) == market_urls(tor_lab), why_lost(market_urls(tor_lab), urls, out, err)
+    assert result["indexed"] == result["pages"] == len(urls), result
 
 
 def test_external_tor_that_stays_dead_stops_the_crawl_after_the_wait(own_tor, tor_lab, es_node, tmp_path):

@@ -78,3 +78,22 @@ def test_a_request_finding_tor_gone_pauses_at_once():
     ext.check = lambda: None
     ext.suspect(endpoint_index=0)
     assert ext.crawler.engine.paused
+
+
+def test_pause_and_resume_are_signalled_and_polls_never_pile_up():
+    from crawler.tor.health import TorHealthExtension, tor_paused, tor_resumed
+
+    ext, _stats = extension(DARKCRAWL_TOR_WAIT=300)
+    ext._poll_soon = TorHealthExtension._poll_soon.__get__(ext)  # the real one: a reactor call, cancelled below
+    told: list[str] = []
+    ext.crawler.signals.connect(lambda: told.append("paused"), signal=tor_paused, weak=False)
+    ext.crawler.signals.connect(lambda: told.append("resumed"), signal=tor_resumed, weak=False)
+    ext._evaluate([DOWN])
+    first = ext.poll
+    for _ in range(5):  # the periodic check and every suspect request would each have started a polling chain
+        ext._evaluate([DOWN])
+    assert ext.poll is first and first.active()
+    ext._evaluate([UP])
+    assert told == ["paused", "resumed"]
+    ext.spider_closed(None)
+    assert not first.active()

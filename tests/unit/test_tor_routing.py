@@ -142,6 +142,7 @@ async def test_request_failing_because_tor_is_gone_is_queued_again_and_reported(
     assert crawler.stats.get_value(f"darkcrawl/tor/{index}/circuit_errors") is None  # not the site's fault
     again.meta["darkcrawl_tor_requeued"] = 50
     assert await middleware.process_exception(again, DownloadTimeoutError()) is None  # bounded: then Scrapy's retry
+    assert crawler.stats.get_value(f"darkcrawl/tor/{index}/requeues_exhausted") == 1
 
 
 def test_remote_socks_refused_unless_allowed():
@@ -158,3 +159,39 @@ def test_control_list_must_match_socks_list():
         endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "9050,9060", "DARKCRAWL_TOR_CONTROL": "9051"}))
     with pytest.raises(UsageError, match="host:port"):
         endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "127.0.0.1:abc"}))
+
+
+@pytest.mark.parametrize(
+    ("error", "socks_open", "paused", "requeued", "action"),
+    [
+        ("DownloadConnectionRefusedError", False, False, 0, "requeue"),  # tor killed: its SOCKS port is closed
+        ("DownloadFailedError", True, True, 3, "requeue"),  # tor back on its port but not usable yet (crawl paused)
+        ("ResponseDataLossError", False, False, 0, "requeue"),  # tor killed while the body was arriving
+        ("ResponseDataLossError", True, False, 0, "none"),  # tor fine: the site cut it off; Scrapy's retry decides
+        ("DownloadTimeoutError", True, False, 0, "circuit_error"),  # tor fine: the site or its circuit failed
+        ("DownloadTimeoutError", False, False, 50, "exhausted"),  # bounded: then the retry middleware decides
+        ("IgnoreRequest", False, True, 0, "none"),
+        ("HttpError", True, False, 0, "none"),
+    ],
+)
+def test_tor_failure_action(error, socks_open, paused, requeued, action):
+    from crawler.tor.routing import tor_failure_action
+
+    assert tor_failure_action(error, socks_open, paused, requeued) == action
+
+
+async def test_request_failing_while_the_crawl_is_paused_goes_back_to_the_queue_without_a_retry(listening_port):
+    from crawler.tor.health import tor_paused, tor_resumed
+
+    middleware, crawler = make_middleware(DARKCRAWL_TOR_SOCKS=f"127.0.0.1:{listening_port}")
+    request = Request(f"http://{ONION_A}/", meta={"retry_times": 2})
+    middleware.process_request(request)
+    crawler.signals.send_catch_log(signal=tor_paused)  # e.g. a restarted tor: SOCKS open, bootstrap not done
+    again = await middleware.process_exception(request, DownloadTimeoutError())
+    assert isinstance(again, Request) and again.meta["retry_times"] == 2 and again.meta["darkcrawl_tor_requeued"] == 1
+    assert crawler.stats.get_value("darkcrawl/tor/0/requeued") == 1
+    assert crawler.stats.get_value("darkcrawl/tor/0/circuit_errors") is None
+    assert crawler.stats.get_value("darkcrawl/tor/0/socks_down") is None  # its port answered
+    crawler.signals.send_catch_log(signal=tor_resumed)
+    assert await middleware.process_exception(request, DownloadTimeoutError()) is None  # now the site's failure
+    assert crawler.stats.get_value("darkcrawl/tor/0/circuit_errors") == 1
