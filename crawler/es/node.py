@@ -76,6 +76,7 @@ class NodeInstance:
     java_home_setting: str = ""
     test_settings: bool = False  # the test harness's settings (destructive wildcards allowed)
     http_tls: HttpTls | None = None  # serve HTTPS with these files; None: plain HTTP on loopback
+    transport_port: int | None = None  # node-to-node port; None: Elasticsearch takes the first free one of 9300-9399
 
     @classmethod
     def from_settings(cls, settings: Any) -> NodeInstance:
@@ -186,6 +187,7 @@ def elasticsearch_yml(instance: NodeInstance) -> str:
         "discovery.type: single-node",
         f"network.host: {HOST}",
         f"http.port: {instance.port}",
+        *([f"transport.port: {instance.transport_port}"] if instance.transport_port else []),
         f"path.data: {instance.data_dir}",
         f"path.logs: {instance.logs_dir}",
         # An investigator's laptop disk may be nearly full; never turn indices read-only on a small free margin.

@@ -1,14 +1,19 @@
 """Session fixture ``es_node``: a real Elasticsearch 9 node for the whole test session, and ``es_prefix`` per test.
 
 By default a node of its own is started from the installed distribution (``darkcrawl es install``), on port 9250
-(``DARKCRAWL_TEST_ES_PORT``; the next free port when taken), with its data in a fresh temporary directory owned by the
-node's user, security on, and stopped at the end. With ``DARKCRAWL_TEST_ES_URL`` set (and ``DARKCRAWL_TEST_ES_USERNAME``
-/ ``_PASSWORD`` or ``_API_KEY``), that cluster is used instead and nothing is started.
+(``DARKCRAWL_TEST_ES_PORT``; the next free port when taken) and a free transport port of its own (random in
+:data:`TRANSPORT_PORTS`, away from the 9300-9399 that other nodes on the machine take by default), with its data in a
+fresh temporary directory owned by the node's user, security on, and stopped at the end. Other test sessions start
+nodes on this machine too: a port found free can be taken before the JVM binds it, so a start that fails to bind is
+tried again on other ports (:func:`start_test_node`). With ``DARKCRAWL_TEST_ES_URL`` set (and
+``DARKCRAWL_TEST_ES_USERNAME`` / ``_PASSWORD`` or ``_API_KEY``), that cluster is used instead and nothing is started.
 """
 
 from __future__ import annotations
 
 import os
+import random
+import re
 import shutil
 import tempfile
 import uuid
@@ -22,11 +27,18 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
 from scrapy.settings import Settings
 
 from crawler.config import load_settings
+from crawler.errors import ServiceError
 from crawler.es.client import es_client, es_sync_client
 from crawler.es.install import distribution_dir, install, service_user
-from crawler.es.node import NodeInstance, port_in_use, read_credentials, start, stop
+from crawler.es.node import NodeInstance, NodeStatus, port_in_use, read_credentials, start, stop
+from crawler.ports import port_is_free
 
 DEFAULT_TEST_PORT = 9250
+TRANSPORT_PORTS = range(9400, 10000)  # test nodes' transport ports: clear of Elasticsearch's defaults (9200-9399)
+START_ATTEMPTS = 3
+# What a start that lost a port to another process says (our own check, or the JVM's bind failing).
+BIND_FAILURE = re.compile(r"is taken by another process|Bind(Transport|Http)Exception|[Aa]ddress already in use|"
+                          r"[Ff]ailed to bind")
 # Settings of the developer's environment that say where the distribution and Java are; nothing else leaks in.
 INSTALL_SETTINGS = ("DARKCRAWL_ES_HOME", "DARKCRAWL_ES_VERSION", "DARKCRAWL_ES_USER", "DARKCRAWL_JAVA_HOME")
 
@@ -74,8 +86,22 @@ def _free_port(first: int) -> int:
     raise RuntimeError(f"no free port in {first}-{first + 49} for the test Elasticsearch node")
 
 
-def instance_for_tests(root: Path, port: int, settings: Settings | None = None) -> NodeInstance:
-    """A node instance for tests: the installed distribution, its own directory and port, a small heap."""
+def free_transport_port(avoid: int = 0) -> int:
+    """A transport port free to bind now, picked at random in :data:`TRANSPORT_PORTS` (two sessions starting nodes at
+    the same moment would both take the first free one of a scan)."""
+    candidates = [port for port in TRANSPORT_PORTS if port != avoid]
+    random.shuffle(candidates)
+    for port in candidates[:100]:
+        if port_is_free(port) and not port_in_use(port):
+            return port
+    first, last = TRANSPORT_PORTS.start, TRANSPORT_PORTS.stop - 1
+    raise RuntimeError(f"no free transport port in {first}-{last} for the test Elasticsearch node")
+
+
+def instance_for_tests(root: Path, port: int, settings: Settings | None = None,
+                       transport_port: int | None = None) -> NodeInstance:
+    """A node instance for tests: the installed distribution, its own directory, HTTP and transport ports, a small
+    heap."""
     settings = settings or install_settings()
     return NodeInstance(
         distribution=distribution_dir(settings),
@@ -86,7 +112,24 @@ def instance_for_tests(root: Path, port: int, settings: Settings | None = None) 
         cluster_name="darkcrawl-test",
         java_home_setting=str(settings.get("DARKCRAWL_JAVA_HOME") or ""),
         test_settings=True,
+        transport_port=transport_port or free_transport_port(avoid=port),
     )
+
+
+def start_test_node(root: Path, first_port: int, settings: Settings | None = None) -> tuple[NodeInstance, NodeStatus]:
+    """Start a test node on the first free HTTP port from *first_port* and a free transport port. When another
+    process takes one of them before the node binds it, stop and try again on other ports (:data:`START_ATTEMPTS`
+    times); any other failure is raised at once."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        instance = instance_for_tests(root, _free_port(first_port), settings)
+        try:
+            return instance, start(instance, lambda message: None)
+        except ServiceError as exc:
+            stop(instance)
+            if attempt == START_ATTEMPTS or not BIND_FAILURE.search(str(exc)):
+                raise
+            first_port = instance.port + 1
+    raise AssertionError("unreachable")
 
 
 def private_node_dir(prefix: str) -> Path:
@@ -114,10 +157,10 @@ def es_node() -> Iterator[EsNode]:
     settings = install_settings()
     install(settings, lambda message: None)
     root = private_node_dir("darkcrawl-es-test-")
-    port = _free_port(int(os.environ.get("DARKCRAWL_TEST_ES_PORT", DEFAULT_TEST_PORT)))
-    instance = instance_for_tests(root, port, settings)
+    instance: NodeInstance | None = None
     try:
-        status = start(instance, lambda message: None)
+        instance, status = start_test_node(root, int(os.environ.get("DARKCRAWL_TEST_ES_PORT", DEFAULT_TEST_PORT)),
+                                           settings)
         credentials = read_credentials(instance)
         yield EsNode(
             url=instance.url,
@@ -127,7 +170,8 @@ def es_node() -> Iterator[EsNode]:
             startup_seconds=status.details.get("startup_seconds"),
         )
     finally:
-        stop(instance)
+        if instance is not None:
+            stop(instance)
         shutil.rmtree(root, ignore_errors=True)
 
 

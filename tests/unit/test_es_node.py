@@ -137,3 +137,9 @@ def test_summary_of_a_failure_keeps_the_cause_not_the_stack():
     assert "unknown setting [foo.bar]" in summary
     assert "Node.java" not in summary
     assert "\n" not in summary
+
+
+def test_transport_port_is_written_only_when_chosen(tmp_path):
+    assert "transport.port" not in elasticsearch_yml(instance(tmp_path))  # the managed node: Elasticsearch's default
+    text = elasticsearch_yml(instance(tmp_path, transport_port=9471))
+    assert "transport.port: 9471\n" in text and "http.port: 9299\n" in text
