@@ -178,3 +178,33 @@ def test_install_is_idempotent():
     result = darkcrawl(["es", "install"], clean_env())
     assert result.returncode == 0, result.stderr
     assert "already installed" in result.stdout
+
+
+@pytest.mark.slow
+def test_test_node_whose_transport_port_is_taken_starts_on_another(es_node, monkeypatch):
+    """Another node on the machine binding our transport port first (seen as a failed join) must not fail a session."""
+    from crawler.es.node import stop
+    from tests.integration import fixtures_es
+
+    if es_node.instance is None:
+        pytest.skip("external test cluster: nothing managed")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        picks = iter([taken])
+        choose = fixtures_es.free_transport_port
+        monkeypatch.setattr(fixtures_es, "free_transport_port", lambda avoid=0: next(picks, 0) or choose(avoid))
+        root = private_node_dir("darkcrawl-es-transport-")
+        instance = None
+        try:
+            instance, status = fixtures_es.start_test_node(root, 9280)
+            assert status.healthy
+            assert instance.transport_port not in (None, taken)
+            written = (instance.config_dir / "elasticsearch.yml").read_text()
+            assert f"transport.port: {instance.transport_port}\n" in written
+        finally:
+            if instance is not None:
+                stop(instance)
+            shutil.rmtree(root, ignore_errors=True)
+    assert next(picks, None) is None, "the taken port was never tried: the test would prove nothing"
