@@ -22,25 +22,34 @@ def crawler_with(**overrides):
     return get_crawler(settings_dict=settings)
 
 
-def test_with_redis_the_downloader_slots_get_no_delay_of_their_own():
+# async: a new slot starts the downloader's slot garbage collector, a looping call that wants a running event loop
+# when the asyncio reactor is installed (as it is once an integration test ran in this session)
+async def test_with_redis_the_downloader_slots_get_no_delay_of_their_own():
     crawler = crawler_with(DARKCRAWL_REDIS_URL="redis://127.0.0.1:1/0", DOWNLOAD_DELAY=1.5)
     downloader = Downloader(crawler)
-    crawler.engine = types.SimpleNamespace(downloader=downloader)
-    middleware = SitePolitenessMiddleware.from_crawler(crawler)
-    assert middleware.delay == 1.5  # the site's delay, held in Redis
-    _, before = downloader._get_slot(Request("http://a.onion/"))
-    assert before.delay == 1.5
-    middleware.spider_opened()
-    _, slot = downloader._get_slot(Request("http://b.onion/"))
-    assert slot.delay == 0
+    try:
+        crawler.engine = types.SimpleNamespace(downloader=downloader)
+        middleware = SitePolitenessMiddleware.from_crawler(crawler)
+        assert middleware.delay == 1.5  # the site's delay, held in Redis
+        _, before = downloader._get_slot(Request("http://a.onion/"))
+        assert before.delay == 1.5
+        middleware.spider_opened()
+        _, slot = downloader._get_slot(Request("http://b.onion/"))
+        assert slot.delay == 0
+    finally:
+        downloader.close()
 
 
-def test_without_redis_scrapy_keeps_its_own_delay():
+async def test_without_redis_scrapy_keeps_its_own_delay():
     crawler = crawler_with(DOWNLOAD_DELAY=1.5)
     with pytest.raises(NotConfigured):
         SitePolitenessMiddleware.from_crawler(crawler)
-    _, slot = Downloader(crawler)._get_slot(Request("http://a.onion/"))
-    assert slot.delay == 1.5
+    downloader = Downloader(crawler)
+    try:
+        _, slot = downloader._get_slot(Request("http://a.onion/"))
+        assert slot.delay == 1.5
+    finally:
+        downloader.close()
 
 
 def test_the_delay_is_jittered_within_the_configured_range():
