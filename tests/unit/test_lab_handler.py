@@ -69,3 +69,16 @@ def test_extra_headers_are_sent(serve):
     assert headers["Content-Type"] == "application/octet-stream"
     status, headers, body = request(serve("hostile"), "/bomb/gzip")
     assert status == 200 and headers["Content-Encoding"] == "gzip" and body == b"small"
+
+
+def test_jsgate_log_keeps_one_request_a_line_under_concurrent_requests(serve, capsys):
+    # tests read jsgate's log line by line; its server answers in threads
+    port = serve("jsgate")
+    paths = [f"/js?run=r{n}" for n in range(60)]
+    threads = [threading.Thread(target=request, args=(port, path)) for path in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = capsys.readouterr().err.splitlines()
+    assert sorted(lines) == sorted(f"jsgate: GET {path}" for path in paths)

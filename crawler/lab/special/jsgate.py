@@ -25,6 +25,7 @@ import base64
 import html
 import json
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
@@ -120,12 +121,19 @@ def hostile_page(run: str) -> bytes:
 </script></body></html>""".encode()
 
 
+LOG_LOCK = threading.Lock()
+
+
 def make_handler(onion_hosts: dict[str, str]) -> type[BaseHTTPRequestHandler]:
     """Return the request handler of the jsgate site (*onion_hosts* is not needed: the site links only to itself)."""
 
     class JsGateHandler(LabHandler):
         def _log(self, line: str) -> None:
-            print(f"jsgate: {line}", file=sys.stderr, flush=True)
+            # one write per line under a lock: the server answers in threads, and print() writes the text and its
+            # newline separately, so two requests' lines could run together ("GET /aGET /b")
+            with LOG_LOCK:
+                sys.stderr.write(f"jsgate: {line}\n")
+                sys.stderr.flush()
 
         def _send(self, body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200,
                   extra: tuple[tuple[str, str], ...] = ()) -> None:
