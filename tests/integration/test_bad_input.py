@@ -227,6 +227,14 @@ def test_bad_input_is_one_clear_line_and_damages_nothing(case, es_node, stored, 
     assert stored_pages(es_node, prefix) == before, "stored pages changed"
 
 
+def es_init(es_node, prefix: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``darkcrawl es init`` on the test node with *prefix*, free of the caller's DARKCRAWL_* settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
+    env.update(es_node.env(), DARKCRAWL_ES_INDEX_PREFIX=prefix, DARKCRAWL_DATA_DIR=str(data_dir))
+    return subprocess.run([sys.executable, "-m", "crawler.cli", "es", "init"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=180)
+
+
 def test_old_template_version_is_upgraded_in_place_and_keeps_every_page(es_node, tmp_path):
     """An index made by an older darkcrawl: `es init` upgrades the templates and the write index's mapping in place
     (one line per action, exit 0); every stored page is still there, unchanged."""
@@ -239,10 +247,7 @@ def test_old_template_version_is_upgraded_in_place_and_keeps_every_page(es_node,
                     fetched_at="2026-11-28T10:00:00.000Z", crawl_id="old", text="stored by an older darkcrawl")
     client.index(index=f"{prefix}-pages", id=page_id(item.url), document=page_document(item))
     before = stored_pages(es_node, prefix)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
-    env.update(es_node.env(), DARKCRAWL_ES_INDEX_PREFIX=prefix, DARKCRAWL_DATA_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-m", "crawler.cli", "es", "init"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=180)
+    result = es_init(es_node, prefix, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"upgraded from version {SCHEMA_VERSION - 1} to {SCHEMA_VERSION}" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -256,10 +261,7 @@ def test_newer_template_version_is_left_alone_with_a_message(es_node, tmp_path):
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=prefix))
     init_schema(client, names, lambda _line: None, version=SCHEMA_VERSION + 1)
     template_before = json.dumps(dict(client.indices.get_index_template(name=names.template("pages"))), sort_keys=True)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
-    env.update(es_node.env(), DARKCRAWL_ES_INDEX_PREFIX=prefix, DARKCRAWL_DATA_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-m", "crawler.cli", "es", "init"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=180)
+    result = es_init(es_node, prefix, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"newer than this darkcrawl's {SCHEMA_VERSION}" in result.stdout + result.stderr
     template_after = json.dumps(dict(client.indices.get_index_template(name=names.template("pages"))), sort_keys=True)
@@ -273,10 +275,7 @@ def test_an_index_where_the_alias_should_be_is_refused_and_kept(es_node, tmp_pat
     client = es_node.client()
     client.indices.create(index=f"{prefix}-pages")
     client.index(index=f"{prefix}-pages", id="keep", document={"note": "someone else's"}, refresh=True)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
-    env.update(es_node.env(), DARKCRAWL_ES_INDEX_PREFIX=prefix, DARKCRAWL_DATA_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-m", "crawler.cli", "es", "init"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=180)
+    result = es_init(es_node, prefix, tmp_path)
     assert result.returncode == 3, result.stderr[-3000:]
     assert "is an index, not an alias" in result.stderr and "Traceback" not in result.stderr
     assert client.get(index=f"{prefix}-pages", id="keep")["_source"] == {"note": "someone else's"}
