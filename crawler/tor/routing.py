@@ -184,7 +184,7 @@ class TorRoutingMiddleware:
         requeued = int(request.meta.get("darkcrawl_tor_requeued", 0))
         action = tor_failure_action(name, socks_open, self.tor_paused, requeued)
         if action in ("requeue", "exhausted"):
-            return self._tor_down(request, index, socks_open, action == "requeue", name)
+            return self._tor_down(request, index, socks_open, requeued if action == "requeue" else None, name)
         if action == "none":
             return None
         site = site_key(urlsplit(request.url).hostname or "")
@@ -206,20 +206,23 @@ class TorRoutingMiddleware:
                 self._new_identity(endpoint, site)
         return None
 
-    def _tor_down(self, request: Request, index: int, socks_open: bool, requeue: bool, error: str) -> Request | None:
+    def _tor_down(
+        self, request: Request, index: int, socks_open: bool, requeued: int | None, error: str
+    ) -> Request | None:
         """The request failed because its tor is gone or not usable yet, not because of the site: make sure the
-        crawl is paused, and queue the request again (a copy: the scheduler takes it back while paused)."""
+        crawl is paused, and queue the request again (a copy: the scheduler takes it back while paused), unless
+        *requeued* is None (it went back :data:`MAX_TOR_REQUEUES` times already)."""
         if not socks_open:
             self.stats.inc_value(f"darkcrawl/tor/{index}/socks_down")
             if self.signals is not None:
                 from crawler.tor.health import tor_suspect
 
                 self.signals.send_catch_log(signal=tor_suspect, endpoint_index=index)
-        requeued = int(request.meta.get("darkcrawl_tor_requeued", 0))
-        if not requeue:
+        if requeued is None:
             self.stats.inc_value(f"darkcrawl/tor/{index}/requeues_exhausted")
             logger.warning("%s failed (%s) with tor #%d unusable, after going back to the queue %d times "
-                           "(MAX_TOR_REQUEUES): left to the retry middleware", request.url, error, index, requeued)
+                           "(MAX_TOR_REQUEUES): left to the retry middleware", request.url, error, index,
+                           MAX_TOR_REQUEUES)
             return None
         self.stats.inc_value(f"darkcrawl/tor/{index}/requeued")
         logger.debug("%s failed (%s) with tor #%d unusable: queued again", request.url, error, index)
