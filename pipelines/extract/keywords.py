@@ -23,6 +23,7 @@ import ahocorasick
 import yaml
 
 from crawler.errors import UsageError
+from pipelines.extract.caps import Capped
 from pipelines.extract.yamlfile import compose_yaml_file
 
 ENTRY_KEYS = frozenset({"term", "terms", "category", "language"})
@@ -79,11 +80,12 @@ class Watchlist:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def find(self, text: str, *, normalised: bool = False) -> list[dict[str, Any]]:
+    def find(self, text: str, *, normalised: bool = False, limit: int | None = None) -> Capped[dict[str, Any]]:
         """Return ``[{"term", "category", "count"}]`` for each watched term found in *text* as a whole word,
-        most frequent first (then by term). *normalised*: see :func:`fold`. Never raises."""
+        most frequent first (then by term), at most *limit* (the others counted in ``beyond``). *normalised*: see
+        :func:`fold`. Never raises; linear time (one pass of the automaton)."""
         if self._automaton is None or not text:
-            return []
+            return Capped()
         folded = fold(text, normalised=normalised)
         counts: dict[int, int] = {}
         last = len(folded) - 1
@@ -96,7 +98,8 @@ class Watchlist:
             for index in indexes:
                 counts[index] = counts.get(index, 0) + 1
         ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
-        return [{"term": self.terms[i].term, "category": self.terms[i].category, "count": count} for i, count in ranked]
+        terms = self.terms
+        return Capped.of(({"term": terms[i].term, "category": terms[i].category, "count": n} for i, n in ranked), limit)
 
 
 def _scalar(node: yaml.Node, path: Path, what: str) -> str:

@@ -22,9 +22,12 @@ import binascii
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from .caps import Capped, Distinct
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +71,18 @@ CURVES = {
 }
 FIXED_BITS = {25: ("X25519", 255), 26: ("X448", 448), 27: ("Ed25519", 255), 28: ("Ed448", 448)}
 
-_BLOCK = re.compile(
-    r"-{3,}\s*BEGIN\s+PGP\s+PUBLIC\s+KEY\s+BLOCK\s*-{3,}(.*?)-{3,}\s*END\s+PGP\s+PUBLIC\s+KEY\s+BLOCK\s*-{2,}",
-    re.DOTALL | re.IGNORECASE,
-)
+# Blocks are found from their BEGIN and END words, never from the dashes around them: a pattern that opened on a dash
+# run would be tried at every dash of a long rule and give up at its end (quadratic). The dashes are checked by hand
+# around each word found; each END is paired with the nearest BEGIN before it in one pass over both lists.
+_BEGIN = re.compile(r"BEGIN\s++PGP\s++PUBLIC\s++KEY\s++BLOCK", re.IGNORECASE)
+_END = re.compile(r"END\s++PGP\s++PUBLIC\s++KEY\s++BLOCK", re.IGNORECASE)
+_DASHES_AFTER = re.compile(r"\s*+-{3,}+")
+_END_DASHES_AFTER = re.compile(r"\s*+--")
+_DASHES_BEFORE = 3
+MAX_MARKER_GAP = 64  # whitespace between a marker's dashes and its word
 _BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/=]+")
 _HEADER_KEY = re.compile(r"^(?:Version|Comment|Hash|Charset|MessageID|[A-Za-z][A-Za-z0-9-]{1,30})\s*:")
-_BASE64_TAIL = re.compile(r"[A-Za-z0-9+/=\s]*$")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=\s]*+")  # matched on the reversed block: the base64 at its end
 _WHITESPACE = re.compile(r"\s+")
 MAX_HEADER_GLUE = 200  # base64-looking characters of header text that may precede the payload
 _CRC_TAIL = re.compile(r"=([A-Za-z0-9+/]{4})$")
@@ -284,8 +292,8 @@ def _payload_candidates(body: str) -> list[str]:
     # Newlines lost (lines joined with spaces, or with nothing): the payload is the base64 at the end of the block,
     # after the last character base64 cannot hold. A header's last words can look like base64 too, so each place
     # where a key packet could begin ("m" old-style, "x"/"w" new-style, once base64-encoded) is tried, earliest first.
-    tail_match = _BASE64_TAIL.search(body)
-    tail = _WHITESPACE.sub("", tail_match.group(0)) if tail_match else ""
+    tail_length = _BASE64_RUN.match(body[::-1]).end()  # type: ignore[union-attr]  # matches the empty string
+    tail = _WHITESPACE.sub("", body[len(body) - tail_length :])
     tried = 0
     for start, char in enumerate(tail[:MAX_HEADER_GLUE]):
         if char in "mxw":
@@ -316,28 +324,73 @@ def parse_armored(body: str) -> list[PgpKey]:
         try:
             data_b64, crc = _split_crc(candidate)
             data = _decode_base64(data_b64)
+            keys = parse_packets(data)  # before the CRC: garbage fails at its first byte, the CRC reads them all
             if crc is not None and crc24(data) != crc:
                 raise PgpError("armor CRC-24 mismatch")
-            return parse_packets(data)
+            return keys
         except PgpError as exc:
             problem = problem or str(exc)
     raise PgpError(problem or "no base64 payload")
 
 
-def find_pgp_keys(text: str) -> list[PgpKey]:
-    """Return every public key in the armored blocks of *text*, distinct by fingerprint, in page order.
-    Broken blocks are skipped (debug log). Never raises."""
+def _dashes_before(text: str, position: int) -> int | None:
+    """Where the dash run ending (whitespace aside) at *position* starts, if it has at least three dashes."""
+    end = position
+    floor = max(0, position - MAX_MARKER_GAP)
+    while end > floor and text[end - 1].isspace():
+        end -= 1
+    start = end
+    while start > 0 and text[start - 1] == "-":
+        start -= 1
+    return start if end - start >= _DASHES_BEFORE else None
+
+
+def armored_blocks(text: str) -> Iterator[tuple[int, int, int]]:
+    """Yield ``(block start, body start, body end)`` of each armored public key block in *text*, in order: a BEGIN
+    line, then the text up to the first END line after it. Linear in the length of *text*."""
+    ends: list[tuple[int, int]] = []  # (body end, block end) of each well-formed END line
+    for match in _END.finditer(text):
+        body_end = _dashes_before(text, match.start())
+        if body_end is not None and _END_DASHES_AFTER.match(text, match.end()):
+            ends.append((body_end, match.end()))
+    if not ends:
+        return
+    next_end = 0
+    resume = 0  # text before this belongs to the previous block
+    for match in _BEGIN.finditer(text):
+        if match.start() < resume:
+            continue
+        start = _dashes_before(text, match.start())
+        after = _DASHES_AFTER.match(text, match.end())
+        if start is None or after is None:
+            continue
+        while next_end < len(ends) and ends[next_end][0] < after.end():
+            next_end += 1
+        if next_end == len(ends):
+            return  # no END after this BEGIN, so none after any later one
+        body_end, resume = ends[next_end]
+        yield start, after.end(), body_end
+
+
+def find_pgp_keys(text: str, *, limit: int | None = None) -> Capped[PgpKey]:
+    """Return every public key in the armored blocks of *text*, distinct by fingerprint, in page order: at most
+    *limit* of them, the distinct keys past it counted in ``beyond`` with the blocks left unread past the
+    :data:`MAX_BLOCKS` th. Broken blocks are skipped (debug log). Never raises; linear time."""
+    keys: Distinct[str, PgpKey] = Distinct(limit)
     if "PGP" not in text and "pgp" not in text:
-        return []
-    keys: dict[str, PgpKey] = {}
-    for number, match in enumerate(_BLOCK.finditer(text)):
+        return keys.result()
+    unread = 0
+    for number, (start, body_start, body_end) in enumerate(armored_blocks(text)):
         if number >= MAX_BLOCKS:
-            break
+            unread += 1
+            continue
         try:
-            for key in parse_armored(match.group(1)):
-                keys.setdefault(key.fingerprint, key)
+            for key in parse_armored(text[body_start:body_end]):
+                keys.put(key.fingerprint, key)
         except PgpError as exc:
-            log.debug("skipped a PGP public key block at offset %d: %s", match.start(), exc)
+            log.debug("skipped a PGP public key block at offset %d: %s", start, exc)
         except Exception:  # hostile input must cost this block only
-            log.debug("skipped a PGP public key block at offset %d", match.start(), exc_info=True)
-    return list(keys.values())
+            log.debug("skipped a PGP public key block at offset %d", start, exc_info=True)
+    found = keys.result()
+    found.beyond += unread
+    return found

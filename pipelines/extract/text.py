@@ -21,6 +21,8 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
+from .invisible import strip_invisible
+
 log = logging.getLogger(__name__)
 
 DROPPED_TAGS = ["script", "style", "noscript", "template", "svg", "math", "iframe", "object"]
@@ -41,9 +43,6 @@ _NESTING_TAG = re.compile(
     r"<(/?)(?:div|section|article|aside|blockquote|center|main|nav|header|footer|fieldset|figure|form|ul|ol|dl)[\s/>]",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"<[^>]*>")
-_DROPPED_CONTENT = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _HTML_SNIFF = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|a\s|br|table|span|meta|title)\b", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
@@ -154,8 +153,9 @@ def url_host(url: str) -> str | None:
 
 
 def normalise_text(text: str) -> str:
-    """Collapse horizontal whitespace, drop control characters and blank lines; strip each line."""
-    text = _CONTROL.sub("", text)
+    """Collapse horizontal whitespace, drop control characters, invisible characters (:mod:`.invisible`) and blank
+    lines; strip each line."""
+    text = strip_invisible(_CONTROL.sub("", text))
     if "  " in text or _ODD_SPACE.search(text):  # a scan that finds nothing is cheaper than one that replaces
         text = _HSPACE.sub(" ", text)
     text = _NEWLINE_SPACE.sub("\n", text)
@@ -268,11 +268,53 @@ def _block_depth(html: str) -> int:
     return deepest
 
 
+# The parser-less reading (hostile pages) must stay linear too: no pattern here may scan past where its match
+# could end and then be retried from the next "<". A tag is read up to the next "<" or ">" (an "<a" is never
+# searched for its href beyond its own tag); tags are only stripped before the last ">" of the page (after it none
+# can close); each dropped element's end tag is looked for once, and never again once it is known to be absent.
+_TAG = re.compile(r"<[^>]*+>")
+_DROPPED_START = re.compile(r"<(script|style|noscript|template)\b", re.IGNORECASE)
+_DROPPED_END = {
+    name: re.compile(rf"</{name}\s*+>", re.IGNORECASE) for name in ("script", "style", "noscript", "template")
+}
+_ANCHOR = re.compile(r"<a\s[^<>]*+", re.IGNORECASE)
+_HREF = re.compile(r"""href\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s>]++))""", re.IGNORECASE)
+
+
+def _drop_content(html: str) -> str:
+    """*html* without the content of its ``script``, ``style``, ``noscript`` and ``template`` elements."""
+    kept: list[str] = []
+    position = 0
+    unclosed: set[str] = set()  # end tags known to be absent from here on
+    for match in _DROPPED_START.finditer(html):
+        name = match.group(1).lower()
+        if match.start() < position or name in unclosed:
+            continue
+        end = _DROPPED_END[name].search(html, match.end())
+        if end is None:
+            unclosed.add(name)
+            continue
+        kept.append(html[position : match.start()])
+        kept.append(" ")
+        position = end.end()
+    kept.append(html[position:])
+    return "".join(kept)
+
+
+def _strip_tags(html: str) -> str:
+    cut = html.rfind(">") + 1
+    return _TAG.sub(" ", html[:cut]) + html[cut:]
+
+
 def _without_parser(html: str, url: str | None) -> ParsedDocument:
-    """Text and links of *html* by regular expressions: for pages the parser cannot (or should not) take."""
-    text = _TAG.sub(" ", _DROPPED_CONTENT.sub(" ", html))
+    """Text and links of *html* by regular expressions: for pages the parser cannot (or should not) take. Linear
+    time (see the patterns above)."""
+    text = _strip_tags(_drop_content(html))
     hrefs: dict[str, None] = {}
-    for match in _HREF.finditer(html):
+    for anchor in _ANCHOR.finditer(html):
+        match = _HREF.search(anchor.group(0))
+        if match is None:
+            continue
         href = unescape(match.group(1) or match.group(2) or match.group(3) or "").strip()
         if href.startswith(("http://", "https://", "/")) or (url and not href.startswith(("javascript:", "#"))):
             try:

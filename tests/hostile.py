@@ -1,0 +1,60 @@
+"""Pathological inputs for the extractors (issue #13): each builds a page of about *size* characters that once made a
+finder slow down with the square of its size. Shared by tests/unit/extract/test_linear_time.py and
+bench/bench_hostile.py, so that the test and the benchmark measure the same pages.
+
+Offers :data:`PATTERNS` (name -> builder ``size -> str``) and :func:`build`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+BEGIN = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n"
+END = "-----END PGP PUBLIC KEY BLOCK-----\n"
+# A valid v3 onion label and Bitcoin address (tests/fixtures/vectors), to fill pages with real values.
+ONION_LABEL = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd"
+BTC = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
+
+
+def _repeat(unit: str, size: int, head: str = "", tail: str = "") -> str:
+    return head + unit * max(1, (size - len(head) - len(tail)) // len(unit)) + tail
+
+
+PATTERNS: dict[str, Callable[[int], str]] = {
+    # the issue's reproductions
+    "pgp_dashes": lambda size: _repeat("-", size, head="PGP "),
+    "pgp_base64_tail": lambda size: _repeat("A", size, head=BEGIN, tail="!\n" + END),
+    "pgp_begin_no_end": lambda size: _repeat(BEGIN, size),
+    "xmpp_labels": lambda size: _repeat("/xmpp", size, head="jabber"),
+    "at_marks": lambda size: _repeat("x [at] ", size),
+    "open_divs": lambda size: _repeat("<div ", size, head="<html><body>"),
+    # found by the sweep of the other finders
+    # (an opening <div> in each unit nests them deep enough for the parser-less reading of text.py)
+    "open_anchors": lambda size: _repeat("<div><a ", size, head="<html><body>"),
+    "open_scripts": lambda size: _repeat("<div><script>x", size, head="<html><body>"),
+    "unquoted_href": lambda size: _repeat('<div><a href="x ', size, head="<html><body>"),
+    "shouted_at": lambda size: _repeat("ab AT ", size),
+    "dot_labels": lambda size: _repeat("a.", size, head="x@"),
+    "obfuscated_dots": lambda size: _repeat("a [dot] ", size, head="x [at] "),
+    "telegram_separators": lambda size: _repeat("tg: - ", size),
+    "vendor_labels": lambda size: _repeat("vendor: ", size),
+    "hex_runs": lambda size: _repeat("0" * 75 + " ", size),
+    "session_runs": lambda size: _repeat("05", size),
+    "onion_words": lambda size: _repeat("a.onion ", size),
+    "onion_split_label": lambda size: _repeat("abcd ", size, tail=".onion"),
+    "base58_runs": lambda size: _repeat("1" * 40 + " ", size),
+    "bech32_heads": lambda size: _repeat("bc1", size),
+    "format_characters": lambda size: _repeat("a\u200b@\u00ad", size),
+    # mixed hostile pages
+    "mixed_markup": lambda size: _repeat(
+        "<div x [at] y [dot] <a href='jabber/xmpp/xmpp -----BEGIN PGP PUBLIC KEY BLOCK----- AAAA ", size, "<p>"
+    ),
+    "mixed_values": lambda size: _repeat(
+        f"{ONION_LABEL}.onion {BTC} mail{{}}@example.com tg: @handle_name vendor: seller ".replace("{}", "x"), size
+    ),
+}
+
+
+def build(name: str, size: int) -> str:
+    """The page of pattern *name*, about *size* characters long."""
+    return PATTERNS[name](size)
