@@ -153,6 +153,7 @@ DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language,
 DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
 DARKCRAWL_VENDOR_RULES: list[str] = []  # vendor-rule YAML files; empty: the shipped rules/example_sites.yaml
 DARKCRAWL_LANGUAGE_SAMPLE = 1000  # characters of prose (long lines first) read by language detection
+DARKCRAWL_EXTRACT_MAX_PER_KIND = 1000  # values kept per page of each signal kind; more are counted in signals.capped
 
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False

@@ -2,7 +2,8 @@
 
 Settings (defaults and one-line docs in :mod:`crawler.settings`, contract in docs/signals.md):
 ``DARKCRAWL_EXTRACT_ENABLED`` (off: the stage raises ``NotConfigured`` and is skipped), ``DARKCRAWL_WATCHLISTS``,
-``DARKCRAWL_VENDOR_RULES`` (empty: the shipped files), ``DARKCRAWL_LANGUAGE_SAMPLE``.
+``DARKCRAWL_VENDOR_RULES`` (empty: the shipped files), ``DARKCRAWL_LANGUAGE_SAMPLE``,
+``DARKCRAWL_EXTRACT_MAX_PER_KIND``.
 
 For each :class:`crawler.items.PageItem` it sets ``signals`` (the JSON object of ``darkcrawl extract --json``) and,
 when the spider left them empty, ``language``, ``title``, ``text``, ``content_sha256``, ``links_onion`` and
@@ -20,6 +21,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem
 from pipelines.extract import ExtractionConfig, extract_signals
+from pipelines.extract.caps import DEFAULT_MAX_PER_KIND
 from pipelines.extract.language import DEFAULT_SAMPLE
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ def config_from_settings(settings: BaseSettings) -> ExtractionConfig:
         watchlists=settings.getlist("DARKCRAWL_WATCHLISTS"),
         vendor_rules=settings.getlist("DARKCRAWL_VENDOR_RULES"),
         language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
+        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND", DEFAULT_MAX_PER_KIND),
     )
 
 

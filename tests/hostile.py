@@ -47,11 +47,16 @@ PATTERNS: dict[str, Callable[[int], str]] = {
     "format_characters": lambda size: _repeat("a\u200b@\u00ad", size),
     # mixed hostile pages
     "mixed_markup": lambda size: _repeat(
-        "<div x [at] y [dot] <a href='jabber/xmpp/xmpp -----BEGIN PGP PUBLIC KEY BLOCK----- AAAA ", size, "<p>"
+        "<div><a href='x [at] y [dot] z'>jabber/xmpp/xmpp x [at] </a><script>-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        size,
+        head="<html><body>" + "<div>" * 5100,  # the parser-less reading at either size
     ),
-    "mixed_values": lambda size: _repeat(
-        f"{ONION_LABEL}.onion {BTC} mail{{}}@example.com tg: @handle_name vendor: seller ".replace("{}", "x"), size
+    "mixed_text": lambda size: _repeat(
+        "x [at] y jabber/xmpp/xmpp -----BEGIN PGP PUBLIC KEY BLOCK----- AAAA! ab AT c DOT tg: - vendor: a.onion "
+        "0505 \u200b\u00ad ",
+        size,
     ),
+    "mixed_values": lambda size: _repeat(f"{ONION_LABEL}.onion {BTC} me@example.com tg: @handle_name vendor: x ", size),
 }
 
 

@@ -61,6 +61,11 @@ def _drop_empty_fields(field: dict[str, Any]) -> dict[str, Any]:
     return field
 
 
+# The signal kinds that pipelines.extract caps per page (signals.capped); tests/unit/extract/test_caps.py keeps them
+# in step with extraction.
+CAPPED_KINDS = ("crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords", "links")
+
+
 def signals_mapping(language_analyzers: bool) -> dict[str, Any]:
     """The ``signals`` object: the JSON contract of ``darkcrawl extract --json`` (docs/signals.md)."""
     return {
@@ -101,6 +106,8 @@ def signals_mapping(language_analyzers: bool) -> dict[str, Any]:
             "title": _drop_empty_fields(text_with_keyword()),
             "text_length": {"type": "integer"},
             "links": {"properties": {"onion": keyword(URL_LENGTH), "clearnet": keyword(URL_LENGTH)}},
+            # optional: only the kinds whose cap (DARKCRAWL_EXTRACT_MAX_PER_KIND) a page reached, with the count past it
+            "capped": {"properties": {kind: {"type": "integer"} for kind in CAPPED_KINDS}},
         }
     }
 

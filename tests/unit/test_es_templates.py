@@ -23,7 +23,7 @@ from pipelines.documents import EXCLUDED_FIELDS
 INDEXING_DATES = {"first_seen", "last_seen", "content_changed_at", "schema_version"}
 SIGNALS_CONTRACT = {
     "language", "crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords",
-    "content_sha256", "simhash", "title", "text_length", "links",
+    "content_sha256", "simhash", "title", "text_length", "links", "capped",
 }
 
 
