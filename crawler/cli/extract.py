@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     watchlists = args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")
     vendor_rules = args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")
     sample = settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE)
-    config = ExtractionConfig.load(watchlists, vendor_rules, sample)
+    config = ExtractionConfig.load(watchlists, vendor_rules, sample, settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"))
     data = read_input(args.file)
     signals = extract_signals(data, args.url, content_type=args.content_type, config=config).to_dict()
     output = json.dumps(signals, ensure_ascii=False, indent=2) if args.json else "\n".join(summary_lines(signals))

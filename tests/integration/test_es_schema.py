@@ -227,8 +227,11 @@ def test_actual_mapping_is_what_the_builder_promises(es, es_node, es_prefix):
 
 
 def test_signals_from_the_real_extraction_fit_the_strict_mapping(es, es_node, es_prefix):
-    """The extraction chain's actual output (not a hand-written sample) is accepted and searchable."""
-    from pipelines.extract.signals import extract_signals
+    """The extraction chain's actual output (not a hand-written sample) is accepted and searchable, with the count
+    of values past a cap (``signals.capped``; a cap of 1 here, so that the page reaches it)."""
+    import dataclasses
+
+    from pipelines.extract.signals import default_config, extract_signals
     from tests.vectors import load_vectors
 
     onion = load_vectors("onion")["valid"][0]
@@ -238,8 +241,10 @@ def test_signals_from_the_real_extraction_fit_the_strict_mapping(es, es_node, es
     <p>Pay BTC {BTC}. Fresh cvv dumps, fake passport.</p>
     <a href="http://{onion}/mirror">mirror</a> <a href="https://example.com/">clearnet</a>
     <pre>{armored}</pre></body></html>"""
-    signals = extract_signals(html, f"http://{ONION}/shop", content_type="text/html").to_dict()
+    config = dataclasses.replace(default_config(), max_per_kind=1)
+    signals = extract_signals(html, f"http://{ONION}/shop", content_type="text/html", config=config).to_dict()
     assert signals["pgp_keys"] and signals["crypto_addresses"] and signals["onions"]
+    assert signals["capped"]["handles"] == 1  # xmpp and telegram: one kept
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     init_schema(es, names, lambda message: None)
     document = sample_page(es_prefix) | {"signals": signals}
@@ -250,5 +255,6 @@ def test_signals_from_the_real_extraction_fit_the_strict_mapping(es, es_node, es
         {"term": {"signals.onions": onion}},
         {"term": {"signals.crypto_addresses.address": BTC}},
         {"nested": {"path": "signals.keywords", "query": {"exists": {"field": "signals.keywords.term"}}}},
+        {"range": {"signals.capped.handles": {"gte": 1}}},
     ):
         assert es.count(index=names.pages, query=query)["count"] == 1, query
