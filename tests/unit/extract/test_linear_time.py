@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.extract import default_config, extract_signals
+from pipelines.extract.language import language_sample
 from tests.hostile import PATTERNS, build
 
 SMALL = 100_000
@@ -66,3 +67,20 @@ def test_adversarial_token_soup_is_extracted_in_bounded_time(tokens: list[str], 
     elapsed = time.process_time() - started
     assert elapsed < 0.2 + MS_PER_KB * len(page) / 1000 / 1000, f"{len(page)} characters took {elapsed:.2f} s"
     assert signals.text_length <= len(page)
+
+
+@pytest.mark.parametrize("unit", ["a.", "ab/", "-"])
+def test_the_language_sample_is_cleaned_in_linear_time(unit: str) -> None:
+    """Its noise filter once restarted at every character of a run without spaces: quadratic in the sample, which
+    ``DARKCRAWL_LANGUAGE_SAMPLE`` may make as large as the page."""
+
+    def seconds(size: int) -> float:
+        text = unit * (size // len(unit))
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            language_sample(text, size)
+            best = min(best, time.process_time() - started)
+        return best
+
+    assert seconds(LARGE) / max(seconds(SMALL), FLOOR) < MAX_RATIO
