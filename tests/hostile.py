@@ -2,7 +2,8 @@
 finder slow down with the square of its size. Shared by tests/unit/extract/test_linear_time.py and
 bench/bench_hostile.py, so that the test and the benchmark measure the same pages.
 
-Offers :data:`PATTERNS` (name -> builder ``size -> str``) and :func:`build`.
+Offers :data:`PATTERNS` (name -> builder ``size -> str``), :func:`build` and :data:`TOKENS` (the pieces random
+adversarial pages are made of).
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ PATTERNS: dict[str, Callable[[int], str]] = {
     ),
     "mixed_values": lambda size: _repeat(f"{ONION_LABEL}.onion {BTC} me@example.com tg: @handle_name vendor: x ", size),
 }
+
+# What the finders look for, to build random adversarial pages from (hypothesis tests).
+TOKENS = [
+    "-", "-----", "=", "@", " [at] ", "(at)", " AT ", " DOT ", "[dot]", ".", ". onion", ".onion", "onion", " ",
+    "\n", "/", "/xmpp", "jabber", "xmpp:", "tg:", "telegram", "vendor:", "sold by", "wickr", "phone:", "05", "0" * 20,
+    "abcdef2345", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "bc1q", "0x", "QmFzZTY0", "AAAA", "mQINBF", "BEGIN PGP PUBLIC",
+    "-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----END PGP PUBLIC KEY BLOCK-----", "KEY BLOCK", "<div ", "<a href=\"",
+    "<script>", "</script>", ">", "<", "\u200b", "\u00ad", "\u202e", "\u034f", "é", "%3A", "bitcoin:", "?address=",
+]  # fmt: skip
 
 
 def build(name: str, size: int) -> str:

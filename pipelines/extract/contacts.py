@@ -229,7 +229,7 @@ def find_contacts(text: str, links: Iterable[str] = (), *, limit: int | None = N
     while shouted != -1:
         local = _local_before(text, shouted, _SHOUTED_LOCAL)
         match = _bounded_match(_SHOUTED_DOMAIN, text, shouted + 4, VALUE_WINDOW) if local else None
-        if local and match:
+        if local and len(local) >= 2 and match:
             out.email(local, match.group(1).replace(" DOT ", "."), shouted)
         shouted = text.find(" AT ", shouted + 4)
     if ".me/" in lowered:

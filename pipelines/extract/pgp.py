@@ -292,8 +292,8 @@ def _payload_candidates(body: str) -> list[str]:
     # Newlines lost (lines joined with spaces, or with nothing): the payload is the base64 at the end of the block,
     # after the last character base64 cannot hold. A header's last words can look like base64 too, so each place
     # where a key packet could begin ("m" old-style, "x"/"w" new-style, once base64-encoded) is tried, earliest first.
-    tail_length = _BASE64_RUN.match(body[::-1]).end()  # type: ignore[union-attr]  # matches the empty string
-    tail = _WHITESPACE.sub("", body[len(body) - tail_length :])
+    tail_run = _BASE64_RUN.match(body[::-1])
+    tail = _WHITESPACE.sub("", body[len(body) - tail_run.end() :]) if tail_run else ""
     tried = 0
     for start, char in enumerate(tail[:MAX_HEADER_GLUE]):
         if char in "mxw":

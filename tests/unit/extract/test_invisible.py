@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pipelines.extract import default_config, extract_signals
 from pipelines.extract.invisible import INVISIBLE_RANGES, strip_invisible
 from pipelines.extract.text import normalise_text
+from tests.hostile import TOKENS
 from tests.vectors import load_vectors
 
 ONION = load_vectors("onion")["valid"][0]  # pg6mmjiy...scryd.onion
@@ -147,3 +148,10 @@ def test_no_reported_value_is_part_of_a_longer_word(glue: list[str]) -> None:
         end = len(value)
         whole = [i for i in starts if not text[i - 1 : i].isalnum() and not text[i + end : i + end + 1].isalnum()]
         assert whole, f"{value!r} is only found inside a longer word in {text!r}"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=80), st.integers(min_value=1, max_value=40))
+def test_a_token_soup_reads_the_same_with_or_without_its_format_characters(tokens: list[str], repeat: int) -> None:
+    page = "".join(tokens) * repeat
+    assert signals(page) == signals(strip_invisible(page))

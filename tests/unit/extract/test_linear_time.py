@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pipelines.extract import default_config, extract_signals
 from pipelines.extract.language import language_sample
-from tests.hostile import PATTERNS, build
+from tests.hostile import PATTERNS, TOKENS, build
 
 SMALL = 100_000
 LARGE = 1_000_000
@@ -47,13 +47,6 @@ def test_ten_times_the_page_costs_about_ten_times_the_time(name: str) -> None:
     assert ratio < MAX_RATIO, f"{name}: 1 MB took {ratio:.0f}x the time of 100 KB (quadratic?)"
 
 
-TOKENS = [
-    "-", "-----", "=", "@", " [at] ", "(at)", " AT ", " DOT ", "[dot]", ".", ". onion", ".onion", "onion", " ",
-    "\n", "/", "/xmpp", "jabber", "xmpp:", "tg:", "telegram", "vendor:", "sold by", "wickr", "phone:", "05", "0" * 20,
-    "abcdef2345", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "bc1q", "0x", "QmFzZTY0", "AAAA", "mQINBF", "BEGIN PGP PUBLIC",
-    "-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----END PGP PUBLIC KEY BLOCK-----", "KEY BLOCK", "<div ", "<a href=\"",
-    "<script>", "</script>", ">", "<", "\u200b", "\u00ad", "\u202e", "\u034f", "é", "%3A", "bitcoin:", "?address=",
-]  # fmt: skip
 MS_PER_KB = 20.0  # generous: the slowest hostile pattern takes about 1 ms a KB
 
 
