@@ -30,6 +30,9 @@ PATTERNS: dict[str, Callable[[int], str]] = {
     "at_marks": lambda size: _repeat("x [at] ", size),
     "open_divs": lambda size: _repeat("<div ", size, head="<html><body>"),
     # found by the sweep of the other finders
+    "pgp_words": lambda size: _repeat("begin  PGP public KEY block pgp pgp ", size),
+    "pgp_end_lines": lambda size: _repeat(END, size),
+    "pgp_blocks": lambda size: _repeat(BEGIN + "mQ" + "A" * 200 + "\n" + END, size),
     # (an opening <div> in each unit nests them deep enough for the parser-less reading of text.py)
     "open_anchors": lambda size: _repeat("<div><a ", size, head="<html><body>"),
     "open_scripts": lambda size: _repeat("<div><script>x", size, head="<html><body>"),

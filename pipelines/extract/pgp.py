@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .caps import Capped, Distinct
+from .casing import lower_same_length
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,11 @@ CURVES = {
 }
 FIXED_BITS = {25: ("X25519", 255), 26: ("X448", 448), 27: ("Ed25519", 255), 28: ("Ed448", 448)}
 
-# Blocks are found from their BEGIN and END words, never from the dashes around them: a pattern that opened on a dash
-# run would be tried at every dash of a long rule and give up at its end (quadratic). The dashes are checked by hand
-# around each word found; each END is paired with the nearest BEGIN before it in one pass over both lists.
-_BEGIN = re.compile(r"BEGIN\s++PGP\s++PUBLIC\s++KEY\s++BLOCK", re.IGNORECASE)
-_END = re.compile(r"END\s++PGP\s++PUBLIC\s++KEY\s++BLOCK", re.IGNORECASE)
+# Blocks are found from the word "pgp" (str.find on the lowered text), never from the dashes around them: a pattern
+# that opened on a dash run would be tried at every dash of a long rule and give up at its end (quadratic). The words
+# and dashes around each "pgp" are checked by hand; each END line is paired with the nearest BEGIN line before it in
+# one pass over both lists.
+_MARKER_TAIL = re.compile(r"\s++public\s++key\s++block")  # after "pgp", on the lowered text
 _DASHES_AFTER = re.compile(r"\s*+-{3,}+")
 _END_DASHES_AFTER = re.compile(r"\s*+--")
 _DASHES_BEFORE = 3
@@ -335,33 +336,58 @@ def parse_armored(body: str) -> list[PgpKey]:
 
 def _dashes_before(text: str, position: int) -> int | None:
     """Where the dash run ending (whitespace aside) at *position* starts, if it has at least three dashes."""
-    end = position
-    floor = max(0, position - MAX_MARKER_GAP)
-    while end > floor and text[end - 1].isspace():
-        end -= 1
+    end = _spaces_before(text, position)
     start = end
     while start > 0 and text[start - 1] == "-":
         start -= 1
     return start if end - start >= _DASHES_BEFORE else None
 
 
+def _markers(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The ``(start, end)`` of every ``BEGIN PGP PUBLIC KEY BLOCK`` and every ``END PGP PUBLIC KEY BLOCK`` in
+    *text* (any case, any whitespace between the words), dashes not checked."""
+    lowered = lower_same_length(text)
+    begins: list[tuple[int, int]] = []
+    ends: list[tuple[int, int]] = []
+    position = lowered.find("pgp")
+    while position != -1:
+        tail = _MARKER_TAIL.match(lowered, position + 3)
+        word_end = _spaces_before(lowered, position) if tail else position
+        if tail and word_end < position:
+            if word_end >= 5 and lowered.startswith("begin", word_end - 5):
+                begins.append((word_end - 5, tail.end()))
+            elif word_end >= 3 and lowered.startswith("end", word_end - 3):
+                ends.append((word_end - 3, tail.end()))
+        position = lowered.find("pgp", tail.end() if tail else position + 3)
+    return begins, ends
+
+
+def _spaces_before(text: str, position: int) -> int:
+    """*position* moved back over the whitespace before it (at most :data:`MAX_MARKER_GAP` characters)."""
+    floor = max(0, position - MAX_MARKER_GAP)
+    while position > floor and text[position - 1].isspace():
+        position -= 1
+    return position
+
+
 def armored_blocks(text: str) -> Iterator[tuple[int, int, int]]:
     """Yield ``(block start, body start, body end)`` of each armored public key block in *text*, in order: a BEGIN
     line, then the text up to the first END line after it. Linear in the length of *text*."""
+    begins, end_markers = _markers(text)
     ends: list[tuple[int, int]] = []  # (body end, block end) of each well-formed END line
-    for match in _END.finditer(text):
-        body_end = _dashes_before(text, match.start())
-        if body_end is not None and _END_DASHES_AFTER.match(text, match.end()):
-            ends.append((body_end, match.end()))
+    for marker_start, marker_end in end_markers:
+        body_end = _dashes_before(text, marker_start)
+        if body_end is not None and _END_DASHES_AFTER.match(text, marker_end):
+            ends.append((body_end, marker_end))
     if not ends:
         return
     next_end = 0
     resume = 0  # text before this belongs to the previous block
-    for match in _BEGIN.finditer(text):
-        if match.start() < resume:
+    for marker_start, marker_end in begins:
+        if marker_start < resume:
             continue
-        start = _dashes_before(text, match.start())
-        after = _DASHES_AFTER.match(text, match.end())
+        start = _dashes_before(text, marker_start)
+        after = _DASHES_AFTER.match(text, marker_end)
         if start is None or after is None:
             continue
         while next_end < len(ends) and ends[next_end][0] < after.end():
