@@ -45,6 +45,7 @@ def test_visible_text_is_left_alone() -> None:
     text = "Grüße, naïve café — 東京 \U0001f600 x\u00a0y"
     assert strip_invisible(text) == text
     assert strip_invisible("plain ascii") == "plain ascii"
+    assert strip_invisible("caf\u00e9 Stra\u00adße \u00ad") == "café Straße "  # Latin-1 text: the soft hyphen only
 
 
 def test_the_cleaned_text_and_title_carry_no_format_characters() -> None:
