@@ -81,6 +81,16 @@ def test_watchlist_from_environment(page_file: Path, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["keywords"] == [{"term": "paste", "category": "test", "count": 1}]
 
 
+def test_cap_per_kind_from_environment() -> None:
+    page = b"a@x.com b@x.com c@x.com d@x.com"
+    result = darkcrawl("extract", "--json", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "2"})
+    document = json.loads(result.stdout)
+    assert document["emails"] == ["a@x.com", "b@x.com"] and document["capped"] == {"emails": 2}
+    refused = darkcrawl("extract", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "0"})
+    assert refused.returncode == 2
+    assert refused.stderr.decode().startswith("darkcrawl: error: DARKCRAWL_EXTRACT_MAX_PER_KIND must be 1 or more")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
