@@ -98,3 +98,14 @@ def test_capped_and_distinct() -> None:
     for key in "abacdd":
         distinct.add(key, key.upper)
     assert distinct.result() == ["A", "B"] and distinct.result().beyond == 2
+
+
+def test_a_page_of_150000_values_keeps_the_default_cap_of_each() -> None:
+    """The issue's page: 150,000 entities (75,000 addresses and 75,000 e-mails, 4.6 MB) become 1,000 of each and
+    two counts."""
+    rng = random.Random(150)
+    page = " ".join(f"0x{rng.randbytes(20).hex()} u{number}@example.com" for number in range(75_000))
+    result = extract_signals(page, content_type="text/plain", config=default_config()).to_dict()
+    assert len(result["crypto_addresses"]) == len(result["emails"]) == 1000
+    assert result["capped"] == {"crypto_addresses": 74_000, "emails": 74_000}
+    assert result["emails"][:2] == ["u0@example.com", "u1@example.com"]
