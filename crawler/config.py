@@ -98,10 +98,10 @@ def check_number(name: str, value: int | float, origin: str) -> int | float:
     low, high = NUMBER_BOUNDS.get(name, (0, None))
     if name in POSITIVE and value <= (low or 0):
         raise ConfigError(f"{origin}: {name} must be more than {low or 0}, got {value}")
+    if low is not None and high is not None and not low <= value <= high:
+        raise ConfigError(f"{origin}: {name} must be between {low} and {high}, got {value}")
     if low is not None and value < low:
         raise ConfigError(f"{origin}: {name} must be at least {low}, got {value}")
-    if high is not None and value > high:
-        raise ConfigError(f"{origin}: {name} must be at most {high}, got {value}")
     if name in EXCLUSIVE_HIGH and value >= (high or 0):
         raise ConfigError(f"{origin}: {name} must be less than {high}, got {value}")
     return value

@@ -50,12 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
 QUIET_LOGGERS = ("scrapy", "stem", "httpx", "httpcore", "elastic_transport", "twisted", "asyncio")
 
 
+class ConsoleFormatter(MaskingFormatter):
+    """Log lines for the operator's terminal: secrets masked, and no control character a page put in a URL, a header
+    or a title that a message quotes (newlines stay: tracebacks of -v)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), multiline=True)
+
+
 def configure_logging(verbose: bool) -> MaskingFormatter:
     """One handler on stderr; Scrapy sets the root logger to NOTSET, so the handler's level is what filters. Returns
     its formatter, which masks secrets (its ``secrets`` are set once the settings are read)."""
     handler = logging.StreamHandler()
     handler.setLevel(logging.DEBUG if verbose else logging.INFO)
-    formatter = MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    formatter = ConsoleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

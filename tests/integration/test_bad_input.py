@@ -120,7 +120,8 @@ CASES = [
          env={"DARKCRAWL_ALLOW_CLEARNET": "perhaps"}),
     Case("environment: non-finite number", ["crawl", "--url", SEED], 2,
          "DARKCRAWL_RENDER_PAGE_TIMEOUT must be a finite number", env={"DARKCRAWL_RENDER_PAGE_TIMEOUT": "nan"}),
-    Case("environment: negative number", ["crawl", "--url", SEED], 2, "DARKCRAWL_TOR_INSTANCES must be at least 1",
+    Case("environment: negative number", ["crawl", "--url", SEED], 2,
+         "DARKCRAWL_TOR_INSTANCES must be between 1 and 64",
          env={"DARKCRAWL_TOR_INSTANCES": "-2"}),
     # --- Elasticsearch: unreachable, wrong, refused
     Case("es: unreachable, init", ["es", "init"], 3, "cannot be reached", es="dead"),

@@ -204,3 +204,15 @@ def test_an_error_line_masks_secrets_and_control_characters(capsys, monkeypatch,
     assert main(["es", "init"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "\x1b" not in err and "hunter22" not in err
+
+
+def test_console_log_lines_hold_no_control_character_and_no_secret():
+    import logging
+
+    from crawler.cli import ConsoleFormatter
+
+    formatter = ConsoleFormatter("%(message)s")
+    formatter.secrets = ("hunter22",)
+    record = logging.LogRecord("x", logging.WARNING, "", 0, "redirects to %s\n%s",
+                               ("http://a.onion/\x1b]0;owned\x07\x9b2J", "http://u:hunter22@h/"), None)
+    assert formatter.format(record) == "redirects to http://a.onion/\ufffd]0;owned\ufffd\ufffd2J\nhttp://***@h/"

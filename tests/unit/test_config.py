@@ -65,7 +65,7 @@ def test_test_suite_variables_are_not_settings():
         (b"[darkcrawl]\nmax_pages = -5\n", "DARKCRAWL_MAX_PAGES must be at least 0, got -5"),
         (b"[darkcrawl]\nes_flush_interval = nan\n", "DARKCRAWL_ES_FLUSH_INTERVAL must be a finite number"),
         (b"[darkcrawl]\ntor_check_interval = 0\n", "DARKCRAWL_TOR_CHECK_INTERVAL must be more than 0"),
-        (b"[darkcrawl]\nes_port = 70000\n", "DARKCRAWL_ES_PORT must be at most 65535"),
+        (b"[darkcrawl]\nes_port = 70000\n", "DARKCRAWL_ES_PORT must be between 1 and 65535, got 70000"),
         (b"[darkcrawl]\nredis_bloom_error_rate = 1.0\n", "DARKCRAWL_REDIS_BLOOM_ERROR_RATE must be less than 1"),
         (b"[scrapy]\nCONCURRENT_REQUESTS = -1\n", "CONCURRENT_REQUESTS must be at least 1, got -1"),
         (b"[scrapy]\nDOWNLOAD_DELAY = inf\n", "DOWNLOAD_DELAY must be a finite number"),
@@ -90,9 +90,9 @@ def test_a_directory_is_no_config_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "value", "says"),
-    [("DARKCRAWL_MAX_PAGES_PER_SITE", "-1", "at least 0"), ("DARKCRAWL_TOR_INSTANCES", "0", "at least 1"),
+    [("DARKCRAWL_MAX_PAGES_PER_SITE", "-1", "at least 0"), ("DARKCRAWL_TOR_INSTANCES", "0", "between 1 and 64"),
      ("DARKCRAWL_ES_FLUSH_INTERVAL", "inf", "finite"), ("DARKCRAWL_RECRAWL_BACKOFF", "0.5", "at least 1"),
-     ("DARKCRAWL_WATCHLISTS", "[1, 2]", "list of strings"), ("DARKCRAWL_TOR_EXTRA_SOCKS", "9", "at most 8")],
+     ("DARKCRAWL_WATCHLISTS", "[1, 2]", "list of strings"), ("DARKCRAWL_TOR_EXTRA_SOCKS", "9", "between 0 and 8")],
 )
 def test_bad_numbers_from_the_environment_are_named(name, value, says):
     with pytest.raises(ConfigError, match=f"environment: {name} must be .*{says}"):
