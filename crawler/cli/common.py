@@ -3,7 +3,8 @@ operator (progress on stderr, the answer on stdout as text or ``--json``), and h
 
 Not a subcommand itself (it is not in ``COMMAND_MODULES``).
 
-Offers: :func:`add_command`, :func:`add_json_option`, :func:`say`, :func:`print_answer`, :func:`es_session`.
+Offers: :func:`add_command`, :func:`add_json_option`, :func:`add_limit_option`, :func:`say`, :func:`print_answer`,
+:func:`es_session`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,25 @@ def add_command(subparsers: Any, name: str, handler: Handler, *, help: str, desc
 def add_json_option(parser: Any, help: str) -> None:
     """``--json``: the answer for tools instead of people (:func:`print_answer`)."""
     parser.add_argument("--json", action="store_true", help=help)
+
+
+MAX_RESULTS = 10_000  # Elasticsearch's default index.max_result_window: more cannot be read in one search
+
+
+def add_limit_option(parser: Any, *, default: int, what: str) -> None:
+    """``-n/--limit N``: how many results a listing shows, 0 to :data:`MAX_RESULTS` (else exit 2 naming it)."""
+
+    def limit(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 0 <= value <= MAX_RESULTS:
+            raise argparse.ArgumentTypeError(f"{value}: give 0 to {MAX_RESULTS}")
+        return value
+
+    parser.add_argument("-n", "--limit", type=limit, default=default, metavar="N",
+                        help=f"{what} at most (default {default}, at most {MAX_RESULTS})")
 
 
 def say(message: str) -> None:
