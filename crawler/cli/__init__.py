@@ -20,8 +20,8 @@ from crawler.errors import DarkcrawlError
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
-    "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "watchlist", "extract", "es", "kibana",
-    "evidence", "lab", "schedule", "scheduler", "status",
+    "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "history", "watchlist", "extract", "es",
+    "kibana", "evidence", "lab", "schedule", "scheduler", "status",
 )
 
 

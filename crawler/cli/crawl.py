@@ -68,6 +68,10 @@ def add_crawl_options(parser: Any, distributed: bool) -> None:
     parser.add_argument(
         "--screenshots", action="store_true", help="keep a full-page screenshot of each rendered page"
     )
+    parser.add_argument(
+        "--warc", action="store_true",
+        help="keep every response as WARC evidence for this crawl (DARKCRAWL_WARC_ENABLED; docs/evidence.md)",
+    )
 
 
 def known_site_urls(settings: Any) -> list[str]:
@@ -137,6 +141,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         values["DARKCRAWL_RENDER_SITES"] = list(args.render_site)
     if args.screenshots:
         values["DARKCRAWL_RENDER_SCREENSHOTS"] = True
+    if args.warc:
+        values["DARKCRAWL_WARC_ENABLED"] = True
     return values
 
 

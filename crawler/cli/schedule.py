@@ -29,12 +29,14 @@ def register(subparsers: Any) -> None:
     source = add.add_mutually_exclusive_group(required=True)
     source.add_argument("--seeds", metavar="FILE", help="seeds file, read at every run")
     source.add_argument(
-        "--sites-from-index", action="store_true", help="adaptive recrawl of the sites the index knows (when due)"
+        "--from-index", "--sites-from-index", dest="sites_from_index", action="store_true",
+        help="adaptive recrawl of the sites the index knows (when due)",
     )
     add.add_argument("--cron", metavar="EXPR", help="cron expression, UTC (e.g. '0 */6 * * *')")
     add.add_argument("--every", metavar="DURATION", help="a fixed period (e.g. 6h, 30m); the first run is at once")
     add.add_argument("--depth", type=int, metavar="N", help="link depth (crawl --depth)")
     add.add_argument("--max-pages", type=int, metavar="N", help="pages per run (crawl --max-pages)")
+    add.add_argument("--warc", action="store_true", help="keep WARC evidence of every run (crawl --warc)")
     add.add_argument("--budget", metavar="DURATION", help="time budget per run (e.g. 2h): stopped, resumed next time")
     add.add_argument("--priority", type=int, default=0, metavar="P", help="higher starts first when slots are short")
     add.add_argument("--paused", action="store_true", help="add it paused")
@@ -96,6 +98,7 @@ def run_add(args: argparse.Namespace, settings: Any) -> int:
         run_now=False,
         created_at=now,
         next_run_at=now if timing.every else timing.next_after(now),
+        warc=bool(args.warc),
     )
     store = open_store(settings)
     try:
@@ -174,6 +177,7 @@ def run_show(args: argparse.Namespace, settings: Any) -> int:
         f"max {schedule.max_pages} pages" if schedule.max_pages is not None else "",
         f"budget {format_duration(schedule.budget)}" if schedule.budget else "",
         f"priority {schedule.priority}",
+        "WARC evidence" if schedule.warc else "",
     ]
     print("  " + ", ".join(part for part in limits if part))
     print(
