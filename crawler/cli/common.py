@@ -58,10 +58,32 @@ def say(message: str) -> None:
     print(f"darkcrawl: {message}", file=sys.stderr, flush=True)
 
 
+# Keys whose numbers are moments (seconds since the epoch, as the stores keep them): --json gives them as ISO 8601.
+MOMENT_KEYS = ("deadline", "heartbeat")
+
+
+def iso_dates(value: Any) -> Any:
+    """*value* with every moment given as ISO 8601 UTC (``2026-12-06T18:00:00.000Z``): numbers under a key ending in
+    ``_at`` or named in :data:`MOMENT_KEYS`, in dicts and lists at any depth. Durations (``*_seconds``) stay numbers."""
+    from crawler.items import iso_timestamp
+
+    if isinstance(value, dict):
+        return {key: iso_timestamp(item) if _is_moment(key, item) else iso_dates(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [iso_dates(item) for item in value]
+    return value
+
+
+def _is_moment(key: Any, item: Any) -> bool:
+    number = isinstance(item, int | float) and not isinstance(item, bool)
+    return number and isinstance(key, str) and (key.endswith("_at") or key in MOMENT_KEYS)
+
+
 def print_answer(as_json: bool, answer: Any, text: Callable[[], str | Iterable[str]], **json_options: Any) -> None:
-    """Print *answer* as indented JSON, or the lines ``text()`` makes of it for people (built only when needed)."""
+    """Print *answer* as indented JSON (moments as ISO 8601: :func:`iso_dates`), or the lines ``text()`` makes of it
+    for people (built only when needed)."""
     if as_json:
-        print(json.dumps(answer, indent=2, **json_options))
+        print(json.dumps(iso_dates(answer), indent=2, **json_options))
         return
     lines = text()
     print(lines if isinstance(lines, str) else "\n".join(lines))

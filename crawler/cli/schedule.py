@@ -6,11 +6,11 @@ The ``darkcrawl scheduler`` service runs them; see docs/operations.md.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
+from crawler.cli.common import add_limit_option, print_answer
 from crawler.errors import UsageError
 from crawler.scheduling.store import Run, Schedule, ScheduleStore, open_store, validate_name
 from crawler.scheduling.timing import Timing, format_duration, parse_duration, to_datetime
@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=run_list)
     show = actions.add_parser("show", help="one schedule and its last runs")
     show.add_argument("name", metavar="NAME")
-    show.add_argument("-n", type=int, default=10, metavar="N", help="runs to show (default 10)")
+    add_limit_option(show, default=10, what="runs shown, newest first,")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=run_show)
     for action, helptext in (
@@ -128,15 +128,9 @@ def run_list(args: argparse.Namespace, settings: Any) -> int:
     finally:
         store.close()
     if args.json:
-        print(
-            json.dumps(
-                [
-                    schedule.to_json() | {"last_run": last.to_json() if (last := lasts[schedule.name]) else None}
-                    for schedule in schedules
-                ],
-                indent=2,
-            )
-        )
+        answer = [schedule.to_json() | {"last_run": last.to_json() if (last := lasts[schedule.name]) else None}
+                  for schedule in schedules]
+        print_answer(True, answer, lambda: "")
     elif not schedules:
         print("no schedules (darkcrawl schedule add NAME --seeds FILE --every 6h)")
     else:
@@ -163,11 +157,11 @@ def run_show(args: argparse.Namespace, settings: Any) -> int:
     store = open_store(settings)
     try:
         schedule = store.get(args.name)
-        runs = store.runs(schedule.name, args.n)
+        runs = store.runs(schedule.name, args.limit)
     finally:
         store.close()
     if args.json:
-        print(json.dumps(schedule.to_json() | {"runs": [run.to_json() for run in runs]}, indent=2))
+        print_answer(True, schedule.to_json() | {"runs": [run.to_json() for run in runs]}, lambda: "")
         return 0
     print(f"schedule {schedule.name}: {schedule.timing.describe()}" + (" (paused)" if schedule.paused else ""))
     source = "the sites the index knows, when due (adaptive)" if schedule.sites_from_index else schedule.seeds_file
