@@ -25,8 +25,8 @@ from crawler.redact import MaskingFormatter, mask_text, secret_values
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
-    "demo", "crawl", "worker", "search", "pivot", "extract", "es", "kibana", "evidence", "lab", "schedule", "scheduler",
-    "status",
+    "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "history", "watchlist", "extract", "es",
+    "kibana", "evidence", "lab", "schedule", "scheduler", "status",
 )
 
 
