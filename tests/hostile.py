@@ -42,6 +42,7 @@ PATTERNS: dict[str, Callable[[int], str]] = {
     "obfuscated_dots": lambda size: _repeat("a [dot] ", size, head="x [at] "),
     "telegram_separators": lambda size: _repeat("tg: - ", size),
     "vendor_labels": lambda size: _repeat("vendor: ", size),
+    "watchlist_terms": lambda size: _repeat("cocaine fake passport kokain weed cachets ", size),
     "hex_runs": lambda size: _repeat("0" * 75 + " ", size),
     "session_runs": lambda size: _repeat("05", size),
     "onion_words": lambda size: _repeat("a.onion ", size),
