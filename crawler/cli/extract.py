@@ -90,6 +90,8 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
         _line("keywords", [f"{k['term']} ({k['category']}) x{k['count']}" for k in signals["keywords"]]),
         _line("links", [f"{len(signals['links']['onion'])} onion, {len(signals['links']['clearnet'])} clearnet"]),
     ]
+    if signals.get("capped"):  # only for a page that reached a cap: most never do
+        lines.append(_line("capped", [f"{kind} +{count}" for kind, count in signals["capped"].items()]))
     return lines
 
 

@@ -86,6 +86,8 @@ def test_cap_per_kind_from_environment() -> None:
     result = darkcrawl("extract", "--json", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "2"})
     document = json.loads(result.stdout)
     assert document["emails"] == ["a@x.com", "b@x.com"] and document["capped"] == {"emails": 2}
+    summary = darkcrawl("extract", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "2"}).stdout.decode()
+    assert "capped       emails +2" in summary
     refused = darkcrawl("extract", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "0"})
     assert refused.returncode == 2
     assert refused.stderr.decode().startswith("darkcrawl: error: DARKCRAWL_EXTRACT_MAX_PER_KIND must be 1 or more")
