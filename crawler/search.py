@@ -5,11 +5,11 @@ Offers: :class:`SearchFilters`, :func:`build_search`, :func:`site_titles_request
 :func:`signals_brief`, :func:`format_hit`, :func:`hit_summary`, :data:`ENTITY_KIND_FIELDS` (the page field that holds
 each entity kind), :data:`SORTS`, :data:`MAX_RESULTS`.
 
-Ranking: the query must match the title, text or URL as written, accent-folded, or stemmed in any of the four
-languages (most fields: a page matching in more of them, i.e. with the very words typed, scores higher); a page whose
-own language's analysis matches gets a bonus, so a French query ranks French pages above pages matching it only by
-an English or Dutch stemming accident. On a cluster without the analysis plugin the sub-fields do not exist and the
-query falls back to title, text and URL (Elasticsearch ignores the missing fields).
+Ranking: a page must match the query in its title, text or URL, as written, accent-folded, or stemmed in any of the
+four languages (recall, weighed little); it is ranked by the words as written or folded (title first) and by the stems
+of its own detected language, so a Dutch query ranks the Dutch page above an English one that only a French stemming
+accident matched. On a cluster without the analysis plugin the sub-fields do not exist and the query falls back to
+title, text and URL (Elasticsearch ignores the missing fields).
 """
 
 from __future__ import annotations
@@ -21,13 +21,17 @@ from typing import Any
 
 from crawler.es.templates import FOLDED_SUBFIELD, LANGUAGE_SUBFIELDS
 
-# Fields searched, with weights: a title match beats a body match; the language sub-fields weigh less than the
-# exact and folded words, so a page with the very word typed comes before one with another form of it.
+# What a page must match, in one of these fields: the words as written, accent-folded, or stemmed in any of the four
+# languages (so a French page whose language detection failed is still found by its stems).
 SEARCH_FIELDS = [
-    "title^3", f"title.{FOLDED_SUBFIELD}^3", *(f"title.{name}^2" for name in LANGUAGE_SUBFIELDS.values()),
-    "text", f"text.{FOLDED_SUBFIELD}", *(f"text.{name}^0.7" for name in LANGUAGE_SUBFIELDS.values()),
+    "title^3", f"title.{FOLDED_SUBFIELD}^3", *(f"title.{name}^3" for name in LANGUAGE_SUBFIELDS.values()),
+    "text", f"text.{FOLDED_SUBFIELD}", *(f"text.{name}" for name in LANGUAGE_SUBFIELDS.values()),
     "url",
 ]
+# What ranks it: the words as written or folded (any language), and its own language's stems. A match by another
+# language's stemmer alone (the French light stemmer makes "paspoort" of "passports") weighs RECALL_WEIGHT only.
+EXACT_FIELDS = ["title^3", f"title.{FOLDED_SUBFIELD}^3", "text", f"text.{FOLDED_SUBFIELD}", "url"]
+RECALL_WEIGHT = 0.1
 TEXT_FIELDS = ("text", "title")
 SUBFIELDS = (FOLDED_SUBFIELD, *LANGUAGE_SUBFIELDS.values())
 SORTS = ("relevance", "date")
@@ -56,14 +60,18 @@ class SearchFilters:
     changed_since: str | None = None  # seen before it, text changed on or after it
 
     def date_field(self) -> str:
-        """The date ``--sort date`` orders by: the one the filters ask about (first seen, changed, last seen)."""
-        if self.changed_since and not self.new_since:
+        """The date ``--sort date`` orders by: the one the filters ask about. Text changed (set on a page's first
+        fetch too, so it also orders new pages) with --changed-since, first seen with --new-since, else last seen."""
+        if self.changed_since:
             return "content_changed_at"
         return "first_seen" if self.new_since else "last_seen"
 
 
-def _text_query(text: str, fields: list[str]) -> dict[str, Any]:
-    return {"simple_query_string": {"query": text, "fields": fields, "default_operator": "and"}}
+def _text_query(text: str, fields: list[str], boost: float = 1.0) -> dict[str, Any]:
+    query: dict[str, Any] = {"query": text, "fields": fields, "default_operator": "and"}
+    if boost != 1.0:
+        query["boost"] = boost
+    return {"simple_query_string": query}
 
 
 def _novelty(filters: SearchFilters) -> list[dict[str, Any]]:
@@ -82,16 +90,18 @@ def _novelty(filters: SearchFilters) -> list[dict[str, Any]]:
 
 def build_search(text: str, filters: SearchFilters | None = None, size: int = 10,
                  sort: str = "relevance") -> dict[str, Any]:
-    """Return the search request body: a ``simple_query_string`` over title, text (as written, folded, stemmed in
-    each language) and URL, a bonus for the page's own language, filtered, highlighted, sorted."""
+    """Return the search request body: pages matching the query in title, text (as written, folded or stemmed in
+    any language) or URL, ranked by the words as written or folded and by their own language's stems; filtered,
+    highlighted, sorted."""
     filters = filters or SearchFilters()
     must: list[dict[str, Any]] = []
     should: list[dict[str, Any]] = []
     if text.strip():
-        must.append(_text_query(text, SEARCH_FIELDS))
+        must.append(_text_query(text, SEARCH_FIELDS, RECALL_WEIGHT))
+        should.append(_text_query(text, EXACT_FIELDS))
         for code, name in LANGUAGE_SUBFIELDS.items():
             should.append({"bool": {"filter": [{"term": {"language": code}}],
-                                    "must": [_text_query(text, [f"title.{name}^2", f"text.{name}"])]}})
+                                    "must": [_text_query(text, [f"title.{name}^3", f"text.{name}"])]}})
     else:
         must.append({"match_all": {}})
     conditions: list[dict[str, Any]] = []
