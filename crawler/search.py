@@ -205,7 +205,7 @@ def _shorten(value: str, width: int = 20) -> str:
     """A long address or fingerprint as its start and end (``bc1qar0srr...wf5mdq``); a currency prefix stays."""
     prefix, _, token = value.rpartition(" ")
     if len(token) > width:
-        token = f"{token[:10]}...{token[-6:]}"
+        token = f"{token[:12]}...onion" if token.endswith(".onion") else f"{token[:10]}...{token[-6:]}"
     return f"{prefix} {token}" if prefix else token
 
 

@@ -293,13 +293,16 @@ def _migrate(
     )
 
 
-def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int = SCHEMA_VERSION) -> InitReport:
+def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int = SCHEMA_VERSION,
+                language_analyzers: bool | None = None) -> InitReport:
     """Install or upgrade the templates and create the first indices. Idempotent: a second call changes nothing.
 
-    *version* is ``SCHEMA_VERSION`` except in tests of the upgrade path. Returns an :class:`InitReport`; every action
-    is also passed to *say*. Raises :class:`ServiceError` when the cluster refuses."""
+    *version* is ``SCHEMA_VERSION`` except in tests of the upgrade path; *language_analyzers* is None (use the
+    analysis plugin's sub-fields when every node has it) except in tests and benchmarks of the plain shape. Returns
+    an :class:`InitReport`; every action is also passed to *say*. Raises :class:`ServiceError` when the cluster
+    refuses."""
     try:
-        analyzers = ANALYSIS_PLUGIN in node_modules(client)
+        analyzers = ANALYSIS_PLUGIN in node_modules(client) if language_analyzers is None else language_analyzers
         report = InitReport(language_analyzers=analyzers)
         for kind in KINDS:
             _init_kind(client, names, kind, analyzers, version, report)
@@ -307,7 +310,7 @@ def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int
         raise ServiceError(f"Elasticsearch refused the index setup: {exc.meta.status} {exc.message}") from None
     for action in report.actions:
         say(action)
-    if not analyzers:
+    if language_analyzers is None and not analyzers:
         say(f"the cluster lacks darkcrawl's analysis plugin {ANALYSIS_PLUGIN}: page text is analysed with the standard "
             "analyzer only (no language or accent-folded sub-fields, so no stemming or accent folding in search); "
             "install it on every node (darkcrawl es install, deploy/README.md), restart, and run darkcrawl es init")
