@@ -3,7 +3,7 @@ Documented in the README (``darkcrawl search``) and docs/schema.md (Language ana
 
 Offers: :class:`SearchFilters`, :func:`build_search`, :func:`site_titles_request`, :func:`site_titles`,
 :func:`signals_brief`, :func:`format_hit`, :func:`hit_summary`, :data:`ENTITY_KIND_FIELDS` (the page field that holds
-each entity kind), :data:`SORTS`, :data:`MAX_RESULTS`.
+each entity kind), :data:`SORTS`.
 
 Ranking: a page must match the query in its title, text or URL, as written, accent-folded, or stemmed in any of the
 four languages (recall, weighed little); it is ranked by the words as written or folded (title first) and by the stems
@@ -35,7 +35,6 @@ RECALL_WEIGHT = 0.1
 TEXT_FIELDS = ("text", "title")
 SUBFIELDS = (FOLDED_SUBFIELD, *LANGUAGE_SUBFIELDS.values())
 SORTS = ("relevance", "date")
-MAX_RESULTS = 10_000  # Elasticsearch's index.max_result_window: from + size beyond it is refused
 SIGNAL_KINDS = ("crypto_addresses", "pgp_keys", "emails", "handles", "vendors", "onions", "keywords")
 # Entity kind (pipelines/entities.py) -> the page field that holds its values: --entity-kind keeps pages having one.
 ENTITY_KIND_FIELDS = {

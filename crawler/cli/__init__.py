@@ -13,6 +13,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from crawler import __version__
 from crawler.config import load_settings
@@ -20,13 +21,21 @@ from crawler.errors import DarkcrawlError
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
-    "demo", "crawl", "worker", "search", "pivot", "extract", "es", "kibana", "evidence", "lab", "schedule", "scheduler",
-    "status",
+    "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "history", "watchlist", "extract", "es",
+    "kibana", "evidence", "lab", "schedule", "scheduler", "status",
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with darkcrawl's error form: one line, ``darkcrawl: error: ...``, exit 2 (argparse's own prints the
+    usage first). Subcommand parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"darkcrawl: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="darkcrawl",
         description="Crawl onion and deep-web sites through Tor, extract signals, index them into Elasticsearch.",
     )

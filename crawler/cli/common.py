@@ -3,7 +3,8 @@ operator (progress on stderr, the answer on stdout as text or ``--json``), and h
 
 Not a subcommand itself (it is not in ``COMMAND_MODULES``).
 
-Offers: :func:`add_command`, :func:`add_json_option`, :func:`say`, :func:`print_answer`, :func:`es_session`.
+Offers: :func:`add_command`, :func:`add_json_option`, :func:`add_limit_option`, :func:`say`, :func:`print_answer`,
+:func:`es_session`.
 """
 
 from __future__ import annotations
@@ -33,15 +34,56 @@ def add_json_option(parser: Any, help: str) -> None:
     parser.add_argument("--json", action="store_true", help=help)
 
 
+MAX_RESULTS = 10_000  # Elasticsearch's default index.max_result_window: more cannot be read in one search
+
+
+def add_limit_option(parser: Any, *, default: int, what: str) -> None:
+    """``-n/--limit N``: how many results a listing shows, 0 to :data:`MAX_RESULTS` (else exit 2 naming it)."""
+
+    def limit(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 0 <= value <= MAX_RESULTS:
+            raise argparse.ArgumentTypeError(f"{value}: give 0 to {MAX_RESULTS}")
+        return value
+
+    parser.add_argument("-n", "--limit", type=limit, default=default, metavar="N",
+                        help=f"{what} at most (default {default}, at most {MAX_RESULTS})")
+
+
 def say(message: str) -> None:
     """Progress and notes for the operator: stderr, so stdout holds only the answer."""
     print(f"darkcrawl: {message}", file=sys.stderr, flush=True)
 
 
+# Keys whose numbers are moments (seconds since the epoch, as the stores keep them): --json gives them as ISO 8601.
+MOMENT_KEYS = ("deadline", "heartbeat")
+
+
+def iso_dates(value: Any) -> Any:
+    """*value* with every moment given as ISO 8601 UTC (``2026-12-06T18:00:00.000Z``): numbers under a key ending in
+    ``_at`` or named in :data:`MOMENT_KEYS`, in dicts and lists at any depth. Durations (``*_seconds``) stay numbers."""
+    from crawler.items import iso_timestamp
+
+    if isinstance(value, dict):
+        return {key: iso_timestamp(item) if _is_moment(key, item) else iso_dates(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [iso_dates(item) for item in value]
+    return value
+
+
+def _is_moment(key: Any, item: Any) -> bool:
+    number = isinstance(item, int | float) and not isinstance(item, bool)
+    return number and isinstance(key, str) and (key.endswith("_at") or key in MOMENT_KEYS)
+
+
 def print_answer(as_json: bool, answer: Any, text: Callable[[], str | Iterable[str]], **json_options: Any) -> None:
-    """Print *answer* as indented JSON, or the lines ``text()`` makes of it for people (built only when needed)."""
+    """Print *answer* as indented JSON (moments as ISO 8601: :func:`iso_dates`), or the lines ``text()`` makes of it
+    for people (built only when needed)."""
     if as_json:
-        print(json.dumps(answer, indent=2, **json_options))
+        print(json.dumps(iso_dates(answer), indent=2, **json_options))
         return
     lines = text()
     print(lines if isinstance(lines, str) else "\n".join(lines))

@@ -7,10 +7,10 @@ say so (nothing is started or stopped), ``status`` and ``init`` talk to it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from crawler.cli.common import print_answer
 from crawler.errors import DarkcrawlError
 
 
@@ -123,7 +123,7 @@ def run_status(args: argparse.Namespace, settings: Any) -> int:
     spool = spool_from_settings(settings)
     crawls = crawl_spool(settings)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print_answer(True, report, lambda: "")
     else:
         print(report["message"], file=sys.stdout if report["healthy"] else sys.stderr)
         if report["spool"]["pages"]:

@@ -6,12 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, print_answer
+from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.cli.dates import ACCEPTED, iso_utc, parse_since
-from crawler.errors import UsageError
 from crawler.search import (
     ENTITY_KIND_FIELDS,
-    MAX_RESULTS,
     SORTS,
     SearchFilters,
     build_search,
@@ -47,7 +45,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--category", help="only pages with a watch-list hit of this category (drugs, fraud ...)")
     parser.add_argument("--crawl", metavar="CRAWL_ID",
                         help="only pages last seen by this crawl (its id: crawl --json, darkcrawl status)")
-    parser.add_argument("-n", "--size", type=int, default=10, help=f"how many results, 1-{MAX_RESULTS} (default 10)")
+    add_limit_option(parser, default=10, what="results (0: only count them)")
     add_json_option(parser, "print results as JSON for tools (each hit with the page's signals)")
 
 
@@ -75,11 +73,8 @@ def filters_from(args: argparse.Namespace) -> SearchFilters:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    if not 1 <= args.size <= MAX_RESULTS:
-        raise UsageError(f"-n/--size {args.size} is out of range: ask for 1 to {MAX_RESULTS} results (Elasticsearch "
-                         "returns at most that many)")
     filters = filters_from(args)
-    body = build_search(args.query, filters, size=args.size, sort=args.sort)
+    body = build_search(args.query, filters, size=args.limit, sort=args.sort)
     response, titles = search_pages(settings, body)
     hits = response["hits"]["hits"]
     total = response["hits"]["total"]["value"]

@@ -136,6 +136,8 @@ class LocalDispatcher:
             command += ["--depth", str(request.schedule.depth)]
         if request.schedule.max_pages is not None:
             command += ["--max-pages", str(request.schedule.max_pages)]
+        if request.schedule.warc:
+            command.append("--warc")
         return command
 
     def start(self, request: RunRequest) -> Started:
@@ -244,6 +246,8 @@ class ScrapydDispatcher:
             values["DEPTH_LIMIT"] = str(request.schedule.depth)
         if request.schedule.max_pages is not None:
             values["DARKCRAWL_MAX_PAGES"] = str(request.schedule.max_pages)
+        if request.schedule.warc:
+            values["DARKCRAWL_WARC_ENABLED"] = "True"
         return values
 
     def prepare(self) -> None:

@@ -61,8 +61,9 @@ CASES = [
     Case("option: negative budget", ["crawl", "--url", SEED, "--max-pages", "-3"], 2, "--max-pages must be at least 0"),
     Case("option: not a number", ["crawl", "--url", SEED, "--depth", "two"], 2, "invalid int value"),
     # --- search options (checked before Elasticsearch is asked)
-    Case("search: -n negative", ["search", "x", "-n", "-1"], 2, "-n/--size -1 is out of range"),
-    Case("search: -n beyond the result window", ["search", "x", "-n", "100000"], 2, "-n/--size 100000 is out of range"),
+    Case("search: -n negative", ["search", "x", "-n", "-1"], 2, "argument -n/--limit: -1: give 0 to 10000"),
+    Case("search: -n beyond the result window", ["search", "x", "-n", "100000"], 2,
+         "argument -n/--limit: 100000: give 0 to 10000"),
     Case("search: --since garbage", ["search", "x", "--since", "garbage"], 2, "--since 'garbage' is not a date"),
     Case("search: --changed-since garbage", ["search", "x", "--changed-since", "soon"], 2,
          "--changed-since 'soon' is not a date"),

@@ -150,12 +150,13 @@ def test_site_titles_from_the_shallowest_page_of_each_site():
     assert site_titles(response) == {"a.onion": "Home A"}
 
 
-@pytest.mark.parametrize(("args", "option"), [
-    (["-n", "-1"], "-n/--size"), (["-n", "0"], "-n/--size"), (["-n", "100000"], "-n/--size"),
-    (["--since", "garbage"], "--since"), (["--new-since", "soon"], "--new-since"),
-    (["--changed-since", "2026-02-30"], "--changed-since"),
+@pytest.mark.parametrize(("args", "says"), [
+    (["-n", "-1"], "argument -n/--limit: -1: give 0 to 10000"),
+    (["-n", "100000"], "argument -n/--limit: 100000: give 0 to 10000"),
+    (["--since", "garbage"], "--since 'garbage' is not a date"), (["--new-since", "soon"], "--new-since 'soon'"),
+    (["--changed-since", "2026-02-30"], "--changed-since '2026-02-30' is not a date"),
 ])
-def test_bad_options_exit_2_with_one_line_naming_the_option(monkeypatch, capsys, args, option):
+def test_bad_options_exit_2_with_one_line_naming_the_option(monkeypatch, capsys, args, says):
     from crawler.cli import main
     from crawler.cli import search as search_command
 
@@ -163,9 +164,24 @@ def test_bad_options_exit_2_with_one_line_naming_the_option(monkeypatch, capsys,
         raise AssertionError("Elasticsearch must not be asked")
 
     monkeypatch.setattr(search_command, "search_pages", never)
-    assert main(["search", "x", *args]) == 2
+    try:
+        code = main(["search", "x", *args])
+    except SystemExit as exc:  # argparse's errors (-n) exit from parse_args
+        code = exc.code
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f"darkcrawl: error: {option} ")
+    assert len(err) == 1 and err[0].startswith(f"darkcrawl: error: {says}"), err
+    assert code == 2
+
+
+def test_argparse_errors_are_one_line_too(capsys):
+    from crawler.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["search", "x", "--sort", "newest"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("darkcrawl: error: argument --sort: invalid choice: 'newest'")
+    assert err[0].endswith("(see darkcrawl search --help)")
 
 
 def test_dates_reach_the_query_as_absolute_utc(monkeypatch):
