@@ -14,11 +14,13 @@ title, text and URL (Elasticsearch ignores the missing fields).
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.cli.common import printable
 from crawler.es.templates import FOLDED_SUBFIELD, LANGUAGE_SUBFIELDS
 
 # What a page must match, in one of these fields: the words as written, accent-folded, or stemmed in any of the four
@@ -134,8 +136,10 @@ def build_search(text: str, filters: SearchFilters | None = None, size: int = 10
             "fields": {name: {"fragment_size": 160, "number_of_fragments": 1,
                               "matched_fields": [name, *(f"{name}.{sub}" for sub in SUBFIELDS)]}
                        for name in TEXT_FIELDS},
-            "pre_tags": ["\x1b[1m"],
-            "post_tags": ["\x1b[0m"],
+            # plain markers around HTML-escaped text: a page's own "<em>" or ESC cannot pass for a marker
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "encoder": "html",
         },
     }
     if sort == "date":
@@ -208,17 +212,29 @@ def _shorten(value: str, width: int = 20) -> str:
     return f"{prefix} {token}" if prefix else token
 
 
-TAG_RE = re.compile(r"\x1b\[[01]m")
+TAG_RE = re.compile(r"(</?em>)")
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+
+
+def highlight_text(fragment: str, color: bool = False) -> str:
+    """A highlight fragment (HTML-escaped, ``<em>`` around matches) as one line of plain text, control characters
+    removed; matches in bold when *color*, else unmarked."""
+    pieces = []
+    for piece in TAG_RE.split(fragment):
+        if piece in ("<em>", "</em>"):
+            pieces.append((BOLD if piece == "<em>" else RESET) if color else "")
+        else:
+            pieces.append(printable(html.unescape(piece)))
+    return "".join(pieces)
 
 
 def hit_summary(hit: dict[str, Any], plain: bool = False, titles: dict[str, str] | None = None) -> dict[str, Any]:
     """A hit as the JSON that ``darkcrawl search --json`` prints: url, title, site and its title, language, dates,
-    score, highlight and the page's signals (without links and address contexts)."""
+    score, highlight (plain text, no markers, no control characters) and the page's signals (without links and
+    address contexts)."""
     source = hit.get("_source", {})
     fragments = hit.get("highlight", {}).get("text") or hit.get("highlight", {}).get("title") or []
-    highlight = " ... ".join(fragments)
-    if plain:
-        highlight = TAG_RE.sub("", highlight)
+    highlight = " ... ".join(highlight_text(fragment, color=not plain) for fragment in fragments)
     return {
         "url": source.get("url"),
         "title": source.get("title", ""),
@@ -236,17 +252,17 @@ def hit_summary(hit: dict[str, Any], plain: bool = False, titles: dict[str, str]
 
 def format_hit(rank: int, hit: dict[str, Any], color: bool = True, titles: dict[str, str] | None = None) -> str:
     """A few lines for a terminal: rank and title, site and its title, URL and dates, the signals in brief, the
-    highlighted fragment."""
+    highlighted fragment; whatever a page wrote passes through :func:`printable` (no control characters)."""
     summary = hit_summary(hit, plain=not color, titles=titles)
-    title = summary["title"] or "(no title)"
-    site = summary["site"] or "?"
+    title = printable(summary["title"] or "(no title)")
+    site = printable(str(summary["site"] or "?"))
     lines = [
         f"{rank:>2}. {title}",
-        f"    site: {site}" + (f" ({summary['site_title']})" if summary["site_title"] else ""),
-        f"    {summary['url']}  [{summary['language'] or '?'}] first seen {summary['first_seen']}, last seen "
-        f"{summary['last_seen']}",
+        f"    site: {site}" + (f" ({printable(summary['site_title'])})" if summary["site_title"] else ""),
+        f"    {printable(str(summary['url']))}  [{printable(str(summary['language'] or '?'))}] first seen "
+        f"{printable(str(summary['first_seen']))}, last seen {printable(str(summary['last_seen']))}",
     ]
-    brief = signals_brief(summary["signals"])
+    brief = printable(signals_brief(summary["signals"]))
     if brief:
         lines.append(f"    signals: {brief}")
     if summary["highlight"]:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, say
+from crawler.cli.common import add_command, add_json_option, es_session, json_text, print_answer, say
 from crawler.errors import UsageError
 from crawler.evidence import EvidenceMismatch
 
@@ -53,17 +52,16 @@ def verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     bad = [check for check in checks if check.status != "ok"]
-    if args.json:
-        print(json.dumps({"manifest": str(path), "ok": not bad, "files": [c.as_dict() for c in checks]}, indent=2))
-    else:
-        for check in checks:
-            if check.status == "ok":
-                print(f"ok        {check.name}  sha256 {check.actual_sha256}")
-            elif check.status == "missing":
-                print(f"MISSING   {check.name}")
-            else:
-                print(f"MISMATCH  {check.name}  expected {check.expected_sha256}, found {check.actual_sha256} "
-                      f"({check.actual_bytes} bytes, {check.expected_bytes} recorded)")
+    def line(check: Any) -> str:
+        if check.status == "ok":
+            return f"ok        {check.name}  sha256 {check.actual_sha256}"
+        if check.status == "missing":
+            return f"MISSING   {check.name}"
+        return (f"MISMATCH  {check.name}  expected {check.expected_sha256}, found {check.actual_sha256} "
+                f"({check.actual_bytes} bytes, {check.expected_bytes} recorded)")
+
+    answer = {"manifest": str(path), "ok": not bad, "files": [c.as_dict() for c in checks]}
+    print_answer(args.json, answer, lambda: [line(check) for check in checks])  # names from a file: printable
     if bad:
         raise EvidenceMismatch(
             f"{len(bad)} of {len(checks)} WARC files do not match the manifest {path}: "
@@ -138,7 +136,7 @@ def export(args: argparse.Namespace, settings: Any) -> int:
         "matches_index": True, "output": output, "output_sha256": hashlib.sha256(data).hexdigest(),
     }
     if args.json and output != "-":
-        print(json.dumps(result, indent=2))
+        print(json_text(result))
     else:
         say(f"{args.target}: record sha256 {digest} matches the index; {len(data)} bytes written to {output}")
     return 0

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crawler.errors import ServiceError
+from crawler.redact import mask_url
 from crawler.scheduling.crawlstatus import pid_alive, pid_start_time, read_status, status_dir
 from crawler.scheduling.store import Run, Schedule
 
@@ -206,10 +207,10 @@ class ScrapydDispatcher:
             data = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise ServiceError(
-                f"Scrapyd at {self.url} did not answer {path}: {exc}; check DARKCRAWL_SCRAPYD_URL"
+                f"Scrapyd at {mask_url(self.url)} did not answer {path}: {exc}; check DARKCRAWL_SCRAPYD_URL"
             ) from None
         if data.get("status") != "ok":
-            raise ServiceError(f"Scrapyd at {self.url} refused {path}: {data.get('message', data)}")
+            raise ServiceError(f"Scrapyd at {mask_url(self.url)} refused {path}: {data.get('message', data)}")
         return dict(data)
 
     def crawl_settings(self, request: RunRequest) -> dict[str, str]:
