@@ -292,7 +292,7 @@ def version_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     Added beside the other kinds without changing them (an index of its own, installed by ``es init``)."""
     return {
         "dynamic": "strict",
-        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION, "language_analyzers": language_analyzers},
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
         "properties": {
             "page_id": keyword(),
             "url": keyword(URL_LENGTH),
@@ -323,8 +323,9 @@ MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "versions": version_mappings,  # the page history (pipelines/indexing.py writes it, darkcrawl history reads it)
 }
 KINDS = tuple(MAPPING_BUILDERS)
-# The kinds whose text gets per-language sub-fields (the others hold no prose).
-PROSE_KINDS = frozenset({"pages", "versions"})
+# The kinds whose text gets per-language sub-fields: the pages (the versions keep their text for reading by date, and
+# analysing it five more times for a search nobody makes would double the indexing cost of every new page).
+PROSE_KINDS = frozenset({"pages"})
 
 
 def mappings_for(kind: str, language_analyzers: bool = False) -> dict[str, Any]:

@@ -100,8 +100,8 @@ def test_the_mapping_names_only_analyzers_the_plugin_provides():
         assert f'@NamedComponent("{analyzer}")' in java and f'"{analyzer}"' in components
 
 
-def test_language_analyzers_apply_to_prose_only():
-    for kind in set(KINDS) - {"pages", "versions"}:
+def test_language_analyzers_apply_to_pages_only():
+    for kind in set(KINDS) - {"pages"}:
         template = index_template(kind, "p", language_analyzers=True)
         assert "analyzer" not in str(template["template"]["mappings"])
         assert template["_meta"]["language_analyzers"] is False
