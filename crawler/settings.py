@@ -178,6 +178,7 @@ DOWNLOADER_MIDDLEWARES = {
     # hostile responses (crawler/fetch/limits.py): bombs counted, redirects checked before RedirectMiddleware (600)
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.fetch.limits.BoundedCompressionMiddleware": 590,
+    "crawler.fetch.encoding.EncodingMiddleware": 585,  # WHATWG decoding, before meta refresh (580) reads the text
     "crawler.fetch.limits.HostileResponseMiddleware": 610,
     "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
     "crawler.render.middleware.RenderMiddleware": 720,  # after the Tor refusals; off unless DARKCRAWL_RENDER
