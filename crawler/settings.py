@@ -153,6 +153,8 @@ DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language,
 DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
 DARKCRAWL_VENDOR_RULES: list[str] = []  # vendor-rule YAML files; empty: the shipped rules/example_sites.yaml
 DARKCRAWL_LANGUAGE_SAMPLE = 1000  # characters of prose (long lines first) read by language detection
+DARKCRAWL_EXTRACT_WORKERS = 0  # extraction worker processes; 0: one per core this process may use
+DARKCRAWL_EXTRACT_TIMEOUT = 10.0  # seconds one page's extraction may take; then its worker is killed, the page marked
 
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False

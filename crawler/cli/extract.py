@@ -96,15 +96,23 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from pipelines.extract import ExtractionConfig, extract_signals
     from pipelines.extract.language import DEFAULT_SAMPLE
+    from pipelines.extract.pool import ConfigSpec, ExtractionPool
 
-    watchlists = args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")
-    vendor_rules = args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")
-    sample = settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE)
-    config = ExtractionConfig.load(watchlists, vendor_rules, sample)
+    spec = ConfigSpec(
+        watchlists=tuple(args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")),
+        vendor_rules=tuple(args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
+    )
     data = read_input(args.file)
-    signals = extract_signals(data, args.url, content_type=args.content_type, config=config).to_dict()
+    # one worker process, so that a hostile page is stopped at DARKCRAWL_EXTRACT_TIMEOUT as in a crawl
+    with ExtractionPool(spec, workers=1, timeout=settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT")) as pool:
+        outcome = pool.extract_blocking(data, args.url, args.content_type)
+    if outcome.status != "ok":
+        reason = "took longer than DARKCRAWL_EXTRACT_TIMEOUT" if outcome.status == "timeout" else outcome.error
+        print(f"darkcrawl: warning: extraction of {args.file} stopped ({reason}): only the title, text and links "
+              "are reported", file=sys.stderr)
+    signals = outcome.signals.to_dict()
     output = json.dumps(signals, ensure_ascii=False, indent=2) if args.json else "\n".join(summary_lines(signals))
     try:
         sys.stdout.write(output + "\n")

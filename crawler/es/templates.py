@@ -149,6 +149,8 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
             "content_changed_at": {"type": "date"},
             "schema_version": {"type": "short"},
             "signals": signals_mapping(language_analyzers),
+            # optional: how extraction ended (pipelines/extraction.py); absent when it is off or the page was flagged
+            "extraction": {"properties": {"status": keyword(), "elapsed_ms": {"type": "integer"}}},
             # optional: only pages the content policy flagged (crawler/safety); their text is never stored
             "review": {
                 "properties": {
