@@ -70,6 +70,11 @@ class CrawlResult:
         return self.counters("hostile")
 
     @property
+    def extraction(self) -> dict[str, int]:
+        """Pages whose extraction did not finish: ``timeouts`` (over DARKCRAWL_EXTRACT_TIMEOUT), ``failures``."""
+        return {name: value for name, value in self.counters("extract").items() if name in ("timeouts", "failures")}
+
+    @property
     def skipped(self) -> dict[str, int]:
         return self.counters("skipped")
 
@@ -97,6 +102,7 @@ class CrawlResult:
             "errors": self.errors,
             "refused": self.refused,
             "hostile": self.hostile,
+            "extraction": self.extraction,
             "tor": self.tor,
             "skipped": self.skipped,
             "flagged_for_review": self.flagged,
