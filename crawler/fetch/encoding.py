@@ -1,4 +1,5 @@
-"""Responses decoded as browsers decode them (docs/crawling.md, "Decoding"), by the one function extraction uses.
+"""Responses decoded as browsers decode them, by the one function extraction uses (docs/signals.md, "How a page
+is read").
 
 Offers :func:`response_html` (a text response's body as str, by :func:`pipelines.extract.text.decode_body`: what the
 content policy reads, what the spider keeps for extraction and reads links from) and :class:`EncodingMiddleware`.

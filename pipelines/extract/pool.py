@@ -10,7 +10,7 @@ interrupted any other way. A page over its budget costs its worker, which is kil
 the worker reported before (title, text, links: sent as soon as parsing ends) and is never retried. A worker that dies
 (segfault, OOM kill) is replaced the same way and its page marked failed.
 
-Workers are fresh interpreters (``python -m pipelines.extract.worker``: forking the crawl process would copy its
+Workers are fresh interpreters (:mod:`pipelines.extract.worker`: forking the crawl process would copy its
 threads' locks, and multiprocessing's spawn would re-run the crawl's main module) that compile their configuration
 once, at start; a page crosses the socket once each way. A worker is killed when the thread that started it ends
 (``PR_SET_PDEATHSIG``), so none outlives the crawl, even a stuck one.
@@ -41,7 +41,11 @@ from .signals import ExtractionConfig, Signals
 log = logging.getLogger(__name__)
 
 EXTRACTOR = "pipelines.extract.signals:extract_signals"
-IMPORT_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the pipelines package
+# Isolated (-I: no PYTHONPATH, no working directory on the path), importing darkcrawl from where this process did.
+WORKER_MAIN = (
+    f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
+    "from pipelines.extract.worker import main; sys.exit(main(sys.argv))"
+)
 STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to compile its configuration (about 1.2 s here)
 STOP_GRACE = 2.0  # seconds a worker is given to exit after being asked, before it is killed
 
@@ -106,11 +110,9 @@ class _Worker:
         parent, child = socket.socketpair()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "pipelines.extract.worker", str(child.fileno())],
+                [sys.executable, "-I", "-c", WORKER_MAIN, str(child.fileno())],
                 pass_fds=(child.fileno(),),
                 stdin=subprocess.DEVNULL,
-                env=self.pool.environment,
-                cwd=IMPORT_ROOT,
             )
         except OSError:
             parent.close()
@@ -184,8 +186,12 @@ class _Worker:
         if self.pool.closed:
             return Outcome("failed", 0, Signals(), "the extraction pool is closed")
         if self.process is None:
-            self.start()
-            self.ready()
+            try:
+                self.start()
+                self.ready()
+            except Exception as exc:  # the page goes on without signals; the next page tries again
+                self._reap()
+                return Outcome("failed", 0, Signals(), f"no extraction worker could start: {exc}")
         conn = self.conn  # close() may reap this worker from another thread meanwhile
         assert conn is not None
         started = time.monotonic()
@@ -231,9 +237,6 @@ class ExtractionPool:
         self.size = workers if workers > 0 else default_workers()
         self.timeout = float(timeout)
         self.extractor = extract
-        # the worker imports darkcrawl from where this process did, whatever its working directory
-        path = os.environ.get("PYTHONPATH")
-        self.environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (IMPORT_ROOT, path)))}
         self.workers = [_Worker(self) for _ in range(self.size)]
         self.started = 0  # processes started, replacements included
         self.replaced = 0  # workers killed and replaced (timeouts, deaths)

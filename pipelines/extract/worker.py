@@ -1,4 +1,4 @@
-"""An extraction worker process: ``python -m pipelines.extract.worker FD``, started by :mod:`pipelines.extract.pool`.
+"""An extraction worker process, started by :mod:`pipelines.extract.pool` (``main([name, FD])``).
 
 Over the socket *FD* it receives ``(ConfigSpec, "module:function")`` first, compiles the configuration and answers
 ``("ready", pid)`` (or ``("error", message)`` for a bad watch-list or rule file); then for each page ``(body, url,
