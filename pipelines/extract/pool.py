@@ -104,6 +104,7 @@ class _Worker:
         self.pool = pool
         self.process: Any = None
         self.conn: Connection | None = None
+        self.reaping = threading.Lock()  # close() may reap a worker while its page's thread does too
 
     def start(self) -> None:
         """Start the process (does not wait for it to be ready: :meth:`ready` does)."""
@@ -139,14 +140,16 @@ class _Worker:
 
     def _reap(self) -> int | None:
         """Kill the process if it still runs, wait for it and close the pipe; return its exit status."""
-        if self.process is None:
+        with self.reaping:
+            process, conn = self.process, self.conn
+            self.process = self.conn = None
+        if process is None:
             return None
-        if self.process.poll() is None:
-            self.process.kill()
-        code = self.process.wait()
-        if self.conn is not None:
-            self.conn.close()
-        self.process = self.conn = None
+        if process.poll() is None:
+            process.kill()
+        code = process.wait()
+        if conn is not None:
+            conn.close()
         return int(code)
 
     def replace(self) -> None:
@@ -168,15 +171,15 @@ class _Worker:
 
     def stop(self) -> None:
         """Ask the process to exit; kill it when it does not within :data:`STOP_GRACE`."""
-        if self.process is None:
+        process, conn = self.process, self.conn
+        if process is None or conn is None:
             return
         try:
-            assert self.conn is not None
-            self.conn.send(None)
+            conn.send(None)
         except (OSError, ValueError):
             pass
         try:
-            self.process.wait(STOP_GRACE)
+            process.wait(STOP_GRACE)
         except subprocess.TimeoutExpired:
             pass
         self._reap()
@@ -299,10 +302,11 @@ class ExtractionPool:
         self.closed = True
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
-        for worker in self.workers:
-            if worker.process is not None and worker.conn is not None:
+        for worker in self.workers:  # all asked at once, then each waited for
+            conn = worker.conn
+            if conn is not None:
                 try:
-                    worker.conn.send(None)
+                    conn.send(None)
                 except (OSError, ValueError):
                     pass
         for worker in self.workers:
