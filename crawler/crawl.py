@@ -151,12 +151,13 @@ def private_files(settings: Settings) -> None:
 
 
 def check_extraction_config(settings: Settings) -> None:
-    """Load the watch lists and vendor rules once before anything starts, so a bad file is a one-line error
-    (UsageError naming the file and line) instead of a failure inside Scrapy's start-up."""
+    """Load the watch lists and vendor rules once before anything starts, so a bad file (or extraction budget) is a
+    one-line error (UsageError naming the file and line) instead of a failure inside Scrapy's start-up."""
     if settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
-        from pipelines.extraction import config_from_settings
+        from pipelines.extraction import pool_from_settings
 
-        config_from_settings(settings)
+        # in one worker, as the crawl will: the compiled tables never weigh on the crawl process itself
+        pool_from_settings(settings, workers=1).start().close()
 
 
 def check_safety_config(settings: Settings) -> None:

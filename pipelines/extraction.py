@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem
-from pipelines.extract import ExtractionConfig, Signals
+from pipelines.extract import Signals
 from pipelines.extract.language import DEFAULT_SAMPLE
 from pipelines.extract.pool import ConfigSpec, ExtractionPool, Outcome
 
@@ -43,18 +43,12 @@ def spec_from_settings(settings: BaseSettings) -> ConfigSpec:
     )
 
 
-def config_from_settings(settings: BaseSettings) -> ExtractionConfig:
-    """Build the :class:`ExtractionConfig` the settings describe. Raises :class:`crawler.errors.UsageError` naming
-    a bad watch-list or rule file (the crawl CLI can call this before starting, to fail early)."""
-    return spec_from_settings(settings).build()
-
-
-def pool_from_settings(settings: BaseSettings) -> ExtractionPool:
-    """An (unstarted) :class:`ExtractionPool` sized and budgeted by the settings. Raises :class:`UsageError` for a
-    budget that is not a positive number."""
+def pool_from_settings(settings: BaseSettings, workers: int | None = None) -> ExtractionPool:
+    """An (unstarted) :class:`ExtractionPool` sized (unless *workers* says) and budgeted by the settings. Raises
+    :class:`UsageError` for a budget that is not a positive number."""
     return ExtractionPool(
         spec_from_settings(settings),
-        workers=settings.getint("DARKCRAWL_EXTRACT_WORKERS"),
+        workers=settings.getint("DARKCRAWL_EXTRACT_WORKERS") if workers is None else workers,
         timeout=settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT"),
     )
 

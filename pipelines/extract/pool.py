@@ -235,7 +235,10 @@ class ExtractionPool:
 
     def __init__(self, spec: ConfigSpec, workers: int = 0, timeout: float = 10.0, extract: str = EXTRACTOR):
         if not timeout > 0:
-            raise UsageError(f"the extraction time budget must be a positive number of seconds, not {timeout!r}")
+            raise UsageError(
+                f"the extraction time budget (DARKCRAWL_EXTRACT_TIMEOUT) must be a positive number of seconds, "
+                f"not {timeout!r}"
+            )
         self.spec = spec
         self.size = workers if workers > 0 else default_workers()
         self.timeout = float(timeout)
