@@ -105,6 +105,7 @@ class _Worker:
         self.process: Any = None
         self.conn: Connection | None = None
         self.reaping = threading.Lock()  # close() may reap a worker while its page's thread does too
+        self.is_ready = False
 
     def start(self) -> None:
         """Start the process (does not wait for it to be ready: :meth:`ready` does)."""
@@ -120,7 +121,7 @@ class _Worker:
             raise
         finally:
             child.close()
-        self.process, self.conn = process, Connection(parent.detach())
+        self.process, self.conn, self.is_ready = process, Connection(parent.detach()), False
         self.conn.send((self.pool.spec, self.pool.extractor))
         self.pool.started += 1
 
@@ -137,6 +138,7 @@ class _Worker:
         if message[0] == "error":
             self.stop()
             raise UsageError(message[1])
+        self.is_ready = True
 
     def _reap(self) -> int | None:
         """Kill the process if it still runs, wait for it and close the pipe; return its exit status."""
@@ -152,22 +154,18 @@ class _Worker:
             conn.close()
         return int(code)
 
-    def replace(self) -> None:
-        """Kill the process (stuck or dead) and start a ready replacement, unless the pool is closing."""
+    def recover(self) -> None:
+        """Kill the process (stuck or dead) and start its replacement, unless the pool is closing. The replacement
+        compiles its configuration while the page's outcome goes on; the next page waits for it (:meth:`run`)."""
         self._reap()
         if self.pool.closed:
             return
         self.pool.replaced += 1
-        self.start()
-        self.ready()
-
-    def recover(self) -> None:
-        """:meth:`replace`, logging instead of raising when no replacement starts (the next page tries again)."""
         try:
-            self.replace()
-        except Exception as exc:
+            self.start()
+        except Exception as exc:  # the next page tries again
             self._reap()
-            log.error("could not replace an extraction worker: %s", exc)
+            log.error("could not start an extraction worker: %s", exc)
 
     def stop(self) -> None:
         """Ask the process to exit; kill it when it does not within :data:`STOP_GRACE`."""
@@ -188,13 +186,14 @@ class _Worker:
         """Extract *task* (body, URL, Content-Type) within *budget* seconds."""
         if self.pool.closed:
             return Outcome("failed", 0, Signals(), "the extraction pool is closed")
-        if self.process is None:
-            try:
+        try:
+            if self.process is None:
                 self.start()
+            if not self.is_ready:  # a replacement still compiling its configuration: not in this page's budget
                 self.ready()
-            except Exception as exc:  # the page goes on without signals; the next page tries again
-                self._reap()
-                return Outcome("failed", 0, Signals(), f"no extraction worker could start: {exc}")
+        except Exception as exc:  # the page goes on without signals; the next page tries again
+            self._reap()
+            return Outcome("failed", 0, Signals(), f"no extraction worker could start: {exc}")
         conn = self.conn  # close() may reap this worker from another thread meanwhile
         assert conn is not None
         started = time.monotonic()
@@ -208,8 +207,9 @@ class _Worker:
             while True:
                 remaining = started + budget - time.monotonic()
                 if remaining <= 0 or not conn.poll(remaining):
+                    elapsed = elapsed_ms()
                     self.recover()
-                    return Outcome("timeout", elapsed_ms(), _partial(parsed))
+                    return Outcome("timeout", elapsed, _partial(parsed))
                 message = conn.recv()
                 if message[0] == "parsed":
                     parsed = message[1]
@@ -221,9 +221,10 @@ class _Worker:
                     signals.text, signals.links = parsed.text, parsed.links
                 return Outcome("ok", int(message[2] * 1000), signals)
         except (EOFError, OSError):  # the worker died under this page: segfault, OOM kill, a signal
+            elapsed = elapsed_ms()
             code = self._reap()
             self.recover()
-            return Outcome("failed", elapsed_ms(), _partial(parsed), f"the extraction worker died (exit code {code})")
+            return Outcome("failed", elapsed, _partial(parsed), f"the extraction worker died (exit code {code})")
 
 
 class ExtractionPool:
