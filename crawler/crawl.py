@@ -210,7 +210,8 @@ def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
     UsageError or ServiceError."""
     from crawler.errors import UsageError
     from crawler.frontier.seeding import push_seeds
-    from crawler.frontier.store import Frontier, safe_url
+    from crawler.frontier.store import Frontier
+    from crawler.redact import mask_url
 
     if settings.get("JOBDIR"):
         raise UsageError(
@@ -221,7 +222,7 @@ def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
         pushed = push_seeds(frontier, seeds)
         say(
             f"pushed {pushed.queued} seeds into the shared frontier {frontier.prefix} at "
-            f"{safe_url(settings.get('DARKCRAWL_REDIS_URL'))}"
+            f"{mask_url(settings.get('DARKCRAWL_REDIS_URL'))}"
             + (f" ({pushed.already_seen} seen before)" if pushed.already_seen else "")
             + (f" ({pushed.over_budget} over budget)" if pushed.over_budget else "")
         )

@@ -12,6 +12,11 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def iso_timestamp(seconds: float) -> str:
+    """*seconds* since the epoch in the same form as :func:`utc_timestamp`."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass
 class PageItem:
     """One fetched page: what was fetched, when, through which Tor instance, and the signals extracted from it.

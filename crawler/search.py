@@ -6,9 +6,12 @@ Offers: :class:`SearchFilters`, :func:`build_search`, :func:`format_hit`, :func:
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from crawler.cli.common import printable
 
 # Fields searched, with weights: a title match beats a body match.
 SEARCH_FIELDS = ["title^3", "text", "url"]
@@ -65,22 +68,36 @@ def build_search(text: str, filters: SearchFilters | None = None, size: int = 10
         "_source": ["url", "title", "site", "language", "last_seen", "status"],
         "highlight": {
             "fields": {name: {"fragment_size": 160, "number_of_fragments": 1} for name in HIGHLIGHT_FIELDS},
-            "pre_tags": ["\x1b[1m"],
-            "post_tags": ["\x1b[0m"],
+            # plain markers around HTML-escaped text: a page's own "<em>" or ESC cannot pass for a marker
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "encoder": "html",
         },
     }
 
 
-TAG_RE = re.compile(r"\x1b\[[01]m")
+TAG_RE = re.compile(r"(</?em>)")
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+
+
+def highlight_text(fragment: str, color: bool = False) -> str:
+    """A highlight fragment (HTML-escaped, ``<em>`` around matches) as one line of plain text, control characters
+    removed; matches in bold when *color*, else unmarked."""
+    pieces = []
+    for piece in TAG_RE.split(fragment):
+        if piece in ("<em>", "</em>"):
+            pieces.append((BOLD if piece == "<em>" else RESET) if color else "")
+        else:
+            pieces.append(printable(html.unescape(piece)))
+    return "".join(pieces)
 
 
 def hit_summary(hit: dict[str, Any], plain: bool = False) -> dict[str, Any]:
-    """A hit as the JSON that ``darkcrawl search --json`` prints: url, title, site, language, last_seen, highlight."""
+    """A hit as the JSON that ``darkcrawl search --json`` prints: url, title, site, language, last_seen, highlight
+    (plain text, no markers, no control characters)."""
     source = hit.get("_source", {})
     fragments = hit.get("highlight", {}).get("text") or hit.get("highlight", {}).get("title") or []
-    highlight = " ... ".join(fragments)
-    if plain:
-        highlight = TAG_RE.sub("", highlight)
+    highlight = " ... ".join(highlight_text(fragment, color=not plain) for fragment in fragments)
     return {
         "url": source.get("url"),
         "title": source.get("title", ""),
@@ -95,10 +112,11 @@ def hit_summary(hit: dict[str, Any], plain: bool = False) -> dict[str, Any]:
 def format_hit(rank: int, hit: dict[str, Any], color: bool = True) -> str:
     """Three lines for a terminal: rank and title, URL and dates, the highlighted fragment."""
     summary = hit_summary(hit, plain=not color)
-    title = summary["title"] or "(no title)"
+    title = printable(summary["title"] or "(no title)")
     lines = [
         f"{rank:>2}. {title}",
-        f"    {summary['url']}  [{summary['language'] or '?'}] last seen {summary['last_seen']}",
+        f"    {printable(str(summary['url']))}  [{printable(str(summary['language'] or '?'))}] last seen "
+        f"{printable(str(summary['last_seen']))}",
     ]
     if summary["highlight"]:
         lines.append("    " + " ".join(summary["highlight"].split()))

@@ -8,13 +8,11 @@ rules default to ``DARKCRAWL_WATCHLISTS`` / ``DARKCRAWL_VENDOR_RULES``, else the
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option
+from crawler.cli.common import add_command, add_json_option, print_answer, printable, say
 from crawler.errors import UsageError
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
@@ -60,7 +58,7 @@ def read_input(name: str) -> bytes:
 
 
 def _line(label: str, values: list[str]) -> str:
-    return f"{label:<12} " + (", ".join(values) if values else "-")
+    return f"{label:<12} " + (printable(", ".join(values)) if values else "-")  # one line, whatever the page held
 
 
 def summary_lines(signals: dict[str, Any]) -> list[str]:
@@ -110,13 +108,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         outcome = pool.extract_blocking(data, args.url, args.content_type)
     if outcome.status != "ok":
         reason = "took longer than DARKCRAWL_EXTRACT_TIMEOUT" if outcome.status == "timeout" else outcome.error
-        print(f"darkcrawl: warning: extraction of {args.file} stopped ({reason}): only the title, text and links "
-              "are reported", file=sys.stderr)
+        say(f"warning: extraction of {args.file} stopped ({reason}): only the title, text and links are reported")
     signals = outcome.signals.to_dict()
-    output = json.dumps(signals, ensure_ascii=False, indent=2) if args.json else "\n".join(summary_lines(signals))
-    try:
-        sys.stdout.write(output + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # `darkcrawl extract --json page | head`: the reader left, nothing is lost
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    # a reader that leaves early (`| head`) is handled once for every command, in crawler/cli/__init__.py
+    print_answer(args.json, signals, lambda: summary_lines(signals), ensure_ascii=False)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, print_answer
+from crawler.cli.common import add_command, add_json_option, es_session, print_answer, printable
 from crawler.search import ENTITY_KIND_FIELDS, SearchFilters, build_search, format_hit, hit_summary
 
 
@@ -49,12 +49,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     hits = response["hits"]["hits"]
     total = response["hits"]["total"]["value"]
     answer = {"total": total, "hits": [hit_summary(hit, plain=True) for hit in hits]}
-    print_answer(args.json, answer, lambda: text_lines(args.query, total, hits))
+    print_answer(args.json, answer, lambda: text_lines(args.query, total, hits), styled=True)
     return 0
 
 
 def text_lines(query: str, total: int, hits: list[dict[str, Any]]) -> list[str]:
     """The answer for people: a count, then each hit highlighted (in colour on a terminal)."""
     color = sys.stdout.isatty()
-    lines = [f"{total} page(s) match {query!r}" + (f", showing {len(hits)}" if total > len(hits) else "")]
+    lines = [f"{total} page(s) match {printable(query)!r}" + (f", showing {len(hits)}" if total > len(hits) else "")]
     return lines + [format_hit(rank, hit, color=color) for rank, hit in enumerate(hits, start=1)]

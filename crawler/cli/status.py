@@ -90,8 +90,9 @@ def lines(report: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.redact import mask_data, secret_values
     from crawler.scheduling.health import gather
 
-    report = gather(settings)
+    report = mask_data(gather(settings), secret_values(settings))
     print_answer(args.json, report, lambda: lines(report), default=str)
     return 0 if report["healthy"] else 1

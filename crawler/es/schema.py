@@ -78,6 +78,10 @@ class IndexNames:
         return self.alias("sites")
 
     @property
+    def versions(self) -> str:
+        return self.alias("versions")
+
+    @property
     def pages_pattern(self) -> str:
         return self.pattern("pages")
 

@@ -105,6 +105,21 @@ def signals_mapping(language_analyzers: bool) -> dict[str, Any]:
     }
 
 
+def warc_mapping() -> dict[str, Any]:
+    """Where a fetch's WARC record is (crawler/evidence): the same on a page and on each of its versions."""
+    return {
+        "properties": {
+            "file": keyword(),
+            "offset": {"type": "long"},
+            "length": {"type": "long"},
+            "record_sha256": keyword(),
+            "payload_digest": keyword(),
+            "record_id": keyword(),
+            "exchange_length": {"type": "long"},
+        }
+    }
+
+
 def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     """Mapping of the pages index: :class:`crawler.items.PageItem` without ``html``, plus the indexing dates."""
     return {
@@ -133,20 +148,11 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
             "render_reason": keyword(),
             "screenshot_path": keyword(URL_LENGTH),
             "screenshot_sha256": keyword(),
-            "warc": {
-                "properties": {
-                    "file": keyword(),
-                    "offset": {"type": "long"},
-                    "length": {"type": "long"},
-                    "record_sha256": keyword(),
-                    "payload_digest": keyword(),
-                    "record_id": keyword(),
-                    "exchange_length": {"type": "long"},
-                }
-            },
+            "warc": warc_mapping(),
             "first_seen": {"type": "date"},
             "last_seen": {"type": "date"},
             "content_changed_at": {"type": "date"},
+            "version": keyword(),  # id of the current version in the versions index (page history)
             "schema_version": {"type": "short"},
             "signals": signals_mapping(language_analyzers),
             # optional: how extraction ended (pipelines/extraction.py); absent when it is off or the page was flagged
@@ -274,6 +280,33 @@ def site_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     }
 
 
+def version_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the versions index: the page history, one document per run of identical content of a page (id =
+    ``version_id(page id, content hash, first fetch)``), so an analyst can read what a page said on a date.
+
+    Added beside the other kinds without changing them (an index of its own, installed by ``es init``)."""
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION, "language_analyzers": language_analyzers},
+        "properties": {
+            "page_id": keyword(),
+            "url": keyword(URL_LENGTH),
+            "site": keyword(),
+            "status": {"type": "short"},
+            "title": _drop_empty_fields(text_with_keyword(language_analyzers)),
+            "text": _drop_empty_fields(analysed_text(language_analyzers)),
+            "language": keyword(),
+            "content_sha256": keyword(),
+            "simhash": keyword(),
+            "crawl_id": keyword(),
+            "first_seen": {"type": "date"},
+            "last_seen": {"type": "date"},
+            "warc": warc_mapping(),
+            "schema_version": {"type": "short"},
+        },
+    }
+
+
 # kind -> mapping builder (each takes ``language_analyzers``). To add an index kind, add its builder here: es init,
 # the aliases (``<prefix>-<kind>``), the docs/mapping test and the template tests pick it up.
 MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
@@ -282,10 +315,11 @@ MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "sightings": sighting_mappings,
     "crawls": crawl_mappings,
     "sites": site_mappings,  # the recrawl state (crawler/scheduling/recrawl.py)
+    "versions": version_mappings,  # the page history (pipelines/indexing.py writes it, darkcrawl history reads it)
 }
 KINDS = tuple(MAPPING_BUILDERS)
 # The kinds whose text gets per-language sub-fields (the others hold no prose).
-PROSE_KINDS = frozenset({"pages"})
+PROSE_KINDS = frozenset({"pages", "versions"})
 
 
 def mappings_for(kind: str, language_analyzers: bool = False) -> dict[str, Any]:

@@ -46,6 +46,7 @@ TIME_FIELDS = {
     "sightings": "last_seen",
     "crawls": "started_at",
     "sites": "last_visit",  # the recrawl state (crawler/scheduling/recrawl.py)
+    "versions": "first_seen",  # the page history: when the page began to show that content
 }
 LAYER = "layer1"
 KQL = "kuery"

@@ -21,6 +21,7 @@ from crawler.items import PageItem
 from pipelines.documents import EXCLUDED_FIELDS
 
 INDEXING_DATES = {"first_seen", "last_seen", "content_changed_at", "schema_version"}
+INDEXING_FIELDS = INDEXING_DATES | {"version"}  # written by the indexing stage, not the spider
 SIGNALS_CONTRACT = {
     "language", "crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords",
     "content_sha256", "simhash", "title", "text_length", "links",
@@ -31,7 +32,7 @@ def test_every_page_item_field_but_html_is_mapped_and_nothing_else():
     item_fields = {field.name for field in dataclasses.fields(PageItem)} - EXCLUDED_FIELDS
     mapped = set(page_mappings()["properties"])
     assert "html" not in mapped
-    assert mapped == item_fields | INDEXING_DATES
+    assert mapped == item_fields | INDEXING_FIELDS
 
 
 def test_the_spiders_headers_of_interest_are_all_mapped():
@@ -88,8 +89,8 @@ def test_with_analysis_common_text_has_one_subfield_per_language():
     assert set(rich) - set(plain) == {f"{field}.{analyzer}" for field in ("text", "title") for analyzer in languages}
 
 
-def test_language_analyzers_apply_to_pages_only():
-    for kind in set(KINDS) - {"pages"}:
+def test_language_analyzers_apply_to_prose_only():
+    for kind in set(KINDS) - {"pages", "versions"}:
         template = index_template(kind, "p", language_analyzers=True)
         assert "analyzer" not in str(template["template"]["mappings"])
         assert template["_meta"]["language_analyzers"] is False

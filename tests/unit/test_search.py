@@ -18,10 +18,25 @@ def test_empty_query_matches_all():
 def test_hit_rendering_strips_tags_for_tools():
     hit = {"_score": 1.5, "_source": {"url": "http://x.onion/", "title": "Market", "language": "en",
                                       "last_seen": "2026-11-29T00:00:00Z"},
-           "highlight": {"text": ["pay with \x1b[1mbitcoin\x1b[0m here"]}}
+           "highlight": {"text": ["pay with <em>bitcoin</em> here"]}}
     assert hit_summary(hit, plain=True)["highlight"] == "pay with bitcoin here"
     text = format_hit(1, hit, color=False)
     assert " 1. Market" in text and "http://x.onion/" in text and "pay with bitcoin here" in text
+    assert "pay with \x1b[1mbitcoin\x1b[0m here" in format_hit(1, hit, color=True)
+
+
+def test_highlights_are_plain_markers_and_page_control_characters_never_survive():
+    """Elasticsearch marks matches with <em> in HTML-escaped text: a page's own "<em>", ESC or CSI (U+009B) is text,
+    never a marker, and control characters are gone from the JSON highlight and the terminal lines alike."""
+    assert build_search("x")["highlight"]["pre_tags"] == ["<em>"]
+    assert build_search("x")["highlight"]["encoder"] == "html"
+    hit = {"_source": {"url": "http://x.onion/\x1b]0;owned\x07", "title": "T\x9b2J\nfake line"},
+           "highlight": {"text": ["&lt;em&gt;literal&lt;/em&gt; <em>escrow</em> \x1b[31mred\x9b2J &amp; more"]}}
+    plain = hit_summary(hit, plain=True)["highlight"]
+    assert plain == "<em>literal</em> escrow \ufffd[31mred\ufffd2J & more"
+    shown = format_hit(1, hit, color=True)
+    assert "\x9b" not in shown and "\x07" not in shown and "\n    fake line" not in shown
+    assert shown.count("\x1b") == 2  # the bold and reset around the match, nothing from the page
 
 
 def test_entity_kind_and_category_filters():
