@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from crawler import __version__
 from crawler.cli.common import printable
@@ -30,8 +31,18 @@ COMMAND_MODULES = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with darkcrawl's error form: one line, ``darkcrawl: error: ...``, exit 2 (argparse's own prints the
+    usage first), control characters of what was typed removed. Subcommand parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        from crawler.cli.common import printable
+
+        self.exit(2, f"darkcrawl: error: {printable(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="darkcrawl",
         description="Crawl onion and deep-web sites through Tor, extract signals, index them into Elasticsearch.",
     )

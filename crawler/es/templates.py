@@ -7,10 +7,12 @@
 * :func:`index_template` -- the composable template body for one kind of index under a prefix.
 * :func:`mapped_fields` -- every field path of a mapping with its type (sub-fields included), for docs and tests.
 
-Pages are mapped strictly (an unknown field is an error, never a silent new field). Per-language sub-fields of the
-page text (``english``, ``french``, ``dutch``, ``german`` analyzers) exist only when the node has the
-``analysis-common`` module; the bare distribution darkcrawl manages lacks it, so the standard analyzer serves there.
-No mapping here needs a module beyond the server and x-pack core (``flattened`` and ``nested`` are in the server).
+Pages are mapped strictly (an unknown field is an error, never a silent new field). The page title and text get
+per-language sub-fields (``english``, ``french``, ``dutch``, ``german``) and an accent-folded one (``folded``),
+analysed by darkcrawl's own analysis plugin (:mod:`crawler.es.plugin`), when every node has it: the same analyzers,
+hence the same mapping, on the managed node and on a full cluster. Without the plugin the standard analyzer serves
+alone (no sub-fields). No other mapping needs a module beyond the server and x-pack core (``flattened`` and
+``nested`` are in the server).
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 2
-# Language code (signals.language.code) -> Elasticsearch analyzer of the per-language sub-fields.
-LANGUAGE_ANALYZERS = {"en": "english", "fr": "french", "nl": "dutch", "de": "german"}
-ANALYSIS_MODULE = "analysis-common"
+from crawler.es.plugin import PLUGIN_NAME
+
+SCHEMA_VERSION = 3
+# Language code (signals.language.code) -> the per-language sub-field of title and text.
+LANGUAGE_SUBFIELDS = {"en": "english", "fr": "french", "nl": "dutch", "de": "german"}
+FOLDED_SUBFIELD = "folded"  # every language: lower case, ASCII folding, elision, no stemming
+# Sub-field -> its analyzer, provided by darkcrawl's analysis plugin (crawler/es/analysis-plugin).
+SUBFIELD_ANALYZERS = {name: f"darkcrawl_{name}" for name in (*LANGUAGE_SUBFIELDS.values(), FOLDED_SUBFIELD)}
+ANALYSIS_PLUGIN = PLUGIN_NAME
 TEMPLATE_PRIORITY = 200
 
 # Longest keyword values indexed (longer ones are stored but not searchable): URLs, headers, free-form labels.
@@ -47,11 +54,11 @@ def text_with_keyword(language_analyzers: bool = False) -> dict[str, Any]:
 
 
 def analysed_text(language_analyzers: bool) -> dict[str, Any]:
-    """A ``text`` field (standard analyzer), with one sub-field per language analyzer when the node has them."""
+    """A ``text`` field (standard analyzer), with the language and folded sub-fields when the node has the plugin."""
     field: dict[str, Any] = {"type": "text", "fields": {}}
     if language_analyzers:
-        for analyzer in LANGUAGE_ANALYZERS.values():
-            field["fields"][analyzer] = {"type": "text", "analyzer": analyzer}
+        for name, analyzer in SUBFIELD_ANALYZERS.items():
+            field["fields"][name] = {"type": "text", "analyzer": analyzer}
     return field
 
 
@@ -287,7 +294,7 @@ def version_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     Added beside the other kinds without changing them (an index of its own, installed by ``es init``)."""
     return {
         "dynamic": "strict",
-        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION, "language_analyzers": language_analyzers},
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
         "properties": {
             "page_id": keyword(),
             "url": keyword(URL_LENGTH),
@@ -318,8 +325,9 @@ MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "versions": version_mappings,  # the page history (pipelines/indexing.py writes it, darkcrawl history reads it)
 }
 KINDS = tuple(MAPPING_BUILDERS)
-# The kinds whose text gets per-language sub-fields (the others hold no prose).
-PROSE_KINDS = frozenset({"pages", "versions"})
+# The kinds whose text gets per-language sub-fields: the pages (the versions keep their text for reading by date, and
+# analysing it five more times for a search nobody makes would double the indexing cost of every new page).
+PROSE_KINDS = frozenset({"pages"})
 
 
 def mappings_for(kind: str, language_analyzers: bool = False) -> dict[str, Any]:

@@ -72,6 +72,13 @@ CASES = [
     Case("option: negative depth", ["crawl", "--url", SEED, "--depth", "-1"], 2, "--depth must be at least 0"),
     Case("option: negative budget", ["crawl", "--url", SEED, "--max-pages", "-3"], 2, "--max-pages must be at least 0"),
     Case("option: not a number", ["crawl", "--url", SEED, "--depth", "two"], 2, "invalid int value"),
+    # --- search options (checked before Elasticsearch is asked)
+    Case("search: -n negative", ["search", "x", "-n", "-1"], 2, "argument -n/--limit: -1: give 0 to 10000"),
+    Case("search: -n beyond the result window", ["search", "x", "-n", "100000"], 2,
+         "argument -n/--limit: 100000: give 0 to 10000"),
+    Case("search: --since garbage", ["search", "x", "--since", "garbage"], 2, "--since 'garbage' is not a date"),
+    Case("search: --changed-since garbage", ["search", "x", "--changed-since", "soon"], 2,
+         "--changed-since 'soon' is not a date"),
     # --- config file
     Case("config: unknown key", ["--config", "{dir}/c.toml", "crawl", "--url", SEED], 2, "unknown key 'max_pagez'",
          files={"c.toml": "[darkcrawl]\nmax_pagez = 3\n"}),

@@ -30,7 +30,7 @@ def test_moments_become_iso_8601_and_durations_stay_numbers(capsys):
 
 
 @pytest.mark.parametrize("command", [["pivot", "x"], ["profile", "x"], ["entities"], ["history", "http://x/"],
-                                     ["schedule", "show", "x"]])
+                                     ["schedule", "show", "x"], ["search", "x"]])
 def test_limit_is_spelled_and_bounded_the_same_everywhere(command, capsys):
     parser = build_parser()
     assert parser.parse_args([*command, "-n", "5"]).limit == 5
