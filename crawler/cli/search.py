@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sort", choices=SORTS, default="relevance",
                         help="relevance (default) or date: newest first (first seen with --new-since, changed with "
                         "--changed-since, else last seen)")
-    parser.add_argument("--entity-kind", choices=sorted(ENTITY_KIND_FIELDS),
+    parser.add_argument("--kind", "--entity-kind", dest="entity_kind", choices=sorted(ENTITY_KIND_FIELDS),
                         help="only pages showing at least one value of this kind (e.g. crypto_address)")
     parser.add_argument("--category", help="only pages with a watch-list hit of this category (drugs, fraud ...)")
     parser.add_argument("--crawl", metavar="CRAWL_ID",
