@@ -42,15 +42,15 @@ from crawler.es.schema import IndexNames, init_schema
 from crawler.items import PageItem
 from crawler.lab.sites import ALL_SITE_NAMES, build_pages
 from pipelines.documents import page_document, page_id
-from pipelines.extract import default_config
-from pipelines.extraction import ExtractionPipeline
+from pipelines.extract import default_config, extract_signals
+from pipelines.extraction import fill_item
 from pipelines.indexing import BulkConfig, PageSink
 from pipelines.rollup import EntityRollup
 
 
 def corpus(limit: int) -> list[dict[str, Any]]:
     """Page documents of the fixture sites (small sites first, then bigmarket), through the extraction stage."""
-    extraction = ExtractionPipeline(default_config())
+    config = default_config()
     documents: list[dict[str, Any]] = []
     for name in ALL_SITE_NAMES:
         host = f"{name}.bench.onion"
@@ -62,7 +62,8 @@ def corpus(limit: int) -> list[dict[str, Any]]:
             item = PageItem(url=url, canonical_url=url, site=host, status=page.status,
                             fetched_at="2026-11-29T00:00:00.000Z", crawl_id="bench", content_type=page.content_type,
                             content_length=len(page.body), html=page.body.decode("utf-8", "replace"))
-            documents.append(page_document(extraction.process_item(item)))
+            signals = extract_signals(item.html, url, content_type=page.content_type, config=config)
+            documents.append(page_document(fill_item(item, signals)))
             if len(documents) >= limit:
                 return documents
     return documents

@@ -63,6 +63,7 @@ NUMBER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "DARKCRAWL_METRICS_PORT": (0, 65535),
     "DARKCRAWL_RECRAWL_BACKOFF": (1, None),
     "DARKCRAWL_LANGUAGE_SAMPLE": (1, None),
+    "DARKCRAWL_EXTRACT_WORKERS": (0, 256),
     # the Scrapy settings darkcrawl relies on (SCRAPY_NUMBERS says which type each one takes)
     "CONCURRENT_REQUESTS": (1, None),
     "CONCURRENT_REQUESTS_PER_DOMAIN": (1, None),
@@ -74,7 +75,7 @@ NUMBER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
 POSITIVE = frozenset({
     "DARKCRAWL_TOR_BOOTSTRAP_TIMEOUT", "DARKCRAWL_TOR_CHECK_INTERVAL", "DARKCRAWL_LAB_READY_TIMEOUT",
     "DARKCRAWL_RENDER_PAGE_TIMEOUT", "DARKCRAWL_REDIS_LEASE_TIMEOUT", "DARKCRAWL_SCHEDULER_TICK",
-    "DARKCRAWL_REDIS_BLOOM_ERROR_RATE", "DOWNLOAD_TIMEOUT",
+    "DARKCRAWL_REDIS_BLOOM_ERROR_RATE", "DOWNLOAD_TIMEOUT", "DARKCRAWL_EXTRACT_TIMEOUT",
 })
 # Scrapy settings a [scrapy] table may set that must be numbers: int or float (int accepted for a float).
 SCRAPY_NUMBERS: dict[str, type] = {

@@ -50,5 +50,7 @@ class PageItem:
     screenshot_sha256: str | None = None
     warc: dict[str, Any] | None = None  # where the response is kept as evidence (crawler/evidence), when WARC is on
     signals: dict[str, Any] = field(default_factory=dict)
+    # How extraction ended (pipelines/extraction.py): {"status": "ok" | "timeout" | "failed", "elapsed_ms": int}.
+    extraction: dict[str, Any] | None = None
     # Set only for a page the content policy flagged (crawler/safety): why, and hashes of the body, which is not kept.
     review: dict[str, Any] | None = None

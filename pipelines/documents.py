@@ -28,8 +28,9 @@ def page_document(item: PageItem) -> dict[str, Any]:
     document = dataclasses.asdict(item)
     for name in EXCLUDED_FIELDS:
         document.pop(name, None)
-    if document.get("review") is None:  # optional: only flagged pages carry it
-        document.pop("review", None)
+    for optional in ("review", "extraction"):  # review: only flagged pages; extraction: only extracted ones
+        if document.get(optional) is None:
+            document.pop(optional, None)
     document["schema_version"] = SCHEMA_VERSION
     return document
 

@@ -170,6 +170,9 @@ def summary_lines(result: CrawlResult) -> list[str]:
         lines.append("refused: " + ", ".join(f"{name} {count}" for name, count in sorted(result.refused.items())))
     if result.hostile:
         lines.append("hostile: " + ", ".join(f"{name} {count}" for name, count in sorted(result.hostile.items())))
+    if result.extraction:
+        stopped = ", ".join(f"{name} {count}" for name, count in sorted(result.extraction.items()))
+        lines.append(f"extraction stopped: {stopped} (indexed without signals; see extraction.status)")
     if result.flagged:
         lines.append(f"{result.flagged} pages flagged for review by the content policy (their sites were stopped)")
     failed = result.stats.get("darkcrawl/index/failed", 0)

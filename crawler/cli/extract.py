@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, print_answer, printable
+from crawler.cli.common import add_command, add_json_option, print_answer, printable, say
 from crawler.errors import UsageError
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
@@ -96,15 +96,23 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from pipelines.extract import ExtractionConfig, extract_signals
     from pipelines.extract.language import DEFAULT_SAMPLE
+    from pipelines.extract.pool import ConfigSpec, ExtractionPool
 
-    watchlists = args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")
-    vendor_rules = args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")
-    sample = settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE)
-    config = ExtractionConfig.load(watchlists, vendor_rules, sample, settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"))
+    spec = ConfigSpec(
+        watchlists=tuple(args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")),
+        vendor_rules=tuple(args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
+        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"),
+    )
     data = read_input(args.file)
-    signals = extract_signals(data, args.url, content_type=args.content_type, config=config).to_dict()
+    # one worker process, so that a hostile page is stopped at DARKCRAWL_EXTRACT_TIMEOUT as in a crawl
+    with ExtractionPool(spec, workers=1, timeout=settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT")) as pool:
+        outcome = pool.extract_blocking(data, args.url, args.content_type)
+    if outcome.status != "ok":
+        reason = "took longer than DARKCRAWL_EXTRACT_TIMEOUT" if outcome.status == "timeout" else outcome.error
+        say(f"warning: extraction of {args.file} stopped ({reason}): only the title, text and links are reported")
+    signals = outcome.signals.to_dict()
     # a reader that leaves early (`| head`) is handled once for every command, in crawler/cli/__init__.py
     print_answer(args.json, signals, lambda: summary_lines(signals), ensure_ascii=False)
     return 0

@@ -169,6 +169,8 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
             "version": keyword(),  # id of the current version in the versions index (page history)
             "schema_version": {"type": "short"},
             "signals": signals_mapping(language_analyzers),
+            # optional: how extraction ended (pipelines/extraction.py); absent when it is off or the page was flagged
+            "extraction": {"properties": {"status": keyword(), "elapsed_ms": {"type": "integer"}}},
             # optional: only pages the content policy flagged (crawler/safety); their text is never stored
             "review": {
                 "properties": {

@@ -155,11 +155,14 @@ def extract_signals(
     content_type: str | None = None,
     config: ExtractionConfig | None = None,
     timings: dict[str, float] | None = None,
+    on_parsed: Callable[[Signals], None] | None = None,
 ) -> Signals:
     """Extract every signal from *document* (HTML or plain text; bytes are decoded by BOM, *content_type* charset,
     ``<meta charset>``, UTF-8, then Windows-1252). *url* makes links absolute and lets host-specific vendor rules
     apply. *config* defaults to :func:`default_config`. When *timings* is a dict, each stage's seconds are added
-    to it under its name in :data:`STAGES` (for benchmarks).
+    to it under its name in :data:`STAGES` (for benchmarks). *on_parsed* is called with the :class:`Signals` once
+    the title, text and links are known, before the other stages (the worker pool reports them early, so a page
+    over its time budget keeps them).
 
     Returns a :class:`Signals`. Never raises on page content: a stage that fails leaves its field empty.
     """
@@ -192,6 +195,8 @@ def extract_signals(
     all_links, onion_hosts = _split_links(parsed.hrefs)
     links = {group: cap("links", Capped.of(hrefs, limit)) for group, hrefs in all_links.items()}
     signals = Signals(title=parsed.title, text_length=len(text), text=text, links=links, capped=capped)
+    if on_parsed is not None:
+        on_parsed(signals)
     signals.language = stage("language", lambda: detect_language(text, config.language_sample), dict(UNKNOWN))
     addresses = stage("crypto", lambda: find_crypto_addresses(text, limit=limit), Capped[CryptoAddress]())
     signals.crypto_addresses = [address.to_dict() for address in cap("crypto_addresses", addresses)]

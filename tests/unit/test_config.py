@@ -66,6 +66,8 @@ def test_test_suite_variables_are_not_settings():
         (b"[darkcrawl]\nes_flush_interval = nan\n", "DARKCRAWL_ES_FLUSH_INTERVAL must be a finite number"),
         (b"[darkcrawl]\ntor_check_interval = 0\n", "DARKCRAWL_TOR_CHECK_INTERVAL must be more than 0"),
         (b"[darkcrawl]\nes_port = 70000\n", "DARKCRAWL_ES_PORT must be between 1 and 65535, got 70000"),
+        (b"[darkcrawl]\nextract_timeout = 0\n", "DARKCRAWL_EXTRACT_TIMEOUT must be more than 0"),
+        (b"[darkcrawl]\nextract_workers = -2\n", "DARKCRAWL_EXTRACT_WORKERS must be between 0 and 256, got -2"),
         (b"[darkcrawl]\nredis_bloom_error_rate = 1.0\n", "DARKCRAWL_REDIS_BLOOM_ERROR_RATE must be less than 1"),
         (b"[scrapy]\nCONCURRENT_REQUESTS = -1\n", "CONCURRENT_REQUESTS must be at least 1, got -1"),
         (b"[scrapy]\nDOWNLOAD_DELAY = inf\n", "DOWNLOAD_DELAY must be a finite number"),
