@@ -109,3 +109,17 @@ def test_a_page_of_150000_values_keeps_the_default_cap_of_each() -> None:
     assert len(result["crypto_addresses"]) == len(result["emails"]) == 1000
     assert result["capped"] == {"crypto_addresses": 74_000, "emails": 74_000}
     assert result["emails"][:2] == ["u0@example.com", "u1@example.com"]
+
+
+def test_the_cap_travels_to_the_extraction_workers() -> None:
+    """A crawl extracts in worker processes: the setting reaches them in the ConfigSpec."""
+    from crawler.config import load_settings
+    from pipelines.extract.pool import ExtractionPool
+    from pipelines.extraction import spec_from_settings
+
+    spec = spec_from_settings(load_settings(environ={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "2"}))
+    assert spec.max_per_kind == 2
+    with ExtractionPool(spec, workers=1, timeout=60) as pool:
+        outcome = pool.extract_blocking(b"a@x.com b@x.com c@x.com", None, "text/plain")
+    assert outcome.status == "ok"
+    assert outcome.signals.emails == ["a@x.com", "b@x.com"] and outcome.signals.capped == {"emails": 1}
