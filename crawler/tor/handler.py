@@ -19,6 +19,7 @@ meta ``darkcrawl_response_max_time``), past which it fails with ``ResponseTooSlo
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,8 @@ from crawler.fetch.limits import ResponseTooSlowError
 from crawler.safety.middleware import site_stopped
 from crawler.tor.endpoints import endpoints_from_settings
 from crawler.tor.isolation import site_key
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -60,6 +63,8 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
         self._stats = crawler.stats
         crawler.signals.connect(self._site_stopped, signal=site_stopped)
         super().__init__(crawler)
+        logger.info("downloads go through Tor only (%s): SOCKS %s", type(self).__name__,
+                    ", ".join(f"{host}:{port}" for host, port in sorted(self._tor_socks)))
 
     def _site_stopped(self, site: str) -> None:
         self._stopped_sites.add(site)
