@@ -78,6 +78,10 @@ class IndexNames:
         return self.alias("sites")
 
     @property
+    def alerts(self) -> str:
+        return self.alias("alerts")
+
+    @property
     def pages_pattern(self) -> str:
         return self.pattern("pages")
 
