@@ -1,0 +1,34 @@
+"""The text around a value, as a match carries it: at most :data:`~crawler.watch.model.CONTEXT_CHARS` characters,
+whitespace collapsed, format characters (zero-width spaces, direction marks: a trick to hide a phrase) removed.
+
+Offers :func:`page_text` (what the text matchers read: title and text) and :func:`context_around`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from crawler.watch.model import CONTEXT_CHARS
+
+
+def page_text(page: dict[str, Any]) -> str:
+    """The title and the text of a page document, one line apart (as extraction reads them for keywords)."""
+    title = str(page.get("title") or (page.get("signals") or {}).get("title") or "")
+    return f"{title}\n{page.get('text') or ''}"
+
+
+def context_around(text: str, start: int, end: int) -> str:
+    """The text around ``text[start:end]``, centred on it, at most ``CONTEXT_CHARS`` characters once cleaned."""
+    margin = max(0, (CONTEXT_CHARS - (end - start)) // 2)
+    window = text[max(0, start - margin - 20):end + margin + 20]
+    cleaned = "".join(char for char in window if unicodedata.category(char) != "Cf")
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) <= CONTEXT_CHARS:
+        return cleaned
+    value = " ".join(text[start:end].split())
+    at = cleaned.find(value)
+    if at < 0:
+        return cleaned[:CONTEXT_CHARS]
+    left = max(0, min(at - (CONTEXT_CHARS - len(value)) // 2, len(cleaned) - CONTEXT_CHARS))
+    return cleaned[left:left + CONTEXT_CHARS]

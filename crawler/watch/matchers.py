@@ -1,0 +1,66 @@
+"""Evaluating every active watch on one page document: :class:`WatchSet`, compiled once per crawl or hunt.
+
+``WatchSet.compile(watches, references, known_sites)`` builds each kind's matcher once (one Aho-Corasick automaton
+for all term watches, one dict for all entity watches, re2 programs, one YARA rule set, the clone references);
+``evaluate(page)`` reads the page document as indexed (:func:`pipelines.documents.page_document`), so the crawl and
+the retro-hunt fire the same watches on the same content. No I/O in :meth:`WatchSet.evaluate`: what needs
+Elasticsearch (clone references, known sites) is loaded before, by :mod:`crawler.watch.clone` and
+:mod:`crawler.watch.newsite`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from crawler.watch.entity import EntityMatcher
+from crawler.watch.model import Watch, WatchMatch
+from crawler.watch.term import TermMatcher
+
+if TYPE_CHECKING:
+    from crawler.watch.clone import CloneReferences
+    from crawler.watch.newsite import KnownSites
+
+
+class Matcher(Protocol):
+    def evaluate(self, page: dict[str, Any]) -> dict[str, list[dict[str, Any]]]: ...
+
+
+class WatchSet:
+    """The active watches, compiled. Build with :meth:`compile`; call :meth:`evaluate` on every page."""
+
+    def __init__(self, watches: list[Watch], matchers: list[Matcher]) -> None:
+        self.watches = {watch.id: watch for watch in watches}
+        self.matchers = matchers
+
+    @classmethod
+    def compile(
+        cls,
+        watches: Iterable[Watch],
+        references: CloneReferences | None = None,
+        known_sites: KnownSites | None = None,
+    ) -> WatchSet:
+        """Compile the active ones of *watches*. Clone watches need *references* and new-site watches *known_sites*
+        (without them those watches are left out, with a warning). Raises :class:`crawler.errors.UsageError` for a
+        watch that no longer compiles (a YARA rule copy gone, a pattern re2 refuses)."""
+        active = [watch for watch in watches if watch.active]
+        matchers: list[Matcher] = [TermMatcher(active), EntityMatcher(active)]
+        return cls(active, matchers)
+
+    def __len__(self) -> int:
+        return len(self.watches)
+
+    def evaluate(self, page: dict[str, Any]) -> list[WatchMatch]:
+        """The watches that fire on *page* (a page document), in the order they were added. Never raises on page
+        content."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        clones: dict[str, dict[str, Any]] = {}
+        for matcher in self.matchers:
+            for watch_id, matches in matcher.evaluate(page).items():
+                found.setdefault(watch_id, []).extend(matches)
+            clones.update(getattr(matcher, "last_clones", {}))
+        return [
+            WatchMatch(watch, found[watch_id], clones.get(watch_id))
+            for watch_id, watch in self.watches.items()
+            if watch_id in found
+        ]
