@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,8 +84,20 @@ class Watchlist:
         most frequent first (then by term). *normalised*: see :func:`fold`. Never raises."""
         if self._automaton is None or not text:
             return []
-        folded = fold(text, normalised=normalised)
         counts: dict[int, int] = {}
+        for _start, _end, indexes in self.spans(fold(text, normalised=normalised)):
+            for index in indexes:
+                counts[index] = counts.get(index, 0) + 1
+        ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
+        return [{"term": self.terms[i].term, "category": self.terms[i].category, "count": count} for i, count in ranked]
+
+
+    def spans(self, folded: str) -> Iterator[tuple[int, int, tuple[int, ...]]]:
+        """``(start, end, term indexes)`` of each whole-word match in *folded* (text already through :func:`fold`),
+        *end* exclusive; the indexes point into :attr:`terms`. For callers that need where a term is, not only
+        how often (the watches' match context)."""
+        if self._automaton is None:
+            return
         last = len(folded) - 1
         for end, (length, indexes) in self._automaton.iter(folded):
             start = end - length + 1
@@ -93,10 +105,7 @@ class Watchlist:
                 continue
             if end < last and folded[end + 1].isalnum():
                 continue
-            for index in indexes:
-                counts[index] = counts.get(index, 0) + 1
-        ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
-        return [{"term": self.terms[i].term, "category": self.terms[i].category, "count": count} for i, count in ranked]
+            yield start, end + 1, indexes
 
 
 def _scalar(node: yaml.Node, path: Path, what: str) -> str:
