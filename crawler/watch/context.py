@@ -1,7 +1,8 @@
 """The text around a value, as a match carries it: at most :data:`~crawler.watch.model.CONTEXT_CHARS` characters,
 whitespace collapsed, format characters (zero-width spaces, direction marks: a trick to hide a phrase) removed.
 
-Offers :func:`page_text` (what the text matchers read: title and text) and :func:`context_around`.
+Offers :func:`page_text` (what the text matchers read: title and text), :func:`context_around` and
+:func:`address_context` (extraction's own context of a crypto address).
 """
 
 from __future__ import annotations
@@ -32,3 +33,11 @@ def context_around(text: str, start: int, end: int) -> str:
         return cleaned[:CONTEXT_CHARS]
     left = max(0, min(at - (CONTEXT_CHARS - len(value)) // 2, len(cleaned) - CONTEXT_CHARS))
     return cleaned[left:left + CONTEXT_CHARS]
+
+
+def address_context(page: dict[str, Any], address: str) -> str:
+    """The context extraction recorded for crypto *address* on *page* (any case), cleaned; ``""`` if none."""
+    for found in (page.get("signals") or {}).get("crypto_addresses") or []:
+        if str(found.get("address") or "").lower() == address.lower() and found.get("context"):
+            return context_around(str(found["context"]), 0, 0)
+    return ""

@@ -17,7 +17,7 @@ from typing import Any
 
 from crawler.errors import UsageError
 from crawler.pivot import pivot_ids
-from crawler.watch.context import context_around, page_text
+from crawler.watch.context import address_context, context_around, page_text
 from crawler.watch.model import ENTITY, Watch
 from pipelines.entities import CRYPTO, ENTITY_KINDS, HANDLE, HANDLE_NETWORKS, PGP, VENDOR, page_entities
 from pipelines.extract.casing import lower_same_length
@@ -100,10 +100,8 @@ def _entity_context(page: dict[str, Any], text: str, kind: str, value: str, labe
     """Where the value shows: extraction's own context for an address, else the first place its spelling is written
     (a fingerprint is computed from a key block, so it may be nowhere: then the key's user ids)."""
     signals = page.get("signals") or {}
-    if kind == CRYPTO:
-        for address in signals.get("crypto_addresses") or []:
-            if str(address.get("address") or "") == label and address.get("context"):
-                return context_around(str(address["context"]), 0, 0)
+    if kind == CRYPTO and (context := address_context(page, label)):
+        return context
     lowered = lower_same_length(text)
     for spelling in (label, value):
         at = lowered.find(lower_same_length(spelling)) if spelling else -1

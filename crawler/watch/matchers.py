@@ -10,16 +10,19 @@ Elasticsearch (clone references, known sites) is loaded before, by :mod:`crawler
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from crawler.watch.clone import CloneMatcher, CloneReferences
 from crawler.watch.entity import EntityMatcher
-from crawler.watch.model import Watch, WatchMatch
+from crawler.watch.model import CLONE, NEW_SITE, REGEX, YARA, Watch, WatchMatch
+from crawler.watch.newsite import KnownSites, NewSiteMatcher
+from crawler.watch.regex import RegexMatcher
 from crawler.watch.term import TermMatcher
+from crawler.watch.yara import YaraMatcher
 
-if TYPE_CHECKING:
-    from crawler.watch.clone import CloneReferences
-    from crawler.watch.newsite import KnownSites
+logger = logging.getLogger(__name__)
 
 
 class Matcher(Protocol):
@@ -44,7 +47,27 @@ class WatchSet:
         (without them those watches are left out, with a warning). Raises :class:`crawler.errors.UsageError` for a
         watch that no longer compiles (a YARA rule copy gone, a pattern re2 refuses)."""
         active = [watch for watch in watches if watch.active]
+        kinds = {watch.kind for watch in active}
+        if NEW_SITE in kinds and known_sites is None:
+            logger.warning("new-site watches left out: no known sites were loaded (load_known_sites)")
+            active = [watch for watch in active if watch.kind != NEW_SITE]
+        if CLONE in kinds and references is None:
+            logger.warning("clone watches compare only with pages of the watched sites met from now on: no clone "
+                           "references were loaded (load_clone_references)")
         matchers: list[Matcher] = [TermMatcher(active), EntityMatcher(active)]
+        if REGEX in kinds:
+            matchers.append(RegexMatcher(active))
+        if YARA in kinds:
+            matchers.append(YaraMatcher(active))
+        if CLONE in kinds:
+            sites = {str(watch.spec["site"]) for watch in active if watch.kind == CLONE}
+            if references is None:
+                references = CloneReferences(sites)
+            for site in sites:  # a watch added since the references were loaded: its pages are met as they come
+                references.sites.setdefault(site, {})
+            matchers.append(CloneMatcher(active, references))
+        if NEW_SITE in kinds and known_sites is not None:
+            matchers.append(NewSiteMatcher(active, known_sites))
         return cls(active, matchers)
 
     def __len__(self) -> int:
@@ -56,8 +79,12 @@ class WatchSet:
         found: dict[str, list[dict[str, Any]]] = {}
         clones: dict[str, dict[str, Any]] = {}
         for matcher in self.matchers:
-            for watch_id, matches in matcher.evaluate(page).items():
-                found.setdefault(watch_id, []).extend(matches)
+            try:
+                for watch_id, matches in matcher.evaluate(page).items():
+                    found.setdefault(watch_id, []).extend(matches)
+            except Exception:  # page content is hostile input: one kind's failure must not lose the others'
+                logger.warning("%s failed on %s", type(matcher).__name__, page.get("url"), exc_info=True)
+                continue
             clones.update(getattr(matcher, "last_clones", {}))
         return [
             WatchMatch(watch, found[watch_id], clones.get(watch_id))
