@@ -154,6 +154,12 @@ DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shippe
 DARKCRAWL_VENDOR_RULES: list[str] = []  # vendor-rule YAML files; empty: the shipped rules/example_sites.yaml
 DARKCRAWL_LANGUAGE_SAMPLE = 1000  # characters of prose (long lines first) read by language detection
 
+# --- darkcrawl: alerts (crawler/alerts, pipelines/watching.py, README "Watch and warn") ---------------------------
+DARKCRAWL_ALERTS_ENABLED = True  # check new or changed pages against the active watches during a crawl
+DARKCRAWL_ALERTS_BATCH = 100  # pages checked together: one mget of stored hashes, one bulk of alerts
+DARKCRAWL_ALERTS_BATCH_WAIT = 0.5  # seconds a page waits at most for its batch to fill before it is checked
+DARKCRAWL_ALERTS_HUNT_BATCH = 500  # pages a retro-hunt (watch hunt) reads and checks per request
+
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -197,6 +203,7 @@ EXTENSIONS = {
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 300,  # signals (pure functions in pipelines/extract)
+    "pipelines.watching.WatchingPipeline": 700,  # watches -> alerts, before indexing (off when no watch is active)
     "pipelines.indexing.ElasticsearchPipeline": 800,  # bulk indexing into the pages alias
 }
 
