@@ -8,7 +8,6 @@ Offers :func:`load_watch_inputs` (what clone and new-site watches need, read onc
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +19,6 @@ if TYPE_CHECKING:
     from crawler.watch.matchers import WatchSet
     from crawler.watch.model import Watch
     from crawler.watch.newsite import KnownSites
-
-
-async def _resolved(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 @dataclass
@@ -39,21 +34,27 @@ class WatchInputs:
         return WatchSet.compile(watches, self.references, self.known_sites)
 
 
-async def load_watch_inputs(client: Any, names: IndexNames, watches: list[Watch]) -> WatchInputs:
-    """The pages of the sites clone watches name (SimHashes, payment addresses) and, when a new-site watch is active,
-    the sites already known: each read once."""
+async def load_watch_inputs(
+    client: Any, names: IndexNames, watches: list[Watch], known_before: str | None = None, hunt: bool = False
+) -> WatchInputs:
+    """What *watches* compare pages with, read with the async *client*: the pages of the sites clone watches name
+    (SimHashes, payment addresses), and, when a new-site watch is there, the sites known before: every site indexed
+    so far for a crawl; for a hunt, those with a page first seen before *known_before* (none without it)."""
     from crawler.watch.model import CLONE, NEW_SITE
 
     inputs = WatchInputs()
     clone_sites = sorted({str(watch.spec["site"]) for watch in watches if watch.kind == CLONE})
     if clone_sites:
-        from crawler.watch.clone import load_clone_references
+        from crawler.watch.clone import aload_clone_references
 
-        inputs.references = await _resolved(load_clone_references(client, names, clone_sites))
+        inputs.references = await aload_clone_references(client, names, clone_sites)
     if any(watch.kind == NEW_SITE for watch in watches):
-        from crawler.watch.newsite import load_known_sites
+        from crawler.watch.newsite import KnownSites, aload_known_sites
 
-        inputs.known_sites = await _resolved(load_known_sites(client, names))
+        if hunt and not known_before:
+            inputs.known_sites = KnownSites()
+        else:
+            inputs.known_sites = await aload_known_sites(client, names, before=known_before)
     return inputs
 
 

@@ -1,7 +1,7 @@
 """Retro-hunt: run watches over the pages already indexed (``darkcrawl watch hunt ID [--since]``). See README "Watch
 and warn".
 
-The pages index is read in one consistent snapshot (a point in time, ``search_after`` on ``_shard_doc``), each page
+The pages index is read in one consistent snapshot (a point in time, ``search_after``), oldest first, each page
 is evaluated with the same :class:`WatchSet` and turned into alerts with the same ids as in a crawl
 (crawler/alerts/evaluation.py), and the alerts are written with ``create``: an alert the crawl (or an earlier hunt)
 already made is not made again, only its ``last_seen`` moves; each new one is handed to the notification outbox.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from crawler.alerts.documents import HUNT
@@ -22,12 +22,15 @@ from crawler.alerts.evaluation import load_watch_inputs, page_alerts
 from crawler.alerts.store import AlertRecorder, AlertWriter
 from crawler.errors import UsageError
 from crawler.items import utc_timestamp
+from crawler.watch.model import ACTIVE
 
 if TYPE_CHECKING:
     from crawler.watch.model import Watch
 
 Say = Callable[[str], None]
 KEEP_ALIVE = "5m"
+# Oldest first, as a crawl met them: a new-site watch fires on the first page of a site, in the hunt as in the crawl.
+HUNT_ORDER = [{"first_seen": "asc"}, {"_shard_doc": "asc"}]
 
 
 @dataclass
@@ -76,7 +79,8 @@ def run_hunt(settings: Any, watch_ids: list[str], since: str | None, say: Say) -
         raise UsageError("name at least one watch to hunt with (darkcrawl watch list shows them)")
     with WatchStore.from_settings(settings) as store:
         watches = [store.get(key) for key in watch_ids]
-    watches = list({watch.id: watch for watch in watches}.values())
+    # a paused watch can still hunt: it is only kept out of crawls
+    watches = list({watch.id: replace(watch, state=ACTIVE) for watch in watches}.values())
     return asyncio.run(_hunt(settings, watches, since, say))
 
 
@@ -92,7 +96,7 @@ async def _hunt(settings: Any, watches: list[Watch], since: str | None, say: Say
     report = HuntReport([watch.id for watch in watches], since)
     try:
         try:
-            inputs = await load_watch_inputs(client, names, watches)
+            inputs = await load_watch_inputs(client, names, watches, known_before=since, hunt=True)
             recorder = AlertRecorder(AlertWriter(client, names.alerts, settings.getint("DARKCRAWL_ES_MAX_RETRIES")),
                                      _outbox(settings), {watch.id: watch for watch in watches}.get)
             await _scan(client, names.pages, inputs.compile(watches), since, recorder, report,
@@ -127,7 +131,7 @@ async def _scan(
     next_note = time.monotonic() + 10
     try:
         while True:
-            body: dict[str, Any] = {"size": max(1, batch), "query": hunt_query(since), "sort": [{"_shard_doc": "asc"}],
+            body: dict[str, Any] = {"size": max(1, batch), "query": hunt_query(since), "sort": HUNT_ORDER,
                                     "pit": {"id": pit, "keep_alive": KEEP_ALIVE}}
             if search_after is not None:
                 body["search_after"] = search_after
