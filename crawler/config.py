@@ -73,6 +73,13 @@ def _coerce(name: str, value: Any, default: Any, origin: str) -> Any:
                 return parsed
         else:
             return [part.strip() for part in text.split(",") if part.strip()]
+    elif isinstance(default, dict) and isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
     elif isinstance(value, expected):
         return value
     raise ConfigError(f"{origin}: {name} must be a {expected.__name__}, got {value!r}")

@@ -160,6 +160,16 @@ DARKCRAWL_ALERTS_BATCH = 100  # pages checked together: one mget of stored hashe
 DARKCRAWL_ALERTS_BATCH_WAIT = 0.5  # seconds a page waits at most for its batch to fill before it is checked
 DARKCRAWL_ALERTS_HUNT_BATCH = 500  # pages a retro-hunt (watch hunt) reads and checks per request
 
+# --- darkcrawl: notifications (crawler/notify, docs/notify.md) -------------------------------------------------------
+DARKCRAWL_NOTIFY_TARGETS: dict[str, str] = {}  # named targets: name -> Apprise URL ([darkcrawl.notify_targets]); secret
+DARKCRAWL_NOTIFY_DEFAULT_TARGETS: list[str] = []  # targets (names or URLs) of watches that name none
+DARKCRAWL_NOTIFY_INTERVAL = 2.0  # seconds between delivery rounds in a crawl and in the scheduler; 0: no delivery there
+DARKCRAWL_NOTIFY_RETRY_BASE = 10.0  # seconds before the first retry of a failing target; doubled per failure
+DARKCRAWL_NOTIFY_RETRY_MAX = 900.0  # cap of the retry delay (jitter 50-100% on top of the exponential)
+DARKCRAWL_NOTIFY_DEAD_AFTER = 3.0  # days a notification may stay undelivered before it goes to dead/ (retry-dead)
+DARKCRAWL_NOTIFY_TIMEOUT = 15.0  # seconds a target may take to connect and to answer
+DARKCRAWL_NOTIFY_CLOSE_WAIT = 30.0  # seconds a closing crawl spends at most on its last delivery round
+
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -200,6 +210,7 @@ EXTENSIONS = {
     "crawler.frontier.worker.FrontierWorkerExtension": 310,  # distributed only: heartbeat, re-queue, idle stop
     "crawler.scheduling.crawlstatus.CrawlStatusExtension": 210,
     "crawler.scheduling.sites.SiteStateExtension": 220,
+    "crawler.notify.extension.NotifyExtension": 400,  # delivers alerts' notifications in a thread (crawler/notify)
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 300,  # signals (pure functions in pipelines/extract)
