@@ -55,7 +55,7 @@ def entity_spec(value: str, kind: str | None = None) -> dict[str, Any]:
     if kind is None and len(specific) == 1:
         readings = specific
     if len(readings) != 1:
-        kinds = ", ".join(sorted({reading[0] for reading in readings}))
+        kinds = " or a ".join(sorted({reading[0] for reading in readings}))
         raise UsageError(f"{value!r} may be a {kinds}: say which with --entity-kind (a handle: write network:handle)")
     entity_kind, normalised = readings[0]
     return {"entity_kind": entity_kind, "value": normalised}
