@@ -21,7 +21,7 @@ from crawler.errors import DarkcrawlError
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
     "demo", "crawl", "worker", "search", "pivot", "extract", "es", "kibana", "evidence", "lab", "schedule", "scheduler",
-    "status", "alerts", "watch",
+    "status", "alerts", "watch", "notify",
 )
 
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Libraries whose INFO lines are noise for an operator (Scrapy's start-up listing, stem's socket chatter, httpx's
 # per-request lines); their warnings and errors still show. ``-v`` shows everything.
-QUIET_LOGGERS = ("scrapy", "stem", "httpx", "httpcore", "elastic_transport", "twisted", "asyncio")
+QUIET_LOGGERS = ("scrapy", "stem", "httpx", "httpcore", "elastic_transport", "twisted", "asyncio", "apprise")
 
 
 def configure_logging(verbose: bool) -> None:

@@ -157,16 +157,18 @@ class AppriseSender:
         notifier = apprise.Apprise()
         if not notifier.add(with_arguments(url, extra)):
             return False, f"Apprise cannot use the URL {mask_target(url)} (see docs/notify.md)"
-        with apprise.LogCapture(level=logging.WARNING) as capture:
+        with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s %(message)s") as capture:
             try:
                 ok = bool(notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT))
             except Exception as exc:  # a plugin bug must not stop delivery of the other streams
                 return False, scrub(f"{type(exc).__name__}: {exc}")
-            captured = capture.getvalue() if hasattr(capture, "getvalue") else ""
+            captured = capture.getvalue()
         if ok:
             return True, ""
-        lines = [line.split(" - ", 2)[-1].strip() for line in captured.splitlines() if line.strip()]
-        return False, scrub("; ".join(lines[-2:]) or "Apprise reported a failure")[:500]
+        # the warning says what failed; the DEBUG line after it says why (refused, AUTH, HTTP status)
+        lines = [line.split(" ", 1)[1].strip() for line in captured.splitlines()
+                 if line.startswith(("WARNING", "ERROR")) or "Exception" in line or "Response Details" in line]
+        return False, scrub("; ".join(lines[-3:]) or "Apprise reported a failure")[:500]
 
 
 Sender = Callable[[str, str, str, str], tuple[bool, str]]
@@ -238,6 +240,8 @@ class Deliverer:
         if not entries:
             return report
         state = self.outbox.read_state(stream)
+        state.watch = f"{entries[-1].watch.get('id')} ({entries[-1].watch.get('name')})"
+        state.target = describe_target(entries[0].target)
         if not force and now < state.next_attempt_at:
             report.waiting += 1
             return report

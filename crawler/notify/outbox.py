@@ -120,6 +120,8 @@ class Notification:
 class StreamState:
     """Delivery state of one stream (one watch, one target)."""
 
+    watch: str = ""  # watch id and name, for status
+    target: str = ""  # the target as shown to people (a name, or the URL masked)
     failures: int = 0  # consecutive failed attempts (the backoff grows with them)
     failed_attempts: int = 0  # all failed attempts ever (status, Prometheus)
     next_attempt_at: float = 0.0
@@ -422,8 +424,8 @@ class Outbox:
             failed_attempts += state.failed_attempts
             if state.failures and stream in pending_streams:
                 failing.append({
-                    "stream": stream, "failures": state.failures, "next_attempt_at": state.next_attempt_at,
-                    "last_error": state.last_error,
+                    "stream": stream, "watch": state.watch, "target": state.target, "failures": state.failures,
+                    "next_attempt_at": state.next_attempt_at, "last_error": state.last_error,
                 })
         statuses = list(self._delivered.values())
         return OutboxStatus(
