@@ -170,6 +170,12 @@ DARKCRAWL_NOTIFY_DEAD_AFTER = 3.0  # days a notification may stay undelivered be
 DARKCRAWL_NOTIFY_TIMEOUT = 15.0  # seconds a target may take to connect and to answer
 DARKCRAWL_NOTIFY_CLOSE_WAIT = 30.0  # seconds a closing crawl spends at most on its last delivery round
 
+# --- darkcrawl: sharing (crawler/export, docs/sharing.md) ----------------------------------------------------------
+DARKCRAWL_EXPORT_ORG = "darkcrawl"  # your organisation's name in exported MISP events (Orgc) and STIX (identity)
+DARKCRAWL_MISP_URL = ""  # MISP instance export misp --push sends events to (--push URL wins)
+DARKCRAWL_MISP_API_KEY = ""  # MISP API key (--api-key-file wins); never logged
+DARKCRAWL_MISP_CA_CERTS = ""  # CA file to verify the MISP instance's TLS certificate (--misp-ca-certs wins)
+
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

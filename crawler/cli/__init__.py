@@ -21,7 +21,7 @@ from crawler.errors import DarkcrawlError
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
     "demo", "crawl", "worker", "search", "pivot", "extract", "es", "kibana", "evidence", "lab", "schedule", "scheduler",
-    "status", "alerts", "watch", "notify",
+    "status", "alerts", "watch", "notify", "export",
 )
 
 
