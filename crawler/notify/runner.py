@@ -4,7 +4,7 @@ on SMTP) and the scheduler service. Documentation: docs/notify.md, "Who delivers
 Every ``interval`` seconds the thread runs one delivery round (:meth:`Deliverer.deliver`); :meth:`stop` ends the
 loop and, when asked, runs a last round bounded by ``close_wait`` seconds (a crawl's close).
 
-Offers: :class:`BackgroundDelivery`.
+Offers: :class:`BackgroundDelivery`, :func:`start_delivery`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from crawler.notify.deliver import Deliverer, DeliveryReport
 from crawler.notify.secrets import scrub
@@ -64,3 +65,15 @@ class BackgroundDelivery:
         if not flush:
             return DeliveryReport()
         return self.run_once(force=True, deadline=time.monotonic() + max(self.close_wait, 0.0))
+
+
+def start_delivery(settings: object, say: Callable[[str], None] = logger.info) -> BackgroundDelivery | None:
+    """Deliver in the background of a long-lived process (the scheduler); None when DARKCRAWL_NOTIFY_INTERVAL is 0.
+    Raises :class:`~crawler.notify.deliver.TargetError` for a malformed target table."""
+    deliverer = Deliverer.from_settings(settings)
+    if deliverer.config.interval <= 0:
+        return None
+    runner = BackgroundDelivery(deliverer, deliverer.config.interval, deliverer.config.close_wait)
+    runner.start()
+    say(f"delivering notifications every {deliverer.config.interval:g} s from {deliverer.outbox.root}")
+    return runner
