@@ -5,6 +5,9 @@ none again on a recrawl or a hunt, the hunt making the same alert ids as the cra
 from __future__ import annotations
 
 import asyncio
+import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +151,168 @@ def test_alerts_elasticsearch_did_not_take_are_spooled_then_replayed(es_node, al
     assert asyncio.run(replay()) == 1
     assert outbox.enqueued == [alert["alert_id"]] and spool.count() == 0
     assert client.get(index=alias, id=alert["alert_id"])["found"]
+
+
+# --- a crawl of the shared lab -------------------------------------------------------------------------------------
+
+QUIETSTORM_KEY = "34C2681A1A8EA4205E36E7026B5BD27090407D5B"  # on the market, the phishing clone and a paste
+PHISHING_REGEX = r"nocturne_official_\w+"  # the Telegram handle only the phishing clone shows
+YARA_RULE = 'rule official_mirror { strings: $a = "Official Mirror" condition: $a }\n'  # the clone's title
+TERM = "escrow"
+
+
+def lab_watches(tor_lab, data_dir: Path) -> list[Watch]:
+    """One watch of each kind the issue names, on what the lab's sites are known to show."""
+    from crawler.items import utc_timestamp
+    from crawler.watch.clone import clone_spec
+    from crawler.watch.entity import entity_spec
+    from crawler.watch.regex import regex_spec
+    from crawler.watch.term import term_spec
+    from crawler.watch.yara import yara_spec
+
+    rules = data_dir / "official_mirror.yar"
+    rules.write_text(YARA_RULE)
+    specs = [
+        ("escrow", "term", term_spec([TERM])),
+        ("quietstorm key", "entity", entity_spec(QUIETSTORM_KEY)),
+        ("market clones", "clone", clone_spec(tor_lab.onions["market"])),
+        ("phishing support", "regex", regex_spec(PHISHING_REGEX)),
+        ("mirror rule", "yara", yara_spec(rules, data_dir / "watch" / "rules")),
+    ]
+    return [Watch(f"w-{number:06x}", name, kind, spec, owner="test", severity="high",
+                  created_at=utc_timestamp()) for number, (name, kind, spec) in enumerate(specs, start=1)]
+
+
+def lab_alerts(client, prefix: str) -> dict[str, dict]:
+    client.indices.refresh(index=f"{prefix}-alerts")
+    response = client.search(index=f"{prefix}-alerts", size=10_000, query={"match_all": {}})
+    return {hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]}
+
+
+def pages_by_url(client, prefix: str) -> dict[str, dict]:
+    client.indices.refresh(index=f"{prefix}-pages")
+    response = client.search(index=f"{prefix}-pages", size=10_000, query={"match_all": {}},
+                             source=["url", "site", "title", "text", "content_sha256"])
+    return {hit["_source"]["url"]: hit["_source"] | {"_id": hit["_id"]} for hit in response["hits"]["hits"]}
+
+
+@pytest.fixture(scope="module")
+def watched_crawl(tor_lab, es_node, tmp_path_factory):
+    """The market crawled alone first (so the clone watch has its pages, and they are unchanged later), then the
+    watches added, then every lab site crawled, then everything crawled again."""
+    from crawler.watch.store import WatchStore
+    from tests.integration.test_crawl import crawl_env, run_darkcrawl, seed_args
+
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    data_dir = tmp_path_factory.mktemp("watch-data")
+    env = crawl_env(tor_lab, es_node, prefix, data_dir)
+    client = es_node.client()
+    try:
+        market = run_darkcrawl(["crawl", "--url", f"http://{tor_lab.onions['market']}/", "--depth", "10"], env)
+        assert market.returncode == 0, market.stderr[-3000:]
+        watches = lab_watches(tor_lab, data_dir)
+        with WatchStore.from_settings(es_node.settings(DARKCRAWL_DATA_DIR=str(data_dir))) as store:
+            for watch in watches:
+                store.add(watch)
+        first = run_darkcrawl(["crawl", *seed_args(tor_lab), "--depth", "10"], env)
+        assert first.returncode == 0, first.stderr[-3000:]
+        after_first = lab_alerts(client, prefix)
+        again = run_darkcrawl(["crawl", *seed_args(tor_lab), "--depth", "10"], env)
+        assert again.returncode == 0, again.stderr[-3000:]
+        yield {"prefix": prefix, "env": env, "data_dir": data_dir, "watches": {w.name: w for w in watches},
+               "first": after_first, "again": lab_alerts(client, prefix), "pages": pages_by_url(client, prefix),
+               "logs": first.stderr + again.stderr}
+    finally:
+        for index in client.indices.get(index=f"{prefix}-*", expand_wildcards="all"):
+            client.indices.delete(index=index, ignore_unavailable=True)
+        for template in client.indices.get_index_template(name=f"{prefix}-*")["index_templates"]:
+            client.indices.delete_index_template(name=template["name"])
+        client.close()
+
+
+def alerted_urls(alerts: dict[str, dict], watch: Watch) -> set[str]:
+    return {alert["page"]["url"] for alert in alerts.values() if alert["watch"]["id"] == watch.id}
+
+
+def test_the_crawl_fires_each_watch_on_the_expected_pages(watched_crawl, tor_lab):
+    from crawler.lab.sites import SITE_NAMES
+    from crawler.lab.sites.truth import expected_signals
+
+    alerts, pages, watches = watched_crawl["first"], watched_crawl["pages"], watched_crawl["watches"]
+    whole_word = re.compile(rf"(?<!\w){TERM}(?!\w)", re.IGNORECASE)
+    seen = lambda page: f"{page['title']}\n{page['text']}"  # noqa: E731 (what the text watches read)
+    assert alerted_urls(alerts, watches["escrow"]) == {
+        url for url, page in pages.items() if whole_word.search(seen(page))} != set()
+    regex = re.compile(PHISHING_REGEX)
+    assert alerted_urls(alerts, watches["phishing support"]) == {
+        url for url, page in pages.items() if regex.search(seen(page))} != set()
+    assert alerted_urls(alerts, watches["mirror rule"]) == {
+        url for url, page in pages.items() if "Official Mirror" in seen(page)} != set()
+    key_pages = {f"http://{tor_lab.onions[name]}{path}" for name in SITE_NAMES
+                 for path, truth in expected_signals(name, tor_lab.onions).items()
+                 if QUIETSTORM_KEY in truth["pgp_fingerprints"]}
+    assert len(key_pages) == 4 and alerted_urls(alerts, watches["quietstorm key"]) == key_pages
+    for alert in alerts.values():
+        assert alert["source"] == "crawl" and alert["state"] == "new"
+        assert alert["page"]["content_sha256"] == pages[alert["page"]["url"]]["content_sha256"]
+        assert alert["page"]["id"] == pages[alert["page"]["url"]]["_id"]
+        assert all(match["value"] for match in alert["matches"])
+    for alert in alerts.values():
+        if alert["watch"]["id"] == watches["quietstorm key"].id:
+            (match,) = alert["matches"]
+            assert (match["entity_kind"], match["value"]) == ("pgp_fingerprint", QUIETSTORM_KEY)
+        if alert["watch"]["id"] == watches["phishing support"].id:
+            assert {match["value"] for match in alert["matches"]} == {"nocturne_official_help"}
+        if alert["watch"]["id"] == watches["mirror rule"].id:
+            assert alert["matches"][0]["rule"] == "official_mirror"
+
+
+def test_the_phishing_clone_is_found_with_its_swapped_addresses(watched_crawl, tor_lab):
+    from crawler.lab.sites.data import VENDORS
+
+    alerts, watches = watched_crawl["first"], watched_crawl["watches"]
+    clones = [alert for alert in alerts.values() if alert["watch"]["id"] == watches["market clones"].id]
+    assert {alert["page"]["site"] for alert in clones} == {tor_lab.onions["phishing"]}
+    assert all(alert["clone"]["of_site"] == tor_lab.onions["market"] for alert in clones)
+    market = {address for vendor in VENDORS for _currency, address in vendor.market_addresses}
+    vendor_pages = 0
+    for alert in clones:
+        name = alert["page"]["url"].rpartition("/vendor/")[2]
+        vendor = next((vendor for vendor in VENDORS if vendor.name == name), None)
+        if vendor is None:
+            continue
+        vendor_pages += 1
+        this, watched = set(alert["clone"]["addresses"]["this"]), set(alert["clone"]["addresses"]["watched"])
+        assert {address for _currency, address in vendor.phishing_addresses} <= this
+        assert {address for _currency, address in vendor.market_addresses} <= watched
+        assert not this & market
+        swapped = {match["value"] for match in alert["matches"] if match["entity_kind"] == "crypto_address"}
+        assert swapped == {address for _currency, address in vendor.phishing_addresses}
+    assert vendor_pages >= 1, "no vendor page of the clone was found"
+
+
+def test_a_recrawl_of_unchanged_content_makes_no_alert(watched_crawl):
+    first, again = watched_crawl["first"], watched_crawl["again"]
+    assert set(again) == set(first)
+    assert all(again[alert_id]["first_seen"] == alert["first_seen"] for alert_id, alert in first.items())
+
+
+def test_a_hunt_makes_the_same_alert_ids_and_a_rerun_none(watched_crawl, es_node):
+    from crawler.alerts.hunt import run_hunt
+    from crawler.es.schema import init_schema
+
+    prefix, watches = watched_crawl["prefix"], list(watched_crawl["watches"].values())
+    settings = es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=prefix, DARKCRAWL_DATA_DIR=str(watched_crawl["data_dir"]))
+    ids = [watch.id for watch in watches]
+    rerun = run_hunt(settings, ids, None, lambda message: None)
+    assert rerun.new == 0 and rerun.existing == len(watched_crawl["again"])
+    client = es_node.client()
+    try:
+        client.indices.delete(index=f"{prefix}-alerts-000001")
+        init_schema(client, IndexNames(prefix), lambda message: None)
+        fresh = run_hunt(settings, ids, None, lambda message: None)
+        assert set(fresh.new_alert_ids) == set(watched_crawl["again"])
+        hunted = lab_alerts(client, prefix)
+        assert all(alert["source"] == "hunt" for alert in hunted.values())
+    finally:
+        client.close()
