@@ -7,10 +7,18 @@ Offers :func:`page_text` (what the text matchers read: title and text), :func:`c
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Any
 
 from crawler.watch.model import CONTEXT_CHARS
+
+# Unicode's format characters (category Cf, Unicode 15); tests/unit/test_watch_context.py checks the list against
+# unicodedata.
+FORMAT_CHARACTERS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def page_text(page: dict[str, Any]) -> str:
@@ -23,8 +31,7 @@ def context_around(text: str, start: int, end: int) -> str:
     """The text around ``text[start:end]``, centred on it, at most ``CONTEXT_CHARS`` characters once cleaned."""
     margin = max(0, (CONTEXT_CHARS - (end - start)) // 2)
     window = text[max(0, start - margin - 20):end + margin + 20]
-    cleaned = "".join(char for char in window if unicodedata.category(char) != "Cf")
-    cleaned = " ".join(cleaned.split())
+    cleaned = " ".join((window if window.isascii() else FORMAT_CHARACTERS.sub("", window)).split())
     if len(cleaned) <= CONTEXT_CHARS:
         return cleaned
     value = " ".join(text[start:end].split())

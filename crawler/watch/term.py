@@ -11,7 +11,8 @@ Offers :func:`term_spec` (the command line's terms -> the stored spec, or :class
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from crawler.errors import UsageError
@@ -19,7 +20,7 @@ from crawler.watch.context import context_around, page_text
 from crawler.watch.model import TERM, Watch
 from pipelines.extract.keywords import Watchlist, WatchTerm, fold
 
-_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]")  # ASCII runs, and each other character alone
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def term_spec(terms: Iterable[str], languages: Iterable[str] = ()) -> dict[str, Any]:
@@ -70,7 +71,7 @@ class TermMatcher:
             if wanted and language not in wanted:
                 continue
             if positions is not None:
-                context = context_around(text, positions[start], positions[end])
+                context = context_around(text, positions(start), positions(end))
             else:  # folding changed the text's length in a way the map cannot follow: quote the folded text
                 context = context_around(folded, start, end)
             found.setdefault(term.category, []).append(
@@ -79,19 +80,25 @@ class TermMatcher:
         return found
 
 
-def _original_positions(text: str, folded: str) -> list[int] | None:
-    """For each index of *folded* (and its end), the index in *text* it came from; ``None`` when the folding is not
-    character by character (it is for the normalised text extraction writes). Runs of ASCII map one to one; only
-    the other characters are folded one at a time."""
-    if text.isascii():
-        return list(range(len(text) + 1)) if len(text) == len(folded) else None
-    positions: list[int] = []
-    for run in _RUNS.finditer(text):
-        if run.group(0).isascii():
-            positions.extend(range(run.start(), run.end()))
-        else:
-            positions.extend([run.start()] * len(fold(run.group(0), normalised=True)))
-    if len(positions) != len(folded):
+def _original_positions(text: str, folded: str) -> Callable[[int], int] | None:
+    """A map from an index of *folded* to the index of *text* it came from; ``None`` when the folding is not
+    character by character (it is for the normalised text extraction writes). Most characters fold to one (``é`` to
+    ``e``): only those that do not (``ß`` to ``ss``, a lone combining accent to nothing) are folded again, one by one,
+    and the map is a bisection over them."""
+    after: list[int] = []  # folded index just past each such character
+    shift: list[int] = []  # original index minus folded index from there on
+    delta = 0
+    for found in _NON_ASCII.finditer(text):
+        length = len(fold(found.group(0), normalised=True))
+        if length != 1:
+            delta += 1 - length
+            after.append(found.start() + 1 - delta)
+            shift.append(delta)
+    if len(text) - delta != len(folded):
         return None
-    positions.append(len(text))
-    return positions
+
+    def original(index: int) -> int:
+        at = bisect_right(after, index)
+        return index + (shift[at - 1] if at else 0)
+
+    return original
