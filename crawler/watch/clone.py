@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from crawler.es.schema import IndexNames
 
-DEFAULT_MAX_DISTANCE = 6  # bits: the lab's phishing clone sits at 1-14 from the market, distinct pages 17 and more
+DEFAULT_MAX_DISTANCE = 6  # bits: the lab clone's pages sit 1-16 from the market (median 7), distinct pages 17 and more
 MAX_DISTANCE = 16  # beyond this, pages merely share a template
 MIN_TEXT = 200  # characters of text a page needs to be compared
 REFERENCE_FIELDS = ["url", "site", "signals.simhash", "signals.text_length", "signals.crypto_addresses.address"]
