@@ -163,12 +163,13 @@ DARKCRAWL_ALERTS_HUNT_BATCH = 500  # pages a retro-hunt (watch hunt) reads and c
 # --- darkcrawl: notifications (crawler/notify, docs/notify.md) -------------------------------------------------------
 DARKCRAWL_NOTIFY_TARGETS: dict[str, str] = {}  # named targets: name -> Apprise URL ([darkcrawl.notify_targets]); secret
 DARKCRAWL_NOTIFY_DEFAULT_TARGETS: list[str] = []  # targets (names or URLs) of watches that name none
-DARKCRAWL_NOTIFY_INTERVAL = 2.0  # seconds between delivery rounds in a crawl and in the scheduler; 0: no delivery there
+DARKCRAWL_NOTIFY_INTERVAL = 2.0  # seconds between delivery rounds (crawl, scheduler); a new notification starts one; 0: off
 DARKCRAWL_NOTIFY_RETRY_BASE = 10.0  # seconds before the first retry of a failing target; doubled per failure
 DARKCRAWL_NOTIFY_RETRY_MAX = 900.0  # cap of the retry delay (jitter 50-100% on top of the exponential)
 DARKCRAWL_NOTIFY_DEAD_AFTER = 3.0  # days a notification may stay undelivered before it goes to dead/ (retry-dead)
 DARKCRAWL_NOTIFY_TIMEOUT = 15.0  # seconds a target may take to connect and to answer
 DARKCRAWL_NOTIFY_CLOSE_WAIT = 30.0  # seconds a closing crawl spends at most on its last delivery round
+DARKCRAWL_NOTIFY_WORKERS = 4  # watch-and-target streams delivered at once (a slow target holds up no other)
 
 # --- darkcrawl: sharing (crawler/export, docs/sharing.md) ----------------------------------------------------------
 DARKCRAWL_EXPORT_ORG = "darkcrawl"  # your organisation's name in exported MISP events (Orgc) and STIX (identity)

@@ -25,13 +25,14 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.errors import UsageError
 from crawler.notify.message import render
-from crawler.notify.outbox import MAX_SUPPRESSED_LISTED, Notification, Outbox, StreamState
+from crawler.notify.outbox import MAX_SUPPRESSED_LISTED, Notification, Outbox, OutboxFullError, StreamState
 from crawler.notify.secrets import install_log_masking, register_secrets, scrub
 from crawler.watch.model import mask_target
 
@@ -57,6 +58,7 @@ class NotifyConfig:
     dead_after: float = 3 * 86400.0  # seconds
     timeout: float = 15.0
     close_wait: float = 30.0
+    workers: int = 4  # streams delivered at once
 
     @classmethod
     def from_settings(cls, settings: Any) -> NotifyConfig:
@@ -75,6 +77,7 @@ class NotifyConfig:
             dead_after=settings.getfloat("DARKCRAWL_NOTIFY_DEAD_AFTER") * 86400.0,
             timeout=max(settings.getfloat("DARKCRAWL_NOTIFY_TIMEOUT"), 0.1),
             close_wait=settings.getfloat("DARKCRAWL_NOTIFY_CLOSE_WAIT"),
+            workers=max(settings.getint("DARKCRAWL_NOTIFY_WORKERS"), 1),
         )
 
 
@@ -209,23 +212,33 @@ class Deliverer:
         return cls(Outbox.from_settings(settings), NotifyConfig.from_settings(settings), send)
 
     def deliver(self, force: bool = False, deadline: float | None = None) -> DeliveryReport:
-        """One round over every stream with pending notifications. *force*: ignore the backoff (``notify flush``).
-        *deadline* (``time.monotonic()``): start no stream after it."""
+        """One round over every stream with pending notifications, ``workers`` streams at a time (a slow SMTP
+        server does not hold up a webhook). *force*: ignore the backoff (``notify flush``). *deadline*
+        (``time.monotonic()``): start no stream after it. Raises :class:`OutboxFullError`."""
+        streams = self.outbox.streams()
+        if self.config.workers <= 1 or len(streams) <= 1:
+            reports = [self._one(stream, force, deadline) for stream in streams]
+        else:
+            with ThreadPoolExecutor(min(self.config.workers, len(streams)), "darkcrawl-notify") as pool:
+                reports = list(pool.map(lambda stream: self._one(stream, force, deadline), streams))
         report = DeliveryReport()
-        for stream in self.outbox.streams():
-            if deadline is not None and time.monotonic() > deadline:
-                break
-            with self.outbox.lock(stream) as held:
-                if not held:
-                    report.busy += 1
-                    continue
-                try:
-                    report.add(self.deliver_stream(stream, force))
-                except Exception as exc:  # one broken stream (unreadable file) must not stop the others
-                    logger.error("notifications of %s not delivered: %s", stream, scrub(str(exc)))
-                    if type(exc).__name__ == "OutboxFullError":
-                        raise
+        for item in reports:
+            report.add(item)
         return report
+
+    def _one(self, stream: str, force: bool, deadline: float | None) -> DeliveryReport:
+        if deadline is not None and time.monotonic() > deadline:
+            return DeliveryReport()
+        with self.outbox.lock(stream) as held:
+            if not held:
+                return DeliveryReport(busy=1)
+            try:
+                return self.deliver_stream(stream, force)
+            except OutboxFullError:
+                raise
+            except Exception as exc:  # one broken stream (unreadable file) must not stop the others
+                logger.error("notifications of %s not delivered: %s", stream, scrub(str(exc)))
+                return DeliveryReport()
 
     def deliver_stream(self, stream: str, force: bool = False) -> DeliveryReport:
         """Deliver what is due in *stream*; the caller holds its lock."""
@@ -274,7 +287,9 @@ class Deliverer:
                 return
             state.last_notified_at = max(item.created_at, last or 0.0)
             state.suppressed, state.suppressed_count = [], 0
-            self.outbox.write_state(stream, state)
+        # once per round, not per message (an fsync each): after a crash mid-round the delivered log still stops
+        # every repeat; at worst an alert inside the realert window is sent instead of summarised
+        self.outbox.write_state(stream, state)
 
     def deliver_digests(self, stream: str, state: StreamState, entries: list[Notification], url: str, shown: str,
                         window: int, now: float, report: DeliveryReport) -> None:
@@ -282,7 +297,7 @@ class Deliverer:
             start = entries[0].created_at
             if now < start + window:
                 report.waiting += 1
-                return
+                break
             group = [item for item in entries if item.created_at < start + window]
             entries = entries[len(group):]
             message_id = hashlib.sha256("".join(item.nid for item in group).encode()).hexdigest()[:32]
@@ -290,7 +305,7 @@ class Deliverer:
             if not self.attempt(stream, state, group, url, shown, title, body, message_id, now, report):
                 return
             state.last_notified_at = group[-1].created_at
-            self.outbox.write_state(stream, state)
+        self.outbox.write_state(stream, state)
 
     def attempt(self, stream: str, state: StreamState, items: list[Notification], url: str, shown: str, title: str,
                 body: str, message_id: str, now: float, report: DeliveryReport) -> bool:

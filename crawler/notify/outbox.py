@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -179,6 +180,7 @@ class Outbox:
         self.default_targets = list(default_targets)
         self._delivered: dict[str, str] = {}  # nid -> status ("delivered" | "suppressed"), read from the log
         self._delivered_offset = 0
+        self._index_lock = threading.Lock()  # several delivery threads share one outbox
 
     @classmethod
     def from_settings(cls, settings: Any) -> Outbox:
@@ -195,8 +197,9 @@ class Outbox:
             "space or move DARKCRAWL_DATA_DIR; the alert itself is in Elasticsearch (darkcrawl alerts list)"
         )
 
-    def _write_atomic(self, path: Path, data: dict[str, Any], what: str) -> None:
-        """Write *data* to *path* so that it is either wholly there, durably, or not there at all."""
+    def _write_atomic(self, path: Path, data: dict[str, Any], what: str, sync_dir: bool = True) -> None:
+        """Write *data* to *path* so that it is either wholly there, durably, or not there at all. Without
+        *sync_dir*, a power cut may leave the previous version (fine for the streams' state, not for a notification)."""
         payload = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         temporary = self.tmp_dir / f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         try:
@@ -209,7 +212,8 @@ class Outbox:
             finally:
                 os.close(fd)
             os.replace(temporary, path)
-            self._fsync_dir(path.parent)
+            if sync_dir:
+                self._fsync_dir(path.parent)
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -299,20 +303,28 @@ class Outbox:
 
     def refresh_delivered(self) -> None:
         """Read the lines other processes appended to the delivered log since the last look."""
-        try:
-            with self.delivered_path.open("rb") as handle:
-                handle.seek(self._delivered_offset)
-                data = handle.read()
-        except FileNotFoundError:
-            return
-        end = data.rfind(b"\n") + 1  # a line still being written is read next time
-        for line in data[:end].splitlines():
+        with self._index_lock:
             try:
-                record = json.loads(line)
-                self._delivered[record["nid"]] = record.get("status", "delivered")
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn line of a crash: skipped
-        self._delivered_offset += end
+                with self.delivered_path.open("rb") as handle:
+                    handle.seek(self._delivered_offset)
+                    data = handle.read()
+            except FileNotFoundError:
+                return
+            end = data.rfind(b"\n") + 1  # a line still being written is read next time
+            for line in data[:end].splitlines():
+                try:
+                    record = json.loads(line)
+                    self._delivered[record["nid"]] = record.get("status", "delivered")
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn line of a crash: skipped
+            self._delivered_offset += end
+
+    def pending_mtime(self) -> int:
+        """Changes whenever a notification is queued or removed: a cheap "anything new?" for delivery loops."""
+        try:
+            return os.stat(self.pending_dir).st_mtime_ns
+        except FileNotFoundError:
+            return 0
 
     def delivered_status(self, nid: str) -> str | None:
         if nid not in self._delivered:
@@ -343,7 +355,7 @@ class Outbox:
         return StreamState(**{name: data[name] for name in StreamState.__dataclass_fields__ if name in data})
 
     def write_state(self, stream: str, state: StreamState) -> None:
-        self._write_atomic(self.state_dir / f"{stream}.json", asdict(state), f"state of {stream}")
+        self._write_atomic(self.state_dir / f"{stream}.json", asdict(state), f"state of {stream}", sync_dir=False)
 
     # --- moving -------------------------------------------------------------------------------------------------------
     def record(self, notifications: Sequence[Notification], status: str, target: str, message_id: str,

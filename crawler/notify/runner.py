@@ -1,8 +1,9 @@
 """Delivery in a background thread, for the processes that have other work: a crawl (the reactor must never wait
 on SMTP) and the scheduler service. Documentation: docs/notify.md, "Who delivers".
 
-Every ``interval`` seconds the thread runs one delivery round (:meth:`Deliverer.deliver`); :meth:`stop` ends the
-loop and, when asked, runs a last round bounded by ``close_wait`` seconds (a crawl's close).
+The thread runs one delivery round (:meth:`Deliverer.deliver`) every ``interval`` seconds (retries whose backoff
+has passed, digests whose window has ended), and at once when a notification is queued (it watches the pending
+directory); :meth:`stop` ends the loop and, when asked, runs a last round bounded by ``close_wait`` seconds.
 
 Offers: :class:`BackgroundDelivery`, :func:`start_delivery`.
 """
@@ -18,6 +19,8 @@ from crawler.notify.deliver import Deliverer, DeliveryReport
 from crawler.notify.secrets import scrub
 
 logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.2  # how often the loop checks for newly queued notifications (one stat of a directory)
 
 
 class BackgroundDelivery:
@@ -50,9 +53,16 @@ class BackgroundDelivery:
         return report
 
     def _loop(self) -> None:
+        outbox = self.deliverer.outbox
         while not self._stop.is_set():
             self.run_once()
-            self._wake.wait(self.interval)
+            seen = outbox.pending_mtime()
+            deadline = time.monotonic() + self.interval
+            # between rounds, look at the pending directory a few times a second: a notification queued by this
+            # process or another one starts a round at once instead of waiting for the interval
+            while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                if self._wake.wait(min(POLL_SECONDS, left)) or outbox.pending_mtime() != seen:
+                    break
             self._wake.clear()
 
     def stop(self, flush: bool = True) -> DeliveryReport:
