@@ -176,19 +176,16 @@ def build_spec(args: argparse.Namespace, settings: Any) -> dict[str, Any]:
 
 
 def check_targets(targets: list[str], settings: Any) -> list[str]:
-    """The targets as given, once notify says each is one it can send to (named in the settings, or an Apprise
-    URL of a known scheme). Raises :class:`UsageError` with the target masked."""
-    from crawler.notify.deliver import check_target
+    """The targets as given, once notify says each is one it can send to (a name in ``DARKCRAWL_NOTIFY_TARGETS``, or
+    an Apprise URL it can use). Raises :class:`UsageError` (notify's TargetError) with the target masked."""
+    from crawler.notify.deliver import NotifyConfig, check_target
 
-    named = settings.getdict("DARKCRAWL_NOTIFY_TARGETS")
+    named = NotifyConfig.from_settings(settings).targets
     kept: list[str] = []
     for target in (target.strip() for target in targets):
         if not target:
             raise UsageError("--target is empty: give an Apprise URL or a target name")
-        try:
-            check_target(target, named)
-        except Exception as exc:  # TargetError: already one line, the URL masked
-            raise UsageError(str(exc)) from None
+        check_target(target, named)
         if target not in kept:
             kept.append(target)
     return kept

@@ -93,7 +93,8 @@ class WatchMatch:
 
 
 def mask_target(target: str) -> str:
-    """*target* with its secrets replaced by ``***``: the password of ``user:pass@``, a host that is no host name
+    """*target* with its secrets replaced by ``***``: the password of ``user:pass@`` (and a user without a password,
+    which may be a token: ``matrix://TOKEN@host``), a host that is no host name
     (``slack://TOKEN_A/...``, ``discord://WEBHOOK_ID/...`` carry tokens there), and every path segment and query value
     (webhook tokens: ``json://host/hook/TOKEN``). A target name (no ``://``) is returned as it is."""
     if "://" not in target:
@@ -103,9 +104,8 @@ def mask_target(target: str) -> str:
     tail, _, query = (slash + tail).partition("?") if slash else ("", "", rest.partition("?")[2])
     netloc = netloc.partition("?")[0]
     userinfo, at, host = netloc.rpartition("@")
-    if at:
-        user = userinfo.split(":", 1)[0]
-        userinfo = f"{user}:***@" if ":" in userinfo else f"{user}@"
+    if at:  # a login with its password: the login shown; a user alone may be a token (matrix://TOKEN@host)
+        userinfo = f"{userinfo.split(':', 1)[0]}:***@" if ":" in userinfo else "***@"
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     if not (_HOST_NAME.fullmatch(name) or name.startswith("[")):
         host = "***"

@@ -63,6 +63,7 @@ def test_pause_resume_remove_and_active_watches(store):
     ("json://127.0.0.1:8080/hook/TOKEN1234", "json://127.0.0.1:8080/***/***", ["TOKEN1234"]),
     ("slack://TA1234/TB5678/TC9012/#alerts", "slack://***/***/***/***", ["TA1234", "TB5678", "TC9012"]),
     ("mmost://mm.example.org/abcdtoken", "mmost://mm.example.org/***", ["abcdtoken"]),
+    ("matrix://TOKEN5678@matrix.example.org/#room", "matrix://***@matrix.example.org/***", ["TOKEN5678"]),
     ("police-team", "police-team", []),
 ])
 def test_targets_are_masked(target, masked, secrets):
