@@ -215,3 +215,7 @@ class WatchingPipeline:
         finally:
             if self.client is not None:
                 await self.client.close()
+        count = lambda key: self.stats.get_value(f"darkcrawl/alerts/{key}", 0)  # noqa: E731
+        logger.info("watching: %d pages checked, %d unchanged, %d new alerts, %d already known%s",
+                    count("pages_evaluated"), count("pages_unchanged"), count("new"), count("existing"),
+                    f", {count('spooled')} spooled" if count("spooled") else "")

@@ -85,7 +85,7 @@ def list_lines(total: int, alerts: list[dict[str, Any]]) -> list[str]:
 
 
 def shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def run_show(args: argparse.Namespace, settings: Any) -> int:
@@ -112,7 +112,7 @@ def show_lines(alert: dict[str, Any]) -> list[str]:
         kind = match.get("entity_kind") or match.get("rule") or match.get("kind")
         lines.append(f"    {kind}: {match.get('value')}")
         if match.get("context"):
-            lines.append(f"      \u2026{shorten(' '.join(str(match['context']).split()), 200)}\u2026")
+            lines.append(f"      {shorten(' '.join(str(match['context']).split()), 200)}")
     clone = alert.get("clone")
     if clone:
         lines.append(f"  clone of    {clone.get('of_url')} (distance {clone.get('distance')})")
