@@ -21,11 +21,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.alerts.documents import CRAWL
 from crawler.alerts.evaluation import WatchInputs, changed_since, load_watch_inputs, page_alerts
 from crawler.alerts.store import AlertRecorder, AlertWriter
+from crawler.errors import ServiceError
 from crawler.items import PageItem, utc_timestamp
 from pipelines.documents import page_document, page_id
 
@@ -155,15 +157,28 @@ class WatchingPipeline:
             task.add_done_callback(self.flushes.discard)
 
     async def _flush(self, batch: list[Pending]) -> None:
+        refused: Exception | None = None
         try:
             await self._evaluate(batch)
+        except ServiceError as exc:  # the alert spool or the outbox is full: nothing more can be made durable
+            logger.error("watching: %s", exc)
+            self._stop("outbox_full" if type(exc).__name__ == "OutboxFullError" else "spool_full")
+            refused = DropItem(f"its alerts could not be kept: {exc}")
         except Exception:
             logger.exception("watching: %d pages could not be checked against the watches", len(batch))
             self.stats.inc_value("darkcrawl/alerts/failed_pages", len(batch))
         finally:
             for _doc_id, _document, released in batch:
                 if not released.done():
-                    released.set_result(None)
+                    if refused is None:
+                        released.set_result(None)
+                    else:  # not indexed: the next crawl meets the page as new and makes its alerts then
+                        released.set_exception(refused)
+
+    def _stop(self, reason: str) -> None:
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None and engine.spider is not None and engine._slot is not None and not engine._slot.closing:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
 
     async def _stored(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """content_sha256 and last_seen of the pages already indexed, by id; empty when Elasticsearch does not

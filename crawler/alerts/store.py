@@ -164,13 +164,22 @@ class AlertRecorder:
         return outcome
 
     def _notify(self, created: list[dict[str, Any]]) -> None:
+        """Hand each new alert to the outbox. When the outbox cannot keep one (its disk is full), the alerts not yet
+        handed over are named in the log (they are in the index, state new) and the error is raised again."""
         if self.outbox is None:
             return
-        for document in created:
+        for number, document in enumerate(created):
             watch = self.watches(document["watch"]["id"])
             if watch is None:  # removed since: the alert stays, nobody to tell
                 continue
-            self.outbox.enqueue(document, watch)
+            try:
+                self.outbox.enqueue(document, watch)
+            except Exception:
+                missed = [alert["alert_id"] for alert in created[number:]]
+                self.stats("darkcrawl/alerts/not_notified", len(missed))
+                logger.error("%d new alerts are in the index but nobody was notified of them: %s", len(missed),
+                             ", ".join(missed))
+                raise
 
     async def replay(self) -> int:
         """Write what the spool kept while Elasticsearch was away; return how many alerts were in it. The spool is
