@@ -13,14 +13,14 @@ by id or name, :meth:`~WatchStore.watches`, :meth:`~WatchStore.active_watches`, 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import ServiceError, UsageError
-from crawler.paths import data_dir, ensure_private_dir
+from crawler.errors import UsageError
+from crawler.paths import data_dir
+from crawler.sqlitefile import open_shared_db
 from crawler.watch.model import ACTIVE, STATES, Watch
 
 SCHEMA = """
@@ -59,18 +59,7 @@ class WatchStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        ensure_private_dir(path.parent)
-        try:
-            self.connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-            os.chmod(path, 0o600)
-            self.connection.row_factory = sqlite3.Row
-            self.connection.execute("PRAGMA journal_mode=WAL")
-            self.connection.execute("PRAGMA busy_timeout=30000")
-            self.connection.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise ServiceError(
-                f"cannot open the watch store {path}: {exc}; check the file and its permissions"
-            ) from None
+        self.connection = open_shared_db(path, SCHEMA, "the watch store")
 
     @classmethod
     def from_settings(cls, settings: Any) -> WatchStore:
