@@ -62,7 +62,7 @@ def lab_crawl(interval: float) -> int:
 
     from crawler.notify.outbox import epoch, notification_id
     from crawler.watch.store import WatchStore
-    from tests.integration.fixtures_es import EsNode
+    from tests.integration.fixtures_es import EsNode, drop_prefix
     from tests.integration.fixtures_lab import handle
     from tests.integration.test_crawl import crawl_env, run_darkcrawl, seed_args
     from tests.integration.test_watch_alerts import lab_alerts, lab_watches
@@ -110,11 +110,8 @@ def lab_crawl(interval: float) -> int:
                 "JSON webhook": [r.at - start[r.headers[NOTIFICATION_HEADER]] for r in hook.requests],
             })
     finally:
-        for index in client.indices.get(index=f"{prefix}-*", expand_wildcards="all"):
-            client.indices.delete(index=index, ignore_unavailable=True)
-        for template in client.indices.get_index_template(name=f"{prefix}-*")["index_templates"]:
-            client.indices.delete_index_template(name=template["name"])
         client.close()
+        drop_prefix(node, prefix)
         smtp.stop()
         hook.stop()
     return 0

@@ -261,8 +261,10 @@ class Outbox:
                 nid, f"{_safe(watch.id)}.{target_key(target)}", target, snapshot, alert, created, now
             )
             self._write_atomic(self.pending_dir / notification.file_name, notification.to_json(),
-                               f"notification of alert {alert['alert_id']}")
+                               f"notification of alert {alert['alert_id']}", sync_dir=False)
             queued.append(nid)
+        if queued:
+            self._fsync_dir(self.pending_dir)  # once for all the targets: durable before returning
         return queued
 
     # --- reading ----------------------------------------------------------------------------------------------------

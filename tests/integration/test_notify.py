@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -87,7 +86,7 @@ def notified(receiver_counts: dict[str, int], alerts: dict[str, dict], target: s
 
 
 def test_a_lab_crawl_notifies_every_alert_once_with_smtp_stopped_during_the_crawl(
-    tor_lab, es_node, tmp_path, smtp_server, webhook_receiver
+    tor_lab, es_node, es_prefix, tmp_path, smtp_server, webhook_receiver
 ):
     import subprocess
 
@@ -95,7 +94,7 @@ def test_a_lab_crawl_notifies_every_alert_once_with_smtp_stopped_during_the_craw
     from tests.integration.test_crawl import DARKCRAWL, REPO, crawl_env, run_darkcrawl, seed_args
     from tests.integration.test_watch_alerts import lab_alerts, lab_watches
 
-    prefix = f"t{uuid.uuid4().hex[:8]}"
+    prefix = es_prefix
     env = crawl_env(tor_lab, es_node, prefix, tmp_path, DARKCRAWL_NOTIFY_INTERVAL="0.5",
                     DARKCRAWL_NOTIFY_RETRY_BASE="0.5", DARKCRAWL_NOTIFY_RETRY_MAX="2",
                     DARKCRAWL_NOTIFY_TARGETS=json.dumps({"soc-mail": smtp_server.url()}))
@@ -139,8 +138,4 @@ def test_a_lab_crawl_notifies_every_alert_once_with_smtp_stopped_during_the_craw
         logs = stderr + again.stderr + flushed.stderr + status.stdout
         assert smtp_server.password not in logs and "w3bh00k-s3cret-token" not in logs
     finally:
-        for index in client.indices.get(index=f"{prefix}-*", expand_wildcards="all"):
-            client.indices.delete(index=index, ignore_unavailable=True)
-        for template in client.indices.get_index_template(name=f"{prefix}-*")["index_templates"]:
-            client.indices.delete_index_template(name=template["name"])
         client.close()

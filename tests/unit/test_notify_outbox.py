@@ -15,6 +15,7 @@ import pytest
 from crawler.notify.deliver import Deliverer, NotifyConfig
 from crawler.notify.outbox import Outbox, OutboxFullError, notification_id
 from crawler.watch.model import Watch
+from tests.unit.test_spool_disk_full import tiny_disk  # noqa: F401 (a fixture: a 64 KB tmpfs)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,21 +78,7 @@ def test_torn_last_line_of_the_delivered_log_is_skipped(tmp_path):
     assert outbox.delivered_status("a" * 32) == "delivered" and outbox.delivered_status("b") is None
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
-
-
-def test_full_disk_is_an_error_that_says_so_and_leaves_no_partial_file(tiny_disk):
+def test_full_disk_is_an_error_that_says_so_and_leaves_no_partial_file(tiny_disk):  # noqa: F811 (the fixture)
     outbox = Outbox(tiny_disk / "notify")
     watch = make_watch()
     big = alert(0, watch)
