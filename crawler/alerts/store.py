@@ -222,9 +222,17 @@ def alerts_query(filters: AlertFilters) -> dict[str, Any]:
 
 
 def search_alerts(client: Elasticsearch, alias: str, filters: AlertFilters, size: int) -> tuple[int, list[dict]]:
-    """(total, alerts newest first) matching *filters*."""
-    response = client.search(index=alias, query=alerts_query(filters), size=size,
-                             sort=[{"first_seen": "desc"}, {"alert_id": "asc"}], track_total_hits=True)
+    """(total, alerts newest first) matching *filters*. Raises UsageError for a ``since`` that is no date."""
+    from elasticsearch import BadRequestError
+
+    try:
+        response = client.search(index=alias, query=alerts_query(filters), size=size,
+                                 sort=[{"first_seen": "desc"}, {"alert_id": "asc"}], track_total_hits=True)
+    except BadRequestError:
+        if filters.since:
+            raise UsageError(f"--since {filters.since!r} is not a date Elasticsearch reads: give 2026-12-01 or "
+                             "now-7d") from None
+        raise
     hits = response["hits"]["hits"]
     return int(response["hits"]["total"]["value"]), [hit["_source"] for hit in hits]
 
