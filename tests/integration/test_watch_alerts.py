@@ -15,7 +15,7 @@ import pytest
 from crawler.alerts.documents import alert_document
 from crawler.alerts.store import AlertFilters, AlertRecorder, AlertWriter, change_state, get_alert, search_alerts
 from crawler.errors import UsageError
-from crawler.es.schema import IndexNames, init_schema
+from crawler.es.schema import IndexNames
 from crawler.watch.model import Watch, WatchMatch
 from pipelines.spool import Spool
 
@@ -46,9 +46,13 @@ class Outbox:
 
 @pytest.fixture
 def alerts_index(es_node, es_prefix):
+    """The alerts template and index alone, as es init makes them (the other kinds are not needed here)."""
+    from crawler.es.templates import index_template
+
     client = es_node.client()
     names = IndexNames(es_prefix)
-    init_schema(client, names, lambda message: None)
+    client.indices.put_index_template(name=names.template("alerts"), body=index_template("alerts", es_prefix))
+    client.indices.create(index=names.first_index("alerts"), aliases={names.alerts: {"is_write_index": True}})
     yield client, names.alerts
     client.close()
 
@@ -117,6 +121,29 @@ def test_unknown_or_ambiguous_ids_are_usage_errors(es_node, alerts_index):
         get_alert(client, alias, "0123456789")
     with pytest.raises(UsageError, match="acknowledged or dismissed"):
         change_state(client, alias, "0" * 64, "new", "ana", None)
+
+
+def test_the_alerts_command(es_node, es_prefix, alerts_index, monkeypatch, capsys):
+    import json
+
+    from crawler.cli import main
+
+    client, alias = alerts_index
+    alert = make_alert()
+    write(es_node, alias, [alert, make_alert(watch_id="w-bbbbbb")])
+    client.indices.refresh(index=alias)
+    for name, value in (es_node.env() | {"DARKCRAWL_ES_INDEX_PREFIX": es_prefix}).items():
+        monkeypatch.setenv(name, value)
+    assert main(["alerts", "list", "--watch", "w-aaaaaa", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["total"] == 1 and listed["alerts"][0]["alert_id"] == alert["alert_id"]
+    assert main(["alerts", "ack", alert["alert_id"][:8], "--by", "ana", "--note", "case 7"]) == 0
+    assert f"alert {alert['alert_id'][:12]}: acknowledged by ana" in capsys.readouterr().out
+    assert main(["alerts", "show", alert["alert_id"][:8]]) == 0
+    shown = capsys.readouterr().out
+    assert "acknowledged by ana: case 7" in shown and "escrow" in shown
+    assert main(["alerts", "list", "--since", "not a date"]) == 2
+    assert "is not a date" in capsys.readouterr().err
 
 
 def test_alerts_elasticsearch_did_not_take_are_spooled_then_replayed(es_node, alerts_index, tmp_path):
