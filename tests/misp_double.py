@@ -40,6 +40,7 @@ class MispDouble:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     next_id: int = 1
+    refuse: set[str] = field(default_factory=set)  # event UUIDs answered with MISP's 403 validation error
 
     def paths(self, method: str) -> list[str]:
         return [request.path for request in self.requests if request.method == method]
@@ -100,6 +101,11 @@ def start_misp_double(api_key: str, tls: ssl.SSLContext | None = None) -> MispDo
                              {"name": "Invalid event", "message": "Invalid event", "url": self.path})
             elif path == "/events/add" and self.command == "POST":
                 event = dict((body or {}).get("Event", body or {}))
+                if event.get("uuid") in double.refuse:
+                    self._answer(403, {"saved": False, "name": "Event could not be saved.",
+                                       "message": "Event could not be saved.", "url": "/events/add",
+                                       "errors": {"Event": {"info": ["Info cannot be empty."]}}})
+                    return
                 if event.get("uuid") in double.events:
                     self._answer(403, {"saved": False, "name": "Event could not be saved.",
                                        "message": "Event could not be saved.", "url": "/events/add",

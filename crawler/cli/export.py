@@ -60,6 +60,7 @@ def add_selection_options(parser: Any) -> None:
     parser.add_argument("--state", default="new,acknowledged",
                         help="alert states to export, comma-separated (default new,acknowledged)")
     parser.add_argument("--watch", metavar="ID", help="only the alerts of this watch (its id, e.g. w-3f9c2a)")
+    parser.add_argument("--watch-tag", metavar="TAG", help="only the alerts of watches with this tag (e.g. a case's)")
     parser.add_argument("--per", choices=PER_CHOICES, default="alert",
                         help="one event/report per alert (default), or per case: per watch, or one with --case")
     parser.add_argument("--case", metavar="NAME", help="put every selected alert in one case called NAME (--per case)")
@@ -81,7 +82,8 @@ def select(args: argparse.Namespace, settings: Any) -> tuple[list[Any], dict[str
         args.per = PER_CASE
     if args.case is not None and not args.case.strip():
         raise UsageError("--case needs a name, e.g. --case 'Operation Nightjar'")
-    filters = AlertFilters(check_since(args.since) if args.since else None, parse_states(args.state), args.watch)
+    filters = AlertFilters(check_since(args.since) if args.since else None, parse_states(args.state), args.watch,
+                           args.watch_tag)
     names = index_names(settings)
     missing = f"no index {names.alerts} yet: run darkcrawl es init, add watches (darkcrawl watch add) and crawl"
     with es_session(settings, missing) as client:
@@ -94,7 +96,7 @@ def select(args: argparse.Namespace, settings: Any) -> tuple[list[Any], dict[str
 def _nothing(count: int, args: argparse.Namespace) -> None:
     if not count:
         what = f"states {args.state}" + (f", since {args.since}" if args.since else "") + (
-            f", watch {args.watch}" if args.watch else "")
+            f", watch {args.watch}" if args.watch else "") + (f", watch tag {args.watch_tag}" if args.watch_tag else "")
         say(f"no alert matched ({what}): 0 exported")
 
 

@@ -1,8 +1,8 @@
 """Reading what is exported: the alerts matching the filters, and the pages they point at. Documented in
 docs/sharing.md.
 
-* :class:`AlertFilters` -- ``--since``, ``--state``, ``--watch``, checked (a bad value is a :class:`UsageError`,
-  not an Elasticsearch error) and turned into a query (:meth:`AlertFilters.query`).
+* :class:`AlertFilters` -- ``--since``, ``--state``, ``--watch``, ``--watch-tag``, checked (a bad value is a
+  :class:`UsageError`, not an Elasticsearch error) and turned into a query (:meth:`AlertFilters.query`).
 * :func:`read_alerts` -- every matching alert, oldest first, paged with ``search_after`` (no result window limit).
 * :func:`read_pages` -- page documents by id (their signals enrich the export); missing pages are left out.
 """
@@ -54,11 +54,13 @@ def check_since(text: str) -> str:
 
 @dataclass(frozen=True)
 class AlertFilters:
-    """Which alerts to export: seen (``last_seen``) since a date, in these states, of one watch."""
+    """Which alerts to export: seen (``last_seen``) since a date, in these states, of one watch, of watches with a
+    tag (a case's watches, for instance)."""
 
     since: str | None = None
     states: tuple[str, ...] = DEFAULT_STATES
     watch: str | None = None
+    watch_tag: str | None = None
 
     def query(self) -> dict[str, Any]:
         conditions: list[dict[str, Any]] = [{"terms": {"state": list(self.states)}}]
@@ -66,6 +68,8 @@ class AlertFilters:
             conditions.append({"range": {"last_seen": {"gte": self.since}}})
         if self.watch:
             conditions.append({"term": {"watch.id": self.watch}})
+        if self.watch_tag:
+            conditions.append({"term": {"watch.tags": self.watch_tag}})
         return {"bool": {"filter": conditions}}
 
 

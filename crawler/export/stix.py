@@ -72,29 +72,32 @@ CRYPTO_SCO: Any = CryptoAddress
 PGP_SCO: Any = PgpKey
 
 
+# darkcrawl's SCO types: (extension id, type name, description, schema: the normative definition, in plain text)
+SCO_EXTENSIONS = (
+    (CRYPTO_EXTENSION, "x-darkcrawl-crypto-address",
+     "A cryptocurrency address darkcrawl found and validated by its chain's checksum.",
+     "SCO x-darkcrawl-crypto-address: address (string, required; the address as extracted, Ethereum lower-cased), "
+     "currency (string: BTC, XMR, ETH, LTC, DOGE, DASH, BCH, ZEC, TRX, SOL). ID-contributing property: address. "
+     "See darkcrawl docs/sharing.md."),
+    (PGP_EXTENSION, "x-darkcrawl-pgp-key",
+     "An OpenPGP public key darkcrawl parsed from an armored block on a page.",
+     "SCO x-darkcrawl-pgp-key: fingerprint (string; full v4/v6 fingerprint, upper-case hex), key_id (16 hex digits; "
+     "one of the two is present), algorithm, key_created (timestamp), user_ids (list of strings). ID-contributing "
+     "properties: fingerprint, key_id. See darkcrawl docs/sharing.md."),
+)
+
+
 def _extension_definitions() -> list[Any]:
+    """The darkcrawl project's identity and the extension definitions it authored (fixed ids and dates)."""
     author = stix2.Identity(id=DARKCRAWL_IDENTITY, name="darkcrawl", identity_class="system",
                             created=EXTENSIONS_CREATED, modified=EXTENSIONS_CREATED,
                             description="The darkcrawl crawler's data model")
-    common = {"created_by_ref": DARKCRAWL_IDENTITY, "created": EXTENSIONS_CREATED, "modified": EXTENSIONS_CREATED,
-              "version": "1.0.0", "extension_types": ["new-sco"]}
-    crypto = stix2.ExtensionDefinition(
-        id=CRYPTO_EXTENSION, name="x-darkcrawl-crypto-address",
-        description="A cryptocurrency address darkcrawl found and validated by its chain's checksum.",
-        schema="SCO x-darkcrawl-crypto-address: address (string, required; the address as extracted, Ethereum "
-               "lower-cased), currency (string: BTC, XMR, ETH, LTC, DOGE, DASH, BCH, ZEC, TRX, SOL). "
-               "ID-contributing property: address. See darkcrawl docs/sharing.md.",
-        **common,
-    )
-    pgp = stix2.ExtensionDefinition(
-        id=PGP_EXTENSION, name="x-darkcrawl-pgp-key",
-        description="An OpenPGP public key darkcrawl parsed from an armored block on a page.",
-        schema="SCO x-darkcrawl-pgp-key: fingerprint (string; full v4/v6 fingerprint, upper-case hex), key_id "
-               "(16 hex digits; one of the two is present), algorithm, key_created (timestamp), user_ids (list of "
-               "strings). ID-contributing properties: fingerprint, key_id. See darkcrawl docs/sharing.md.",
-        **common,
-    )
-    return [author, crypto, pgp]
+    return [author] + [
+        stix2.ExtensionDefinition(id=extension_id, name=name, description=description, schema=schema,
+                                  created_by_ref=DARKCRAWL_IDENTITY, created=EXTENSIONS_CREATED,
+                                  modified=EXTENSIONS_CREATED, version="1.0.0", extension_types=["new-sco"])
+        for extension_id, name, description, schema in SCO_EXTENSIONS
+    ]
 
 
 def _quote(text: str) -> str:

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 from stix2validator import ValidationOptions, validate_string
 
+from crawler.cli import main
 from crawler.es.schema import index_names, init_schema
 from tests import export_samples as s
 from tests.integration.test_scheduler import DARKCRAWL, REPO
@@ -46,7 +47,22 @@ def export(es_node, prefix, tmp_path, *args, extra_env=None):
                           timeout=120)
 
 
-def test_stix_bundle_of_the_indexed_alerts_passes_stix2_validator(es_node, indexed, tmp_path):
+def export_in_process(es_node, prefix, tmp_path, monkeypatch, capsys, *args, extra_env=None):
+    """The same command run by ``crawler.cli.main`` in this process (no interpreter start-up: cheaper on a loaded
+    machine); returns (exit code, stdout, stderr)."""
+    for key in [key for key in os.environ if key.startswith("DARKCRAWL_")]:
+        monkeypatch.delenv(key)
+    env = {**es_node.env(), "DARKCRAWL_ES_INDEX_PREFIX": prefix, "DARKCRAWL_DATA_DIR": str(tmp_path / "data"),
+           "DARKCRAWL_EXPORT_ORG": "Example CERT", **(extra_env or {})}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    code = main(["export", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_stix_bundle_of_the_indexed_alerts_passes_stix2_validator(es_node, indexed, tmp_path, monkeypatch, capsys):
     bundle_file = tmp_path / "bundle.json"
     result = export(es_node, indexed, tmp_path, "stix", "-o", str(bundle_file), "--json")
     assert result.returncode == 0, result.stderr
@@ -62,15 +78,16 @@ def test_stix_bundle_of_the_indexed_alerts_passes_stix2_validator(es_node, index
     assert f"[x-darkcrawl-pgp-key:fingerprint = '{s.FINGERPRINT}']" in patterns
     assert "[email-addr:value = 'greywolf@example.com']" in patterns
     # per case, one watch only, since a date
-    result = export(es_node, indexed, tmp_path, "stix", "-o", str(bundle_file), "--per", "case", "--watch",
-                    s.TERM_WATCH["id"], "--since", "2026-12-06T18:30:00Z", "--state", "new,acknowledged,dismissed")
+    result = export(es_node, indexed, tmp_path, "stix", "-o", str(bundle_file), "--per", "case", "--watch-tag",
+                    "fraud", "--since", "2026-12-06T18:30:00Z", "--state", "new,acknowledged,dismissed")
     assert result.returncode == 0, result.stderr
     reports = [o for o in json.loads(bundle_file.read_text())["objects"] if o["type"] == "report"]
     assert len(reports) == 1 and reports[0]["name"].startswith("darkcrawl watch 'Fraud kits' (term): 2 alert(s)")
     assert "2 alert(s) exported as 1 STIX report(s)" in result.stdout
+    check_nothing_matched_and_missing_index(es_node, indexed, tmp_path, monkeypatch, capsys)
 
 
-def test_misp_feed_and_push_twice_updates_not_duplicates(es_node, indexed, tmp_path):
+def test_misp_feed_and_push_twice_updates_not_duplicates(es_node, indexed, tmp_path, monkeypatch, capsys):
     feed = tmp_path / "feed"
     files = make_server(tmp_path / "tls")
     misp = start_misp_double(API_KEY, server_context(str(files.cert), str(files.key)))
@@ -96,21 +113,28 @@ def test_misp_feed_and_push_twice_updates_not_duplicates(es_node, indexed, tmp_p
         assert {o["name"] for o in wallet["Object"]} >= {"coin-address", "pgp-meta", "url", "tor-hiddenservice"}
         for output in (first.stdout + first.stderr, second.stdout + second.stderr):
             assert API_KEY not in output
-        # the same events, with the key from the settings and per watch, go to a fresh feed: 3 events
-        third = export(es_node, indexed, tmp_path, "misp", "--out", str(tmp_path / "per-case"), "--per", "case",
-                       extra_env={"DARKCRAWL_MISP_API_KEY": API_KEY})
-        assert third.returncode == 0, third.stderr
+        # per watch, to a fresh feed: 3 events
+        code, _out, err = export_in_process(es_node, indexed, tmp_path, monkeypatch, capsys, "misp", "--out",
+                                            str(tmp_path / "per-case"), "--per", "case")
+        assert code == 0, err
         assert len(assert_consistent_feed(tmp_path / "per-case")) == 3
     finally:
         misp.stop()
 
 
-def test_nothing_matched_is_zero_exported_and_a_missing_index_is_one_line(es_node, es_prefix, indexed, tmp_path):
-    result = export(es_node, indexed, tmp_path, "misp", "--out", str(tmp_path / "feed"), "--watch", "w-none")
-    assert result.returncode == 0, result.stderr
-    assert "0 exported" in result.stderr and "0 alert(s) exported as 0 MISP event(s)" in result.stdout
+def check_nothing_matched_and_missing_index(es_node, indexed, tmp_path, monkeypatch, capsys):
+    """No alert matched: 0 exported, exit 0, an empty feed and bundle; no alerts index: one line, exit 3."""
+    def run(prefix, *args):
+        return export_in_process(es_node, prefix, tmp_path, monkeypatch, capsys, *args)
+
+    code, out, err = run(indexed, "misp", "--out", str(tmp_path / "feed"), "--watch", "w-none")
+    assert code == 0, err
+    assert "0 exported" in err and "0 alert(s) exported as 0 MISP event(s)" in out
     assert json.loads((tmp_path / "feed" / "manifest.json").read_text()) == {}
-    missing = export(es_node, indexed + "-none", tmp_path, "stix", "-o", str(tmp_path / "b.json"))
-    assert missing.returncode == 3
-    assert missing.stderr.startswith("darkcrawl: error: no index") and missing.stderr.count("\n") == 1
+    code, out, err = run(indexed, "stix", "-o", "-", "--watch", "w-none")
+    assert code == 0 and "0 exported" in err
+    assert {o["type"] for o in json.loads(out)["objects"]} == {"identity", "marking-definition", "extension-definition"}
+    code, out, err = run(indexed + "-none", "stix", "-o", str(tmp_path / "b.json"))
+    assert code == 3
+    assert err.startswith("darkcrawl: error: no index") and err.count("\n") == 1
     assert not (tmp_path / "b.json").exists()

@@ -243,6 +243,16 @@ def test_push_adds_then_updates_by_uuid_over_verified_tls(misp):
     assert events()[1].published  # the feed's copy is not changed by the push
 
 
+def test_an_event_misp_refuses_is_reported_and_the_others_are_pushed(misp):
+    double, ca = misp
+    refused = events()[2].uuid
+    double.refuse.add(refused)
+    report = push_events(MispTarget(double.url, API_KEY, ca), events())
+    assert len(report.added) == 3 and refused not in double.events
+    (line,) = report.refused
+    assert line.startswith(f"{refused}: ") and "Info cannot be empty" in line
+
+
 def test_push_errors_are_one_line_and_never_show_the_key(misp, caplog):
     double, ca = misp
     caplog.set_level(logging.DEBUG)
