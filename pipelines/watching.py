@@ -7,9 +7,10 @@ same thing. Pages are taken in batches (``DARKCRAWL_ALERTS_BATCH`` pages or ``DA
 seconds): one ``mget`` reads the stored content hash and last fetch of the batch's pages (the indexing stage has not
 written them yet), a page whose content is unchanged is checked only against watches added since its last fetch, the
 alerts go to Elasticsearch in one bulk request with ``create`` (a 409: the alert exists, only ``last_seen`` moves),
-and each NEW alert goes to the notification outbox. A page item waits here until its alerts are durable (written,
-or kept in ``<data dir>/spool/alerts.jsonl`` while Elasticsearch is away), so a page is never indexed, and so never
-"unchanged" for the next crawl, before its alerts exist.
+and each NEW alert goes to the notification outbox; the alerts of unchanged pages get their ``last_seen`` moved (one
+search and one bulk per batch), so ``last_seen`` says when the content was last seen online. A page item waits here
+until its alerts are durable (written, or kept in ``<data dir>/spool/alerts.jsonl`` while Elasticsearch is away), so
+a page is never indexed, and so never "unchanged" for the next crawl, before its alerts exist.
 
 Off (``NotConfigured``) without indexing, with ``DARKCRAWL_ALERTS_ENABLED`` false, or when no watch is active.
 """
@@ -211,16 +212,29 @@ class WatchingPipeline:
         stored = await self._stored([doc_id for doc_id, _document, _released in batch])
         now = utc_timestamp()
         alerts: list[dict[str, Any]] = []
-        evaluated = 0
+        unchanged: dict[str, str] = {}  # page id -> content hash, for the last_seen of their alerts
         for doc_id, document, _released in batch:
             watch_set = self._watch_set_for(document, stored.get(doc_id))
-            if watch_set is None:
-                continue
-            evaluated += 1
-            alerts += page_alerts(watch_set, document, doc_id, CRAWL, now)
-        self.stats.inc_value("darkcrawl/alerts/pages_evaluated", evaluated)
-        self.stats.inc_value("darkcrawl/alerts/pages_unchanged", len(batch) - evaluated)
+            if watch_set is not self.watch_set:
+                unchanged[doc_id] = document.get("content_sha256") or ""
+            if watch_set is not None:
+                alerts += page_alerts(watch_set, document, doc_id, CRAWL, now)
+        self.stats.inc_value("darkcrawl/alerts/pages_evaluated", len(batch) - len(unchanged))
+        self.stats.inc_value("darkcrawl/alerts/pages_unchanged", len(unchanged))
         await self.recorder.record(alerts)
+        await self._seen_again(unchanged, now)
+
+    async def _seen_again(self, unchanged: dict[str, str], now: str) -> None:
+        """The alerts of unchanged pages are still online: move their ``last_seen`` (one search and one bulk per
+        batch; a failure costs only that date)."""
+        assert self.recorder is not None
+        try:
+            touched = await self.recorder.writer.seen_again(unchanged, now)
+        except Exception as exc:
+            logger.warning("watching: last_seen of the alerts of %d unchanged pages not moved (%s)",
+                           len(unchanged), exc)
+        else:
+            self.stats.inc_value("darkcrawl/alerts/seen_again", touched)
 
     async def close_spider(self, spider: Spider | None = None) -> None:
         self._start_flush()

@@ -93,6 +93,22 @@ class AlertWriter:
             result.existing = len(existing)
         return result
 
+    async def seen_again(self, pages: dict[str, str], now: str) -> int:
+        """Move ``last_seen`` of the alerts of pages found again with the same content (*pages*: page id -> content
+        hash), which the crawl does not evaluate again: the alert's content is still online. Returns how many."""
+        if not pages:
+            return 0
+        response = await self.client.search(
+            index=self.alias, size=10_000, source=["page.id", "page.content_sha256"],
+            query={"bool": {"filter": [{"terms": {"page.id": list(pages)}},
+                                       {"terms": {"page.content_sha256": sorted(set(pages.values()))}}]}},
+        )
+        hits = [hit for hit in response["hits"]["hits"]
+                if pages.get(hit["_source"]["page"]["id"]) == hit["_source"]["page"]["content_sha256"]]
+        if hits:
+            await self._touch({hit["_id"]: now for hit in hits})
+        return len(hits)
+
     async def _touch(self, last_seen: dict[str, str]) -> None:
         """Move ``last_seen`` of alerts that exist (a partial update: the state an analyst set is left alone)."""
         operations: list[Any] = []

@@ -321,7 +321,9 @@ def test_the_phishing_clone_is_found_with_its_swapped_addresses(watched_crawl, t
 def test_a_recrawl_of_unchanged_content_makes_no_alert(watched_crawl):
     first, again = watched_crawl["first"], watched_crawl["again"]
     assert set(again) == set(first)
-    assert all(again[alert_id]["first_seen"] == alert["first_seen"] for alert_id, alert in first.items())
+    for alert_id, alert in first.items():
+        assert again[alert_id]["first_seen"] == alert["first_seen"]
+        assert again[alert_id]["last_seen"] > alert["last_seen"], "the content is still online: last_seen moves"
 
 
 def test_a_hunt_makes_the_same_alert_ids_and_a_rerun_none(watched_crawl, es_node):

@@ -39,6 +39,12 @@ class Client:
         self.mgets += 1
         return {"docs": [{"_id": i, "found": i in self.stored, "_source": self.stored.get(i, {})} for i in ids]}
 
+    async def search(self, index: str, size: int, source: list[str], query: dict[str, Any]) -> dict[str, Any]:
+        ids, hashes = (clause["terms"] for clause in query["bool"]["filter"])
+        return {"hits": {"hits": [{"_id": alert_id, "_source": alert} for alert_id, alert in self.alerts.items()
+                                  if alert["page"]["id"] in ids["page.id"]
+                                  and alert["page"]["content_sha256"] in hashes["page.content_sha256"]]}}
+
     async def bulk(self, operations: list[Any], refresh: bool) -> dict[str, Any]:
         if self.fail:
             raise ConnectionError("Elasticsearch away")
@@ -49,6 +55,7 @@ class Client:
                 status = 409 if meta["_id"] in self.alerts else 201
                 self.alerts.setdefault(meta["_id"], body)
             else:
+                self.alerts[meta["_id"]].update(body["doc"])
                 status = 200
             items.append({op: {"_id": meta["_id"], "status": status}})
         return {"items": items, "errors": False}
@@ -135,6 +142,19 @@ def test_a_page_unchanged_since_every_watch_is_not_evaluated_and_makes_no_alert(
     assert run(pipeline, [item]) == [item]
     assert client.alerts == {}
     assert pipeline.stats.get_value("darkcrawl/alerts/pages_unchanged") == 1
+
+
+def test_alerts_of_an_unchanged_page_are_seen_again():
+    client = Client({})
+    item = page("http://x.onion/1")
+    pipeline = stage([term_watch("w-000001", OLD)], client)
+    run(pipeline, [item])
+    (alert,) = client.alerts.values()
+    first = alert["last_seen"]
+    client.stored[page_id(item.url)] = {"content_sha256": item.content_sha256, "last_seen": first}
+    run(pipeline, [page("http://x.onion/1")])
+    assert len(client.alerts) == 1 and alert["first_seen"] == first and alert["last_seen"] > first
+    assert pipeline.stats.get_value("darkcrawl/alerts/seen_again") == 1
 
 
 def test_the_same_page_twice_makes_one_alert():
