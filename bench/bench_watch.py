@@ -9,7 +9,8 @@ docs/performance.md ("Watches").
 
 Watch sets: ``1 term + 1 entity`` (the floor); ``1,000 term + 1,000 entity`` (terms of one to three words, 1% of them
 words the corpus uses; entity values of every kind, 1% of them addresses the corpus shows); ``10 regex`` (IBANs, card
-numbers, phone numbers, wallet seeds...); ``10 yara`` (one rule file per watch, three strings each).
+numbers, phone numbers, wallet seeds...); ``10 yara`` (one rule file per watch, three strings each); ``1 clone`` against
+a watched site of seven times the corpus's pages (every page fires: it is a copy of one of them).
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_extract import ADDRESSES, VENDORS, build_corpus
 
 from crawler.items import PageItem
+from crawler.watch.clone import CloneReferences, clone_spec
 from crawler.watch.entity import entity_spec
 from crawler.watch.matchers import WatchSet
-from crawler.watch.model import ENTITY, REGEX, TERM, YARA, Watch
+from crawler.watch.model import CLONE, ENTITY, REGEX, TERM, YARA, Watch
 from crawler.watch.regex import regex_spec
 from crawler.watch.term import term_spec
 from crawler.watch.yara import yara_spec
@@ -42,6 +44,7 @@ from pipelines.documents import page_document
 from pipelines.extract import default_config
 from pipelines.extraction import ExtractionPipeline
 
+WATCHED = "jrnzwp6h2bk7icvkox6txld4void7iviijha6xcnpo2trscoav3zf4ad.onion"
 CORPUS_WORDS = ["escrow", "vacuum sealed", "stealth shipping", "fullz", "cvv", "kokain", "wiet", "passeport",
                 "moderator", "refund"]
 REGEXES = [
@@ -122,10 +125,20 @@ def documents(pages: int, seed: int) -> list[dict[str, Any]]:
     return built
 
 
-def measure(name: str, watches: list[Watch], pages: list[dict[str, Any]]) -> dict[str, Any]:
+def clone_references(pages: list[dict[str, Any]], copies: int) -> CloneReferences:
+    """The corpus as *copies* times its pages of one watched site (a large watched market)."""
+    references = CloneReferences([WATCHED])
+    for copy in range(copies):
+        for index, page in enumerate(pages):
+            references.add(page | {"site": WATCHED, "url": f"http://{WATCHED}/{copy}/{index}"})
+    return references
+
+
+def measure(name: str, watches: list[Watch], pages: list[dict[str, Any]],
+            references: CloneReferences | None = None) -> dict[str, Any]:
     gc.collect()  # the corpus's garbage is not the watch set's to pay for
     started = time.process_time()
-    watch_set = WatchSet.compile(watches)
+    watch_set = WatchSet.compile(watches, references)
     compile_ms = (time.process_time() - started) * 1000
     costs: list[float] = []
     fired = 0
@@ -160,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             measure("1,000 entity", entities, pages),
             measure("10 regex", [watch(30_000 + n, REGEX, regex_spec(p)) for n, p in enumerate(REGEXES)], pages),
             measure("10 yara", yara_watches(10, Path(directory)), pages),
+            measure(f"1 clone, {len(pages) * 7} ref. pages", [watch(40_000, CLONE, clone_spec(WATCHED))], pages,
+                    clone_references(pages, 7)),
         ]
     report = {"pages": len(pages), "mean_text_kb": round(text_kb, 1), "runs": runs,
               "load_average": [round(value, 2) for value in os.getloadavg()]}
