@@ -63,3 +63,15 @@ def test_scheduler_delivery_thread_and_the_status_and_metrics_counts(tmp_path, w
     assert "darkcrawl_notify_pending 1.0" in exposition and "darkcrawl_notify_delivered_total 1.0" in exposition
     assert "darkcrawl_notify_failed_attempts_total 2.0" in exposition and "darkcrawl_notify_dead 0.0" in exposition
     assert start_delivery(load_settings(environ={}, overrides={"DARKCRAWL_NOTIFY_INTERVAL": 0})) is None
+
+
+def test_a_malformed_target_table_stops_a_crawl_before_it_starts_without_showing_the_value(tmp_path):
+    from crawler.crawl import check_notify_config
+    from crawler.notify.deliver import TargetError
+
+    settings = load_settings(environ={"DARKCRAWL_NOTIFY_TARGETS": '{"soc": "hunter2-not-a-url"}'},
+                             overrides={"DARKCRAWL_DATA_DIR": str(tmp_path)})
+    assert settings.getdict("DARKCRAWL_NOTIFY_TARGETS") == {"soc": "hunter2-not-a-url"}  # JSON in the variable
+    with pytest.raises(TargetError, match=r"\['soc'\] are not Apprise URLs") as caught:
+        check_notify_config(settings)
+    assert "hunter2" not in str(caught.value)
