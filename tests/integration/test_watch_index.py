@@ -38,13 +38,15 @@ def indexed(es_node, es_prefix):
     client.close()
 
 
-async def test_loaders_read_the_pages_index(es_node, indexed):
+async def test_loaders_read_the_pages_index(es_node, indexed, monkeypatch):
     names, client = indexed
     long_enough = sum(doc["signals"]["text_length"] >= MIN_TEXT for doc in lab_docs("market").values())
     references = load_clone_references(client, names, [MARKET])
     assert len(references) == long_enough > 30
     assert set(references.sites) == {MARKET}
     assert load_known_sites(client, names, before="2026-12-03").sites == {MARKET}
+    assert load_known_sites(client, names).sites == {MARKET, PHISHING}
+    monkeypatch.setattr("crawler.watch.newsite.PAGE_SIZE", 1)  # one site per request: the paging is what is read
     assert load_known_sites(client, names).sites == {MARKET, PHISHING}
     async_client = es_node.async_client()
     try:
