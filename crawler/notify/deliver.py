@@ -277,7 +277,8 @@ class Deliverer:
                      realert: int, now: float, report: DeliveryReport) -> None:
         for item in entries:
             last = state.last_notified_at
-            if realert > 0 and last is not None and 0 <= item.created_at - last < realert:
+            # abs(): an alert created just before the last notified one (queued later by a hunt) is inside it too
+            if realert > 0 and last is not None and abs(item.created_at - last) < realert:
                 self.suppress(stream, state, item, shown, now)
                 report.suppressed += 1
                 continue
