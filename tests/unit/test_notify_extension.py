@@ -75,3 +75,27 @@ def test_a_malformed_target_table_stops_a_crawl_before_it_starts_without_showing
     with pytest.raises(TargetError, match=r"\['soc'\] are not Apprise URLs") as caught:
         check_notify_config(settings)
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_scheduler_service_delivers_while_it_serves(tmp_path, webhook_receiver):
+    import threading
+
+    from crawler.scheduling.service import Scheduler
+    from crawler.scheduling.store import ScheduleStore
+    from tests.integration.fixtures_notify import wait_for
+    from tests.unit.test_scheduling_service import RecordingDispatcher
+
+    _, settings = crawler_for(tmp_path, DARKCRAWL_NOTIFY_INTERVAL=0.2, DARKCRAWL_SCHEDULER_TICK=0.1)
+    watch = make_watch(targets=(webhook_receiver.json_url(),))
+    store = ScheduleStore(tmp_path / "scheduler" / "schedules.db")
+    scheduler = Scheduler(settings, store, RecordingDispatcher(), say=lambda message: None)
+    thread = threading.Thread(target=scheduler.serve)
+    thread.start()
+    try:
+        Outbox.from_settings(settings).enqueue(alert(1, watch), watch)  # queued by a crawl the scheduler ran
+        wait_for(lambda: webhook_receiver.requests, 10, "the scheduler's delivery")
+    finally:
+        scheduler.stopping.set()
+        thread.join(10)
+        store.close()
+    assert len(webhook_receiver.requests) == 1 and not thread.is_alive()
