@@ -19,6 +19,9 @@ def fired(watches, page):
     ("carte bancaire volée", "Vends CARTE BANCAIRE VOLEE avec code, livraison rapide."),  # fr, accents dropped
     ("Kokaïne", "Beste kokaine van Nederland, discrete verzending."),  # nl, diaeresis in the watch only
     ("Überweisung", "Bezahlung per UEBERWEISUNG oder ueberweisung? Nein: per überweisung."),  # de
+    ("Geldwäsche", "Schnelle GELDWASCHE über Krypto, keine Fragen."),  # de, umlaut in the watch only
+    ("Straße", "Abholung in der Hauptstrasse, nicht per Post. STRASSE 5."),  # de, ß folds to ss
+    ("witwassen", "Snel WITWASSEN via crypto, geen vragen."),  # nl
     ("money mule", "We are hiring a Money   Mule for cash-out jobs."),  # en, spaces collapsed
     ("cafe", "Le Café du coin accepte le bitcoin."),
 ])
@@ -93,3 +96,25 @@ def test_paused_watches_do_not_fire():
 def test_empty_terms_are_refused(terms):
     with pytest.raises(UsageError):
         term_spec(terms)
+
+
+def test_context_positions_survive_characters_whose_folding_changes_length():
+    """ß folds to ss (120 of them before the term here): the context is still centred on the term in the original."""
+    text = "Große Straße, Maße und Fuße: " * 30 + "Hier KOKAIN kaufen. " + "Weiß und groß. " * 30
+    page = page_doc(f"<p>{text}</p>")
+    term_watch = watch(TERM, term_spec(["kokain kaufen"]))
+    context = fired([term_watch], page)[term_watch.id].matches[0]["context"]
+    assert "Hier KOKAIN kaufen." in context and "Weiß" in context
+    assert abs(context.index("KOKAIN kaufen") - (300 - len("KOKAIN kaufen")) // 2) <= 3  # centred on it
+
+
+def test_position_map_through_expanding_and_vanishing_characters():
+    from crawler.watch.term import _original_positions
+    from pipelines.extract.keywords import fold
+
+    text = "a\u0301ßb \ufb01nal"  # a lone combining accent, sharp s, the fi ligature
+    folded = fold(text, normalised=True)
+    assert folded == "assb final"
+    original = _original_positions(text, folded)
+    assert original is not None
+    assert [original(index) for index in (0, 1, 3, 4, 5, 7, len(folded))] == [0, 2, 3, 4, 5, 6, len(text)]
