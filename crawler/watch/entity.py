@@ -25,7 +25,7 @@ from pipelines.extract.casing import lower_same_length
 PGP_KEY_ID = "pgp_key_id"
 WATCH_ENTITY_KINDS = (*ENTITY_KINDS, PGP_KEY_ID)
 _KEY_ID = re.compile(r"[0-9A-F]{16}")
-_SPECIFIC = frozenset(ENTITY_KINDS) - {HANDLE, VENDOR}  # kinds a value cannot be by accident
+_SPECIFIC = frozenset(ENTITY_KINDS) - {HANDLE, VENDOR}  # kinds a value is not by accident (any word is a vendor)
 
 
 def _key_id(raw: str) -> str | None:
@@ -52,8 +52,8 @@ def entity_spec(value: str, kind: str | None = None) -> dict[str, Any]:
     if kind is None and value.strip().partition(":")[0].lower() in HANDLE_NETWORKS:  # network:handle says it all
         readings = [reading for reading in readings if reading[0] == HANDLE] or readings
     specific = [reading for reading in readings if reading[0] in _SPECIFIC]
-    if kind is None and len(specific) == 1:
-        readings = specific
+    if kind is None and specific:  # pivot's order: an address before a fingerprint (0x + 40 hex is both)
+        readings = specific[:1]
     if len(readings) != 1:
         kinds = " or a ".join(sorted({reading[0] for reading in readings}))
         raise UsageError(f"{value!r} may be a {kinds}: say which with --entity-kind (a handle: write network:handle)")
