@@ -9,7 +9,8 @@ lab shows (term, entity, regex, yara, clone of the market) plus ``--terms`` more
 ``DARKCRAWL_ALERTS_BATCH`` pages, through the stage's own ``_evaluate``:
 
 * ``new``: pages never indexed (the mget finds none): every page evaluated, the alerts created;
-* ``unchanged``: the same pages indexed with the same content after the watches were added: mget, nothing evaluated;
+* ``unchanged``: the same pages indexed with the same content after the watches were added: mget, nothing evaluated,
+  the ``last_seen`` of their alerts moved (one search and one bulk per batch);
 * ``evaluate all``: the same unchanged pages evaluated anyway, every alert refused by ``create`` (409) and its
   ``last_seen`` moved: what the crawl would cost without the skip.
 
@@ -82,6 +83,9 @@ class Stats:
     def inc_value(self, key: str, count: int = 1) -> None:
         self.values[key] = self.values.get(key, 0) + count
 
+    def get_value(self, key: str, default: int = 0) -> int:
+        return self.values.get(key, default)
+
 
 def rehost(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Put each ``<name>.bench.onion`` page on the placeholder onion of its site (clone watches need v3 onions)."""
@@ -142,7 +146,8 @@ async def one_run(settings: Any, documents: list[dict[str, Any]], terms: int) ->
         index_pages(run_settings, names.pages, others)
         cpu, wall = await run_mode(pipeline, others, batch)
         result["unchanged"] = {"cpu_ms_per_page": 1000 * cpu / len(others), "wall_s": wall,
-                               "skipped": stats.values.get("darkcrawl/alerts/pages_unchanged", 0)}
+                               "skipped": stats.values.get("darkcrawl/alerts/pages_unchanged", 0),
+                               "last_seen_moved": stats.values.get("darkcrawl/alerts/seen_again", 0)}
 
         async def nothing_stored(ids: list[str]) -> dict[str, dict[str, Any]]:
             return {}
