@@ -43,9 +43,10 @@ class TermMatcher:
         self.languages = {
             watch.id: frozenset(watch.spec.get("languages") or ()) for watch in self.watches.values()
         }
-        # category = the watch id: the same phrase in two watches is kept once per watch.
+        # category = the watch id: the same phrase in two watches is kept once per watch. A watch of one language
+        # has its terms' forms made in that language only; otherwise in all four (the watch lists' rules).
         self.watchlist = Watchlist(
-            WatchTerm(term, watch.id, "any", watch.id)
+            WatchTerm(term, watch.id, _forms_language(watch), watch.id)
             for watch in self.watches.values()
             for term in watch.spec.get("terms") or ()
         )
@@ -78,6 +79,11 @@ class TermMatcher:
                 {"kind": TERM, "value": term.term, "entity_kind": None, "context": context, "rule": None}
             )
         return found
+
+
+def _forms_language(watch: Watch) -> str:
+    languages = watch.spec.get("languages") or []
+    return str(languages[0]) if len(languages) == 1 else "any"
 
 
 def _original_positions(text: str, folded: str) -> Callable[[int], int] | None:
