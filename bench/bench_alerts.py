@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_index import corpus, drop, fresh_names
+from scrapy.statscollectors import StatsCollector
 
 from crawler.config import load_settings
 from crawler.es.client import es_sync_client
@@ -74,17 +75,6 @@ def placeholder_market() -> str:
     from crawler.lab.sites import placeholder_onion
 
     return placeholder_onion("market")
-
-
-class Stats:
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-
-    def inc_value(self, key: str, count: int = 1) -> None:
-        self.values[key] = self.values.get(key, 0) + count
-
-    def get_value(self, key: str, default: int = 0) -> int:
-        return self.values.get(key, default)
 
 
 def rehost(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -134,7 +124,7 @@ async def one_run(settings: Any, documents: list[dict[str, Any]], terms: int) ->
         market = [document for document in documents if document["site"] == placeholder_market()]
         index_pages(run_settings, names.pages, market)  # the clone watch's references
         watches = bench_watches(data_dir, terms)
-        stats = Stats()
+        stats = StatsCollector(SimpleNamespace(settings=run_settings))  # type: ignore[arg-type]
         crawler = SimpleNamespace(settings=run_settings, stats=stats)
         pipeline = WatchingPipeline(crawler, watches)  # type: ignore[arg-type]
         await pipeline.open_spider()
@@ -142,12 +132,12 @@ async def one_run(settings: Any, documents: list[dict[str, Any]], terms: int) ->
         result: dict[str, Any] = {"pages": len(others), "watches": len(watches)}
         cpu, wall = await run_mode(pipeline, others, batch)
         result["new"] = {"cpu_ms_per_page": 1000 * cpu / len(others), "wall_s": wall,
-                         "alerts": stats.values.get("darkcrawl/alerts/new", 0)}
+                         "alerts": stats.get_value("darkcrawl/alerts/new", 0)}
         index_pages(run_settings, names.pages, others)
         cpu, wall = await run_mode(pipeline, others, batch)
         result["unchanged"] = {"cpu_ms_per_page": 1000 * cpu / len(others), "wall_s": wall,
-                               "skipped": stats.values.get("darkcrawl/alerts/pages_unchanged", 0),
-                               "last_seen_moved": stats.values.get("darkcrawl/alerts/seen_again", 0)}
+                               "skipped": stats.get_value("darkcrawl/alerts/pages_unchanged", 0),
+                               "last_seen_moved": stats.get_value("darkcrawl/alerts/seen_again", 0)}
 
         async def nothing_stored(ids: list[str]) -> dict[str, dict[str, Any]]:
             return {}
@@ -155,7 +145,7 @@ async def one_run(settings: Any, documents: list[dict[str, Any]], terms: int) ->
         pipeline._stored = nothing_stored  # type: ignore[method-assign]
         cpu, wall = await run_mode(pipeline, others, batch)
         result["evaluate_all"] = {"cpu_ms_per_page": 1000 * cpu / len(others), "wall_s": wall,
-                                  "existing": stats.values.get("darkcrawl/alerts/existing", 0)}
+                                  "existing": stats.get_value("darkcrawl/alerts/existing", 0)}
         await pipeline.close_spider()
         return result
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
+from scrapy.statscollectors import StatsCollector
 
 import crawler.settings as defaults
 from crawler.alerts.evaluation import WatchInputs
@@ -61,17 +62,6 @@ class Client:
         return {"items": items, "errors": False}
 
 
-class Stats:
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-
-    def inc_value(self, key: str, count: int = 1) -> None:
-        self.values[key] = self.values.get(key, 0) + count
-
-    def get_value(self, key: str, default: int = 0) -> int:
-        return self.values.get(key, default)
-
-
 class FullSpool:
     path = "alerts.jsonl"
 
@@ -95,7 +85,8 @@ def stage(watches: list[Watch], client: Client, spool: Any = None, batch: int = 
     stopped: list[str] = []
     engine = SimpleNamespace(spider=object(), _slot=SimpleNamespace(closing=False),
                              close_spider_async=lambda reason: _record(stopped, reason))
-    crawler = SimpleNamespace(settings=settings, stats=Stats(), engine=engine)
+    stats = StatsCollector(SimpleNamespace(settings=settings))  # type: ignore[arg-type]
+    crawler = SimpleNamespace(settings=settings, stats=stats, engine=engine)
     pipeline = WatchingPipeline(crawler, watches)  # type: ignore[arg-type]
     pipeline.client = client
     pipeline.pages_alias = "p-pages"
