@@ -10,7 +10,7 @@ import argparse
 import time
 from typing import Any
 
-from crawler.cli.common import add_json_option, print_answer, say
+from crawler.cli.common import add_command, add_json_option, print_answer, say
 from crawler.scheduling.timing import format_duration, to_datetime
 
 
@@ -23,17 +23,21 @@ def register(subparsers: Any) -> None:
     )
     actions = parser.add_subparsers(dest="notify_action", metavar="ACTION")
     actions.required = True
-    status = actions.add_parser("status", help="pending, delivered, failed attempts, dead, oldest pending age")
+    status = add_command(actions, "status", run_status, help="pending, delivered, failed attempts, dead, oldest age",
+                         description="What the outbox holds: pending (and the oldest's age), delivered, suppressed "
+                         "by realert windows, failed attempts, dead, and each failing target with its last error.")
     add_json_option(status, "print one JSON object")
-    status.set_defaults(handler=run_status)
-    flush = actions.add_parser("flush", help="deliver what is pending now, without waiting for the retry backoff")
+    flush = add_command(actions, "flush", run_flush, help="deliver what is pending now, without waiting",
+                        description="Deliver every pending notification now, the retry backoff ignored (realert "
+                        "and digest windows still hold). Exit 1 when a send failed.")
     add_json_option(flush, "print the delivery report as JSON")
-    flush.set_defaults(handler=run_flush)
-    retry = actions.add_parser("retry-dead", help="put dead notifications back in the outbox (then: notify flush)")
-    retry.set_defaults(handler=run_retry_dead)
-    test = actions.add_parser("test", help="send a test message to a target (a name in the settings, or a URL)")
+    add_command(actions, "retry-dead", run_retry_dead, help="put dead notifications back in the outbox",
+                description="Move every dead notification back to pending, its dead-letter clock restarted; "
+                "`darkcrawl notify flush` then delivers them.")
+    test = add_command(actions, "test", run_test, help="send a test message to a target",
+                       description="Send one test message to TARGET (a name in DARKCRAWL_NOTIFY_TARGETS, or an "
+                       "Apprise URL): exit 0 when it took it, 3 with the reason (secrets masked) when not.")
     test.add_argument("target", metavar="TARGET")
-    test.set_defaults(handler=run_test)
 
 
 def status_lines(report: dict[str, Any]) -> list[str]:
