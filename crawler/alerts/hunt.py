@@ -44,6 +44,7 @@ class HuntReport:
     new: int = 0
     existing: int = 0
     refused: int = 0
+    notifications_queued: int = 0
     elapsed_seconds: float = 0.0
     new_alert_ids: list[str] = field(default_factory=list)
 
@@ -57,9 +58,10 @@ class HuntReport:
             f"  pages matched  {self.matched_pages}",
             f"  new alerts     {self.new}",
             f"  already known  {self.existing}",
-        ] + ([f"  refused        {self.refused} (see the log)"] if self.refused else []) + [
-            f"  took           {self.elapsed_seconds:.1f} s",
-        ]
+        ] + ([f"  refused        {self.refused} (see the log)"] if self.refused else []) + (
+            [f"  notifications  {self.notifications_queued} queued (sent by a crawl, the scheduler or "
+             "darkcrawl notify flush)"] if self.notifications_queued else []
+        ) + [f"  took           {self.elapsed_seconds:.1f} s"]
 
 
 def hunt_query(since: str | None) -> dict[str, Any]:
@@ -151,6 +153,7 @@ async def _scan(
             report.new += len(outcome.new)
             report.existing += outcome.existing
             report.refused += outcome.refused
+            report.notifications_queued += outcome.queued
             report.new_alert_ids += [document["alert_id"] for document in outcome.new]
             search_after = hits[-1]["sort"]
             if time.monotonic() >= next_note:

@@ -128,6 +128,7 @@ class RecordResult:
     existing: int = 0
     spooled: int = 0
     refused: int = 0
+    queued: int = 0  # notifications handed to the outbox (one per new alert and target)
 
 
 class AlertRecorder:
@@ -171,7 +172,7 @@ class AlertRecorder:
             reason = error.get("reason") if isinstance(error, dict) else error
             logger.error("Elasticsearch refused alert %s (watch %s, %s): %s", document["alert_id"],
                          document["watch"]["id"], document["page"]["url"], reason)
-        self._notify(written.created)
+        outcome.queued = self._notify(written.created)
         outcome.new, outcome.existing, outcome.refused = written.created, written.existing, len(written.refused)
         self.stats("darkcrawl/alerts/new", len(written.created))
         self.stats("darkcrawl/alerts/existing", written.existing)
@@ -179,23 +180,26 @@ class AlertRecorder:
             self.stats("darkcrawl/alerts/refused", len(written.refused))
         return outcome
 
-    def _notify(self, created: list[dict[str, Any]]) -> None:
-        """Hand each new alert to the outbox. When the outbox cannot keep one (its disk is full), the alerts not yet
-        handed over are named in the log (they are in the index, state new) and the error is raised again."""
+    def _notify(self, created: list[dict[str, Any]]) -> int:
+        """Hand each new alert to the outbox; return how many notifications it queued. When the outbox cannot keep
+        one (its disk is full), the alerts not yet handed over are named in the log (they are in the index, state
+        new) and the error is raised again."""
+        queued = 0
         if self.outbox is None:
-            return
+            return queued
         for number, document in enumerate(created):
             watch = self.watches(document["watch"]["id"])
             if watch is None:  # removed since: the alert stays, nobody to tell
                 continue
             try:
-                self.outbox.enqueue(document, watch)
+                queued += len(self.outbox.enqueue(document, watch) or ())
             except Exception:
                 missed = [alert["alert_id"] for alert in created[number:]]
                 self.stats("darkcrawl/alerts/not_notified", len(missed))
                 logger.error("%d new alerts are in the index but nobody was notified of them: %s", len(missed),
                              ", ".join(missed))
                 raise
+        return queued
 
     async def replay(self) -> int:
         """Write what the spool kept while Elasticsearch was away; return how many alerts were in it. The spool is
