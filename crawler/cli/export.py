@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
+from crawler.cli.common import add_json_option, es_session, print_answer, say
 from crawler.errors import DarkcrawlError, UsageError
 
 DESCRIPTION = ("Alerts for partner services (CERTs, police units, fraud and AML teams): one MISP event or STIX "
@@ -19,8 +19,7 @@ DESCRIPTION = ("Alerts for partner services (CERTs, police units, fraud and AML 
 
 
 def register(subparsers: Any) -> None:
-    parser = add_command(subparsers, "export", lambda args, settings: 2, help="share alerts as a MISP feed or STIX",
-                         description=DESCRIPTION)
+    parser = subparsers.add_parser("export", help="share alerts as a MISP feed or STIX", description=DESCRIPTION)
     formats = parser.add_subparsers(dest="export_format", metavar="FORMAT")
     formats.required = True
     misp = formats.add_parser(

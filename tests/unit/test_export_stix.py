@@ -117,3 +117,29 @@ def test_a_bundle_the_validator_refuses_is_not_written():
     broken["objects"][0]["created"] = "yesterday"
     with pytest.raises(DarkcrawlError, match="failed stix2-validator"):
         validate(json.dumps(broken))
+
+
+def test_alerts_made_by_the_alerts_code_export_to_valid_stix_and_misp():
+    """The contract with crawler.alerts: documents written by its own alert_document, not by hand."""
+    from crawler.alerts.documents import alert_document
+    from crawler.export.misp import build_event
+    from crawler.watch.model import Watch, WatchMatch
+
+    watch = Watch("w-c10e01", "Nocturne clones", "clone", {"site": s.MARKET, "max_distance": 8}, owner="cert",
+                  severity="high", tags=["phishing"], targets=["mailto://user:secret@mail.example"])
+    clone = {"of_site": s.MARKET, "of_url": f"http://{s.MARKET}/login", "distance": 2,
+             "addresses": {"this": [s.BECH32], "watched": [s.BTC]}}
+    matches = [{"kind": "clone", "value": clone["of_url"], "entity_kind": None, "context": "SimHash 2 bit(s)",
+                "rule": None},
+               {"kind": "clone", "value": s.BECH32, "entity_kind": "crypto_address", "context": "pay here",
+                "rule": None}]
+    page = {"url": f"http://{s.CLONE}/login", "site": s.CLONE, "title": "Nocturne", "content_sha256": "ab" * 32,
+            "language": "en"}
+    alert = alert_document(WatchMatch(watch, matches, clone), page, "page-1", "crawl", "2026-12-06T18:00:00.000Z")
+    (case,) = c.group_alerts([alert], "alert")
+    data = json.loads(bundle_json(build_bundle([case], PRODUCER)))
+    validate(json.dumps(data))
+    assert "secret" not in json.dumps(data)  # the watch's notification targets never leave with the alert
+    event = build_event(case, PRODUCER)
+    assert {o.name for o in event.objects} == {"url", "tor-hiddenservice", "coin-address"}
+    assert "secret" not in json.dumps(event.to_feed())
