@@ -100,7 +100,7 @@ def _nothing(count: int, args: argparse.Namespace) -> None:
 
 
 def run_misp(args: argparse.Namespace, settings: Any) -> int:
-    from crawler.export.misp import MispTarget, Producer, build_event, push_events, write_feed
+    from crawler.export.misp import MispTarget, Producer, build_events, push_events, write_feed
 
     if args.out is None and args.push is None:
         raise UsageError("say where the events go: --out DIR (a MISP feed directory) and/or --push [URL]")
@@ -112,7 +112,7 @@ def run_misp(args: argparse.Namespace, settings: Any) -> int:
         target = MispTarget.from_settings(settings, args.push or None, args.api_key_file, args.misp_ca_certs)
     cases, pages, count = select(args, settings)
     _nothing(count, args)
-    events = [build_event(case, producer, args.tlp, pages) for case in cases]
+    events = build_events(cases, producer, args.tlp, pages)
     answer: dict[str, Any] = {"alerts": count, "events": len(events), "tlp": args.tlp, "per": args.per}
     if args.out is not None:
         report = write_feed(events, Path(args.out), prune=args.prune)

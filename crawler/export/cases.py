@@ -8,6 +8,7 @@ alert carries. Pure functions, shared by the MISP and STIX exports. Documented i
 * :func:`alert_values` -- the values of one alert (and of its page's signals, when the page document is given).
 * :func:`case_values` -- the values of a case, each once (dates and roles merged).
 * :func:`stable_uuid` -- the deterministic UUID (uuid5) of anything exported, so a re-export updates, not duplicates.
+* :func:`export_failure` -- the one-line error for a case that cannot be exported (a malformed alert document).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from crawler.errors import DarkcrawlError
 
 # The namespace of every UUID darkcrawl exports (uuid5(NAMESPACE, "darkcrawl")): a MISP event, a STIX report and their
 # parts get the same UUID from the same alert wherever and whenever they are exported.
@@ -125,6 +128,15 @@ class Case:
     @property
     def states(self) -> list[str]:
         return list(dict.fromkeys(str(alert.get("state") or "new") for alert in self.alerts))
+
+
+def export_failure(case: Case, exc: Exception) -> DarkcrawlError:
+    """A case whose alerts cannot be exported (a date that is not one, a value a format refuses): one line naming
+    the alerts, so nothing half-made is written."""
+    ids = ", ".join(str(alert.get("alert_id")) for alert in case.alerts[:3])
+    more = f" and {len(case.alerts) - 3} more" if len(case.alerts) > 3 else ""
+    return DarkcrawlError(f"alert {ids}{more} cannot be exported ({type(exc).__name__}: {exc}); nothing was written: "
+                          "check the alert document (darkcrawl alerts show ID)")
 
 
 def alert_modified(alert: dict[str, Any]) -> str:

@@ -1,12 +1,12 @@
 """Alerts as MISP events (PyMISP), written as a MISP feed directory or pushed to a MISP instance. Documented in
 docs/sharing.md.
 
-* :func:`build_event` -- one :class:`~pymisp.MISPEvent` for a :class:`~crawler.export.cases.Case`: MISP object
-  templates shipped with PyMISP for the values (``url``, ``tor-hiddenservice``, ``coin-address``, ``pgp-meta``,
-  ``telegram-account``, ``user-account``), attributes for e-mails, Jabber ids and matched terms, one comment per
-  alert, TLP/severity/watch tags, first and last seen. Every UUID is derived from the alert (uuid5), and every
-  timestamp from the alerts' dates: exporting the same alerts again gives the same bytes, and a changed alert a
-  newer timestamp, which is what MISP compares to update an event.
+* :func:`build_event` (:func:`build_events` for many) -- one :class:`~pymisp.MISPEvent` for a
+  :class:`~crawler.export.cases.Case`: MISP object templates shipped with PyMISP for the values (``url``,
+  ``tor-hiddenservice``, ``coin-address``, ``pgp-meta``, ``telegram-account``, ``user-account``), attributes for
+  e-mails, Jabber ids and matched terms, one comment per alert, TLP/severity/watch tags, first and last seen. Every
+  UUID is derived from the alert (uuid5), and every timestamp from the alerts' dates: exporting the same alerts again
+  gives the same bytes, and a changed alert a newer timestamp, which is what MISP compares to update an event.
 * :func:`write_feed` -- ``<uuid>.json`` per event, ``manifest.json`` and ``hashes.csv``, as MISP's feed reader
   expects; events already in the directory are kept (``prune`` removes those not written now).
 * :class:`MispTarget` and :func:`push_events` -- add or update (by UUID) each event on a MISP instance with PyMISP;
@@ -223,6 +223,19 @@ def event_tags(case: c.Case, tlp: str) -> list[str]:
     if case.key.startswith("case:"):
         tags.append(f'darkcrawl:case="{_tag_value(case.key.removeprefix("case:"))}"')
     return tags
+
+
+def build_events(cases: list[c.Case], producer: Producer, tlp: str = "amber",
+                 pages: dict[str, dict[str, Any]] | None = None) -> list[MISPEvent]:
+    """:func:`build_event` for each case. Raises :class:`~crawler.errors.DarkcrawlError` (one line naming the alerts)
+    for a case that cannot be exported."""
+    events = []
+    for case in cases:
+        try:
+            events.append(build_event(case, producer, tlp, pages))
+        except Exception as exc:
+            raise c.export_failure(case, exc) from None
+    return events
 
 
 def build_event(case: c.Case, producer: Producer, tlp: str = "amber",

@@ -234,10 +234,14 @@ class _BundleBuilder:
 
 def build_bundle(cases: list[c.Case], producer: Producer, tlp: str = "amber",
                  pages: dict[str, dict[str, Any]] | None = None) -> stix2.Bundle:
-    """A STIX 2.1 bundle of *cases* (see the module's documentation). *pages*: page documents by id (optional)."""
+    """A STIX 2.1 bundle of *cases* (see the module's documentation). *pages*: page documents by id (optional).
+    Raises :class:`~crawler.errors.DarkcrawlError` (one line naming the alerts) for a case that cannot be exported."""
     builder = _BundleBuilder(producer, tlp)
     for case in cases:
-        builder.case(case, pages or {})
+        try:
+            builder.case(case, pages or {})
+        except Exception as exc:
+            raise c.export_failure(case, exc) from None
     objects = list(builder.objects.values())
     key = "|".join(f"{item.id}@{getattr(item, 'modified', '')}" for item in objects)
     return stix2.Bundle(objects=objects, id=f"bundle--{c.stable_uuid('stix', 'bundle', key)}", allow_custom=True)

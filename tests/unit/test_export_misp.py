@@ -13,9 +13,19 @@ import pytest
 from pymisp import MISPEvent
 
 from crawler.config import load_settings
-from crawler.errors import ServiceError, UsageError
+from crawler.errors import DarkcrawlError, ServiceError, UsageError
 from crawler.export import cases as c
-from crawler.export.misp import MispTarget, Producer, build_event, event_tags, push_events, tlp_level, write_feed
+from crawler.export.misp import (
+    MispTarget,
+    Producer,
+    build_event,
+    build_events,
+    event_tags,
+    push_events,
+    tlp_level,
+    write_feed,
+)
+from crawler.export.stix import build_bundle
 from tests import export_samples as s
 from tests.misp_double import server_context, start_misp_double
 from tests.tls import make_server
@@ -115,6 +125,15 @@ def test_same_alerts_give_the_same_event_and_a_changed_alert_a_newer_timestamp_w
     uuids = lambda event: sorted(a["uuid"] for a in event.get("Attribute", [])) + sorted(  # noqa: E731
         o["uuid"] for o in event.get("Object", []))
     assert uuids(changed_after) == uuids(changed_before)  # MISP updates these attributes, it adds none
+
+
+def test_a_malformed_alert_is_one_line_naming_it():
+    alerts = s.alerts()
+    alerts[1]["first_seen"] = "yesterday"
+    with pytest.raises(DarkcrawlError, match=f"alert {alerts[1]['alert_id']} cannot be exported .*ValueError"):
+        build_events(c.group_alerts(alerts, "alert"), PRODUCER)
+    with pytest.raises(DarkcrawlError, match="cannot be exported"):
+        build_bundle(c.group_alerts(alerts, "alert"), PRODUCER)
 
 
 def test_acknowledged_alerts_make_an_ongoing_analysis():
