@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
                       "(crypto_address, pgp_fingerprint, pgp_key_id, email, handle, vendor, onion)")
     kind.add_argument("--site", metavar="ONION", help="clone: the watched site (its onion host or a URL on it)")
     kind.add_argument("--max-distance", type=int, metavar="BITS",
-                      help="clone: largest SimHash distance of a clone's page (default 6)")
+                      help="clone: largest SimHash distance of a clone's page (default 8)")
     kind.add_argument("--category", metavar="CATEGORY",
                       help="new-site: a watch-list category (e.g. fraud/carding; fraud covers its sub-categories)")
     add.add_argument("--owner", help="who is responsible for it (default: the OS user)")

@@ -1,6 +1,10 @@
 """Clone watches: pages on another site whose SimHash is within N bits of a page of the watched site (phishing
 clones and scam mirrors copy a market's templates and text and swap in their own payment addresses).
 
+The SimHash compared (:func:`clone_fingerprint`) is that of the page's text with what a clone swaps taken out: its
+crypto addresses, onions, e-mails, handles and own host. The copied text is what makes two pages close; the swapped
+values are what the alert names.
+
 The watched sites' pages (SimHash, crypto addresses) are loaded from the pages index once per crawl or hunt
 (:func:`load_clone_references`, or :func:`aload_clone_references` from async code) into :class:`CloneReferences`,
 which the crawl keeps current as it indexes the watched sites' own pages (:meth:`CloneReferences.add`). A match names
@@ -10,8 +14,8 @@ that one (the clone's), and the other way round (the ones it replaced).
 Pages with less than :data:`MIN_TEXT` characters of text take no part: their SimHash is too coarse (an error page or
 a login form looks like every other one).
 
-Offers :func:`clone_spec`, :class:`ReferencePage`, :class:`CloneReferences`, :func:`load_clone_references`,
-:func:`aload_clone_references`, :func:`references_query`, :class:`CloneMatcher`.
+Offers :func:`clone_spec`, :func:`clone_fingerprint`, :class:`ReferencePage`, :class:`CloneReferences`,
+:func:`load_clone_references`, :func:`aload_clone_references`, :func:`references_query`, :class:`CloneMatcher`.
 """
 
 from __future__ import annotations
@@ -25,16 +29,21 @@ from crawler.watch.context import address_context
 from crawler.watch.model import CLONE, Watch
 from pipelines.entities import CRYPTO, page_entities
 from pipelines.extract.onion import normalise_onion
+from pipelines.extract.simhash import simhash
 
 if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch, Elasticsearch
 
     from crawler.es.schema import IndexNames
 
-DEFAULT_MAX_DISTANCE = 6  # bits: the lab clone's pages sit 1-16 from the market (median 7), distinct pages 17 and more
+# bits: on the lab, the clone's pages sit 1-16 from the market's (30 of 37 within 8), two different pages of the market
+# 14 or more apart, the other sites' pages 20 or more (docs/watch.md, "clone")
+DEFAULT_MAX_DISTANCE = 8
 MAX_DISTANCE = 16  # beyond this, pages merely share a template
 MIN_TEXT = 200  # characters of text a page needs to be compared
-REFERENCE_FIELDS = ["url", "site", "signals.simhash", "signals.text_length", "signals.crypto_addresses.address"]
+MIN_SWAPPED = 4  # characters a swapped value needs to be taken out of the text (a short handle is a common word)
+REFERENCE_FIELDS = ["url", "site", "text", "signals.crypto_addresses.address", "signals.onions", "signals.emails",
+                    "signals.handles.handle"]
 
 
 def clone_spec(site: str, max_distance: int = DEFAULT_MAX_DISTANCE) -> dict[str, Any]:
@@ -49,15 +58,26 @@ def clone_spec(site: str, max_distance: int = DEFAULT_MAX_DISTANCE) -> dict[str,
     return {"site": host, "max_distance": max_distance}
 
 
-def _simhash(page: dict[str, Any]) -> int | None:
+def clone_fingerprint(page: dict[str, Any]) -> int | None:
+    """The SimHash of *page*'s text with what a clone swaps taken out (its payment addresses, onions, e-mails and
+    handles, the site's own host), so that two copies of a page differing only in those are as close as the copied
+    text makes them; ``None`` for a page with less than :data:`MIN_TEXT` characters of text (or none)."""
+    text = str(page.get("text") or "")
+    if len(text) < MIN_TEXT:
+        return None
     signals = page.get("signals") or {}
-    value = str(signals.get("simhash") or "")
-    if int(signals.get("text_length") or len(page.get("text") or "")) < MIN_TEXT or not value.strip("0"):
-        return None
-    try:
-        return int(value, 16)
-    except ValueError:
-        return None
+    swapped = {str(address.get("address") or "") for address in signals.get("crypto_addresses") or []}
+    swapped.update(str(value) for value in [*(signals.get("onions") or []), *(signals.get("emails") or [])])
+    swapped.update(str(handle.get("handle") or "") for handle in signals.get("handles") or [])
+    swapped.add(str(page.get("site") or ""))
+    folded = text.casefold()
+    present = [value for value in {value.casefold() for value in swapped if len(value) >= MIN_SWAPPED}
+               if value in folded]
+    if not present and signals.get("simhash"):  # nothing to take out: extraction's SimHash of the same text
+        return int(str(signals["simhash"]), 16) or None
+    for value in sorted(present, key=len, reverse=True):
+        folded = folded.replace(value, " ")
+    return int(simhash(folded), 16) or None
 
 
 def _addresses(page: dict[str, Any]) -> frozenset[str]:
@@ -80,12 +100,15 @@ class CloneReferences:
     def __init__(self, sites: Iterable[str] = ()) -> None:
         self.sites: dict[str, dict[str, ReferencePage]] = {site: {} for site in sites}
 
-    def add(self, page: dict[str, Any]) -> bool:
+    def add(self, page: dict[str, Any], fingerprint: int | None = None) -> bool:
         """Keep *page* (a page document or a search hit's source) if it is on a watched site and long enough;
-        return whether it was kept. The crawl calls it on every page, so a watched site's new pages count."""
+        return whether it was kept. The crawl calls it on every page, so a watched site's new pages count.
+        *fingerprint*: the page's :func:`clone_fingerprint`, when the caller has it already."""
         pages = self.sites.get(str(page.get("site") or ""))
-        value = _simhash(page)
-        if pages is None or value is None or not page.get("url"):
+        if pages is None or not page.get("url"):
+            return False
+        value = fingerprint if fingerprint is not None else clone_fingerprint(page)
+        if value is None:
             return False
         pages[str(page["url"])] = ReferencePage(str(page["url"]), value, _addresses(page))
         return True
@@ -140,10 +163,10 @@ class CloneMatcher:
         self.last_clones = {}
         if not self.watches:
             return {}
-        self.references.add(page)
-        value = _simhash(page)
+        value = clone_fingerprint(page)
         if value is None:
             return {}
+        self.references.add(page, value)
         site = str(page.get("site") or "")
         found: dict[str, list[dict[str, Any]]] = {}
         addresses: frozenset[str] | None = None
