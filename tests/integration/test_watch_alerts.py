@@ -345,3 +345,18 @@ def test_a_hunt_makes_the_same_alert_ids_and_a_rerun_none(watched_crawl, es_node
         assert all(alert["source"] == "hunt" for alert in hunted.values())
     finally:
         client.close()
+
+
+def test_a_hunt_since_a_date_reads_only_pages_seen_since(watched_crawl, es_node):
+    from crawler.alerts.hunt import run_hunt
+
+    settings = es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=watched_crawl["prefix"],
+                                DARKCRAWL_DATA_DIR=str(watched_crawl["data_dir"]))
+    escrow = watched_crawl["watches"]["escrow"].id
+    assert run_hunt(settings, [escrow], "now+1d", lambda message: None).pages == 0
+    recent = run_hunt(settings, [escrow], "now-1d", lambda message: None)
+    assert recent.pages == len(watched_crawl["pages"]) and recent.new == 0
+    with pytest.raises(UsageError, match="is not a date"):
+        run_hunt(settings, [escrow], "yesterday-ish", lambda message: None)
+    with pytest.raises(UsageError):
+        run_hunt(settings, ["w-ffffff"], None, lambda message: None)
