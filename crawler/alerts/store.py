@@ -172,7 +172,8 @@ class AlertRecorder:
             reason = error.get("reason") if isinstance(error, dict) else error
             logger.error("Elasticsearch refused alert %s (watch %s, %s): %s", document["alert_id"],
                          document["watch"]["id"], document["page"]["url"], reason)
-        outcome.queued = self._notify(written.created)
+        # each notification is an fsynced file (milliseconds): off the event loop, so a crawl's reactor never waits
+        outcome.queued = await asyncio.to_thread(self._notify, written.created)
         outcome.new, outcome.existing, outcome.refused = written.created, written.existing, len(written.refused)
         self.stats("darkcrawl/alerts/new", len(written.created))
         self.stats("darkcrawl/alerts/existing", written.existing)
@@ -211,7 +212,7 @@ class AlertRecorder:
             return 0
         written = await self.writer.write(documents)  # raises when still away: the spool keeps them
         self.spool.finish_replay()
-        self._notify(written.created)
+        await asyncio.to_thread(self._notify, written.created)
         self.stats("darkcrawl/alerts/new", len(written.created))
         return len(documents)
 
