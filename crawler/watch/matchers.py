@@ -43,9 +43,10 @@ class WatchSet:
         references: CloneReferences | None = None,
         known_sites: KnownSites | None = None,
     ) -> WatchSet:
-        """Compile the active ones of *watches*. Clone watches need *references* and new-site watches *known_sites*
-        (without them those watches are left out, with a warning). Raises :class:`crawler.errors.UsageError` for a
-        watch that no longer compiles (a YARA rule copy gone, a pattern re2 refuses)."""
+        """Compile the active ones of *watches*. New-site watches need *known_sites* (without it they are left out,
+        with a warning); clone watches without *references* compare only with the watched sites' pages met from now
+        on (a warning too). Raises :class:`crawler.errors.UsageError` for a watch that no longer compiles (a YARA rule
+        copy gone or changed, a pattern re2 refuses)."""
         active = [watch for watch in watches if watch.active]
         kinds = {watch.kind for watch in active}
         if NEW_SITE in kinds and known_sites is None:
