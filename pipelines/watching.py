@@ -28,7 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.alerts.documents import CRAWL
 from crawler.alerts.evaluation import WatchInputs, changed_since, load_watch_inputs, page_alerts
 from crawler.alerts.store import AlertRecorder, AlertWriter
-from crawler.errors import ServiceError
+from crawler.errors import ServiceError, UsageError
 from crawler.items import PageItem, utc_timestamp
 from pipelines.documents import page_document, page_id
 
@@ -115,8 +115,12 @@ class WatchingPipeline:
         names = index_names(self.settings)
         self.pages_alias = names.pages
         self.client = es_client(self.settings)
-        self.inputs = await load_watch_inputs(self.client, names, self.watches)
-        self.watch_set = self.inputs.compile(self.watches)
+        try:
+            self.inputs = await load_watch_inputs(self.client, names, self.watches)
+        except Exception as exc:  # the crawl goes on: clone watches compare with the watched pages met from now on
+            logger.warning("watching: clone references or known sites unreadable (%s); clone watches see only the "
+                           "watched pages this crawl meets, new-site watches are off", exc)
+        self.watch_set = self._compile()
         self.recorder = AlertRecorder(
             AlertWriter(self.client, names.alerts, self.config.max_retries),
             notification_outbox(self.settings),
@@ -133,6 +137,18 @@ class WatchingPipeline:
         else:
             if replayed:
                 logger.info("wrote %d alerts kept in the spool while Elasticsearch was away", replayed)
+
+    def _compile(self) -> WatchSet:
+        """The watch set; a YARA watch whose rule copy is gone or changed is left out (the others still watch) and
+        the log says to add it again."""
+        try:
+            return self.inputs.compile(self.watches)
+        except UsageError as exc:
+            from crawler.watch.model import YARA
+
+            logger.error("watching: %s; the YARA watches are off for this crawl", exc)
+            self.watches = [watch for watch in self.watches if watch.kind != YARA]
+            return self.inputs.compile(self.watches)
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, PageItem) or item.review is not None:  # flagged pages keep no text to watch

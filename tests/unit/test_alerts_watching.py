@@ -91,7 +91,7 @@ def stage(watches: list[Watch], client: Client, spool: Any = None, batch: int = 
     pipeline.client = client
     pipeline.pages_alias = "p-pages"
     pipeline.inputs = WatchInputs()
-    pipeline.watch_set = pipeline.inputs.compile(watches)
+    pipeline.watch_set = pipeline._compile()
     pipeline.recorder = AlertRecorder(AlertWriter(client, "p-alerts", max_retries=0), None, lambda _id: None,
                                       spool=spool, stats=pipeline.stats.inc_value)
     pipeline.stopped = stopped  # type: ignore[attr-defined]
@@ -184,3 +184,13 @@ def test_off_without_alerts_or_index(enabled, es, reason):
     settings = Settings({"DARKCRAWL_ALERTS_ENABLED": enabled, "DARKCRAWL_ES_ENABLED": es})
     with pytest.raises(NotConfigured, match=reason):
         WatchingPipeline.from_crawler(SimpleNamespace(settings=settings))  # type: ignore[arg-type]
+
+
+def test_a_yara_watch_whose_rules_are_gone_is_left_out_and_the_others_still_watch(tmp_path, caplog):
+    missing = str(tmp_path / "gone.yar")
+    yara = Watch("w-0000aa", "rules", "yara", {"rules_path": missing, "rules_sha256": "0" * 64, "rules_copy": missing},
+                 created_at=OLD)
+    client = Client({})
+    pipeline = stage([term_watch("w-000001", OLD), yara], client)
+    assert pipeline.watch_set is not None and list(pipeline.watch_set.watches) == ["w-000001"]
+    assert "YARA watches are off" in caplog.text
