@@ -5,6 +5,8 @@ instance) or a STIX 2.1 bundle. Documented in docs/sharing.md.
 from __future__ import annotations
 
 import argparse
+import logging
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -12,6 +14,8 @@ from typing import Any
 
 from crawler.cli.common import add_json_option, es_session, print_answer, say
 from crawler.errors import DarkcrawlError, UsageError
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = ("Alerts for partner services (CERTs, police units, fraud and AML teams): one MISP event or STIX "
                "report per alert (--per alert) or per watch (--per case; --case NAME: all in one). Dismissed alerts "
@@ -177,15 +181,24 @@ def run_stix(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def warning_summary(warnings: list[str]) -> dict[str, int]:
-    """stix2-validator's warnings counted by check code (``{103}``: ids are UUIDv5, deterministic by design)."""
-    import re
+WARNING_CODE = re.compile(r"\{(\d+)\}")
 
-    return dict(Counter((re.search(r"\{\d+\}", w) or re.search(r".*", w)).group(0) for w in warnings))  # type: ignore[union-attr]
+
+def warning_summary(warnings: list[str]) -> dict[str, dict[str, Any]]:
+    """stix2-validator's warnings by check code (``103``: ids are UUIDv5, deterministic by design), each with its
+    count and first message; every warning is logged at debug level (``-v``)."""
+    summary: dict[str, dict[str, Any]] = {}
+    for warning in warnings:
+        log.debug("stix2-validator: %s", warning)
+        match = WARNING_CODE.search(warning)
+        entry = summary.setdefault(match.group(1) if match else "other", {"count": 0, "example": warning})
+        entry["count"] += 1
+    return summary
 
 
 def stix_lines(answer: dict[str, Any]) -> list[str]:
-    summary = ", ".join(f"{count} x {code}" for code, count in sorted(answer["validator"]["warnings"].items()))
+    warnings = sorted(answer["validator"]["warnings"].items())
+    summary = ", ".join(f"{entry['count']} x {{{code}}}" for code, entry in warnings)
     return [
         f"{answer['alerts']} alert(s) exported as {answer['reports']} STIX report(s), {answer['objects']} objects "
         f"({answer['indicators']} indicators, TLP:{answer['tlp'].upper()}) to {answer['file']}",

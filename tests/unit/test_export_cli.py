@@ -44,6 +44,7 @@ def test_a_key_typed_where_its_file_belongs_is_not_repeated(capsys):
     assert "never the key itself" in captured.err and key not in captured.err + captured.out
 
 
-def test_validator_warnings_are_counted_by_check():
-    assert warning_summary(["x: {103} Given ID value", "y: {103} Given ID value", "z: {244} account"]) == {
-        "{103}": 2, "{244}": 1}
+def test_validator_warnings_are_counted_by_check_with_an_example():
+    summary = warning_summary(["x: {103} Given ID value", "y: {103} Given ID value", "z: {244} account", "odd"])
+    assert summary == {"103": {"count": 2, "example": "x: {103} Given ID value"},
+                       "244": {"count": 1, "example": "z: {244} account"}, "other": {"count": 1, "example": "odd"}}

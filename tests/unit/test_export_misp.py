@@ -290,3 +290,15 @@ def test_push_errors_are_one_line_and_never_show_the_key(misp, caplog):
 def test_mask_replaces_the_key_in_what_a_server_says():
     target = MispTarget("https://misp.example", API_KEY)
     assert target.mask(f"bad key {API_KEY}!") == "bad key <api key>!"
+
+
+def test_feed_files_get_the_modes_the_umask_gives(tmp_path):
+    import os
+
+    previous = os.umask(0o027)
+    try:
+        write_feed(events()[:1], tmp_path / "feed")
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "feed").iterdir()}
+    assert set(modes.values()) == {0o640} and len(modes) == 3
