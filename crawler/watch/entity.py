@@ -4,7 +4,7 @@ onion), compared exactly with the signals a page document carries, never searche
 The value is read the way ``darkcrawl pivot`` reads it (:func:`crawler.pivot.pivot_ids`, every spelling pivot
 accepts: a fingerprint with spaces, an address in any case where case does not matter, ``telegram:@name``), and the
 page's values come from :func:`pipelines.entities.page_entities`, the same normalisation the entities index uses.
-A long PGP key id (16 hex digits) is compared with the ``key_id`` of the page's keys.
+A PGP key id (8 or 16 hex digits) fires on the keys whose fingerprint it ends (v4) or, 16 digits, starts (v6).
 
 Offers :func:`entity_spec` (typed value -> stored spec, or :class:`UsageError`) and :class:`EntityMatcher`.
 """
@@ -24,7 +24,7 @@ from pipelines.extract.casing import lower_same_length
 
 PGP_KEY_ID = "pgp_key_id"
 WATCH_ENTITY_KINDS = (*ENTITY_KINDS, PGP_KEY_ID)
-_KEY_ID = re.compile(r"[0-9A-F]{16}")
+_KEY_ID = re.compile(r"[0-9A-F]{8}|[0-9A-F]{16}")
 _SPECIFIC = frozenset(ENTITY_KINDS) - {HANDLE, VENDOR}  # kinds a value is not by accident (any word is a vendor)
 
 
@@ -40,7 +40,7 @@ def entity_spec(value: str, kind: str | None = None) -> dict[str, Any]:
     if kind == PGP_KEY_ID or (kind in (None, PGP) and _key_id(value)):
         key_id = _key_id(value)
         if key_id is None:
-            raise UsageError(f"{value!r} is not a PGP key id: give 16 hex digits (spaces and 0x allowed)")
+            raise UsageError(f"{value!r} is not a PGP key id: give 8 or 16 hex digits (spaces and 0x allowed)")
         return {"entity_kind": PGP_KEY_ID, "value": key_id}
     if kind is not None and kind not in WATCH_ENTITY_KINDS:
         raise UsageError(f"entity kind {kind!r} is not one of {', '.join(WATCH_ENTITY_KINDS)}")
@@ -81,8 +81,8 @@ class EntityMatcher:
         for entity in page_entities(page):
             hits = list(self.by_value.get((entity.kind, entity.value), ()))
             if self.key_ids and entity.kind == PGP:
-                key_id = str(entity.attributes.get("key_id") or "").upper()
-                hits += self.by_value.get((PGP_KEY_ID, key_id), [])
+                for key_id in _key_ids_of(entity.value):
+                    hits += self.by_value.get((PGP_KEY_ID, key_id), [])
             if not hits:
                 continue
             if text is None:
@@ -94,6 +94,14 @@ class EntityMatcher:
                      "rule": None}
                 )
         return found
+
+
+def _key_ids_of(fingerprint: str) -> tuple[str, ...]:
+    """The key ids a fingerprint answers to: the last 16 and 8 hex digits of a v4 one (40), the first 16 of a v6
+    one (64)."""
+    if len(fingerprint) == 40:
+        return fingerprint[-16:], fingerprint[-8:]
+    return (fingerprint[:16],) if len(fingerprint) == 64 else ()
 
 
 def _entity_context(page: dict[str, Any], text: str, kind: str, value: str, label: str) -> str:

@@ -32,6 +32,8 @@ def page():
     ("1af0 1427 7026 9292 1ca9  a61d 6ef4 0112 dd9a 2faa", None, ("pgp_fingerprint", STAFF_FINGERPRINT)),
     ("0x6EF40112DD9A2FAA", None, (PGP_KEY_ID, "6EF40112DD9A2FAA")),
     ("6ef4 0112 dd9a 2faa", "pgp_key_id", (PGP_KEY_ID, "6EF40112DD9A2FAA")),
+    ("0xDD9A2FAA", None, (PGP_KEY_ID, "DD9A2FAA")),
+    ("DD9A2FA", "pgp_key_id", None),
     ("NightOwl@ProtonMail.com", None, ("email", "nightowl@protonmail.com")),
     ("telegram:@NightOwl_Shop", None, ("handle", "telegram:nightowl_shop")),
     ("NightOwl_Shop", "handle", None),  # a handle needs its network
@@ -98,9 +100,12 @@ def test_pgp_fingerprint_and_key_id_fire_on_the_key_block():
     pgp_page = lab_docs("market")["/pgp"]
     by_fingerprint = watch(ENTITY, entity_spec(STAFF_FINGERPRINT.lower()))
     by_key_id = watch(ENTITY, entity_spec("6EF4 0112 DD9A 2FAA"))
+    by_short_id = watch(ENTITY, entity_spec("0xdd9a2faa"))
     wrong_key_id = watch(ENTITY, entity_spec("0x0000000000000001"))
-    found = {m.watch.id: m for m in WatchSet.compile([by_fingerprint, by_key_id, wrong_key_id]).evaluate(pgp_page)}
-    assert set(found) == {by_fingerprint.id, by_key_id.id}
+    v6_style = watch(ENTITY, entity_spec(STAFF_FINGERPRINT[:16]))  # the start of a v4 fingerprint is no key id
+    watches = [by_fingerprint, by_key_id, by_short_id, wrong_key_id, v6_style]
+    found = {m.watch.id: m for m in WatchSet.compile(watches).evaluate(pgp_page)}
+    assert set(found) == {by_fingerprint.id, by_key_id.id, by_short_id.id}
     assert found[by_key_id.id].matches[0]["value"] == STAFF_FINGERPRINT
     assert "staff@nocturne.example.org" in found[by_key_id.id].matches[0]["context"]
 
