@@ -21,7 +21,7 @@ NAME_PATTERN = re.compile(r"\S(.{0,78}\S)?")
 LANGUAGE = re.compile(r"[a-z]{2}")
 # The options of each kind (dest names): given to another kind, they are refused rather than ignored.
 KIND_OPTIONS = {
-    TERM: ("term", "language"),
+    TERM: ("term", "terms_file", "language"),
     REGEX: ("pattern",),
     YARA: ("rules",),
     ENTITY: ("value", "entity_kind"),
@@ -48,6 +48,8 @@ def register(subparsers: Any) -> None:
     kind = add.add_argument_group("kind options")
     kind.add_argument("--term", action="append", default=[], metavar="PHRASE",
                       help="term: a word or phrase, accents and case ignored, whole words (repeatable)")
+    kind.add_argument("--terms-file", metavar="FILE",
+                      help="term: phrases from a file, one a line (blank lines and # comments skipped)")
     kind.add_argument("--language", action="append", default=[], metavar="CODE",
                       help="term: only pages in this language (ISO 639-1, e.g. fr; repeatable; default any)")
     kind.add_argument("--pattern", metavar="REGEX", help="regex: an RE2 pattern (no back-references, no look-around)")
@@ -149,7 +151,7 @@ def build_spec(args: argparse.Namespace, settings: Any) -> dict[str, Any]:
         bad = [code for code in args.language if not LANGUAGE.fullmatch(code.strip().lower())]
         if bad:
             raise UsageError(f"--language {bad[0]!r}: give a two-letter ISO 639-1 code (en, fr, nl, de)")
-        return term_spec(args.term, args.language)
+        return term_spec([*args.term, *read_terms_file(args.terms_file)], args.language)
     if args.kind == REGEX:
         from crawler.watch.regex import regex_spec
 
@@ -173,6 +175,20 @@ def build_spec(args: argparse.Namespace, settings: Any) -> dict[str, Any]:
 
     categories = {term.category for term in config_from_settings(settings).watchlist.terms}
     return new_site_spec(need("category", args.category), categories)
+
+
+def read_terms_file(name: str | None) -> list[str]:
+    """The phrases of a terms file: one a line, blank lines and lines starting with # skipped. Raises
+    :class:`UsageError` for a file that cannot be read or is not UTF-8 text."""
+    if name is None:
+        return []
+    from crawler.cli.extract import read_input
+
+    try:
+        text = read_input(name).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"terms file {name} is not UTF-8 text: one phrase a line") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def check_targets(targets: list[str], settings: Any) -> list[str]:

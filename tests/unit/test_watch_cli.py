@@ -130,3 +130,14 @@ def test_secrets_never_printed_on_errors(cli):
     code, _out, err = cli("watch", "add", "x", "--kind", "term", "--term", "a", "--target",
                           "badscheme://user:Sup3rSecret@host.example.org/TOKENPATH")
     assert code == 2 and "Sup3rSecret" not in err and "TOKENPATH" not in err
+
+
+def test_terms_from_a_file(cli, tmp_path):
+    terms = tmp_path / "terms.txt"
+    terms.write_text("# carding vocabulary\nfullz\n\n  dumps with pin  \nKokaïne\n", encoding="utf-8")
+    added = add(cli, "carding", "--kind", "term", "--term", "cvv", "--terms-file", str(terms))
+    assert added["spec"]["terms"] == ["cvv", "fullz", "dumps with pin", "Kokaïne"]
+    code, _out, err = cli("watch", "add", "none", "--kind", "term", "--terms-file", str(tmp_path / "missing.txt"))
+    assert code == 2 and "cannot read" in err
+    code, _out, err = cli("watch", "add", "x", "--kind", "regex", "--pattern", "a", "--terms-file", str(terms))
+    assert code == 2 and "--terms-file is for term watches" in err
