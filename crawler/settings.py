@@ -163,7 +163,7 @@ DARKCRAWL_ALERTS_HUNT_BATCH = 500  # pages a retro-hunt (watch hunt) reads and c
 # --- darkcrawl: notifications (crawler/notify, docs/notify.md) -------------------------------------------------------
 DARKCRAWL_NOTIFY_TARGETS: dict[str, str] = {}  # named targets: name -> Apprise URL ([darkcrawl.notify_targets]); secret
 DARKCRAWL_NOTIFY_DEFAULT_TARGETS: list[str] = []  # targets (names or URLs) of watches that name none
-DARKCRAWL_NOTIFY_INTERVAL = 2.0  # seconds between delivery rounds (crawl, scheduler); a new notification starts one; 0: off
+DARKCRAWL_NOTIFY_INTERVAL = 2.0  # seconds between delivery rounds (crawl, scheduler; a new one starts at once); 0: off
 DARKCRAWL_NOTIFY_RETRY_BASE = 10.0  # seconds before the first retry of a failing target; doubled per failure
 DARKCRAWL_NOTIFY_RETRY_MAX = 900.0  # cap of the retry delay (jitter 50-100% on top of the exponential)
 DARKCRAWL_NOTIFY_DEAD_AFTER = 3.0  # days a notification may stay undelivered before it goes to dead/ (retry-dead)
