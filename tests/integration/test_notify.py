@@ -139,3 +139,25 @@ def test_a_lab_crawl_notifies_every_alert_once_with_smtp_stopped_during_the_craw
         assert smtp_server.password not in logs and "w3bh00k-s3cret-token" not in logs
     finally:
         client.close()
+
+
+def test_realert_and_digest_through_the_real_receivers(smtp_server, webhook_receiver, tmp_path):
+    """A realert window and a digest as people receive them: one mail listing a digest's alerts, one webhook
+    message per window naming what it held back."""
+    now = time.time()
+    digest = make_watch(targets=(smtp_server.url(),), digest=60, watch_id="w-d16e57")
+    realert = make_watch(targets=(webhook_receiver.json_url(),), realert=600, watch_id="w-0ea1e7")
+    outbox = Outbox(tmp_path)
+    for number in range(3):
+        outbox.enqueue(alert(number, digest, now - 120 + number), digest)  # a window that has ended
+    for number, offset in ((10, -700), (11, -690), (12, -5)):
+        outbox.enqueue(alert(number, realert, now + offset), realert)
+    report = Deliverer(Outbox(tmp_path), NotifyConfig(**FAST)).deliver()
+    assert (report.messages, report.delivered, report.suppressed) == (3, 5, 1)
+    (mail,) = smtp_server.messages
+    assert mail.headers["Subject"] == "[darkcrawl] HIGH: fraud shop: 3 alert(s) on 1 site(s) (digest)"
+    text = mail.body.get_body(preferencelist=("plain", "html")).get_content()
+    assert all(f"shop.onion/item/{number}" in text for number in range(3))
+    first, second = (request.body["message"] for request in webhook_receiver.requests)
+    assert "item/10" in first and "not notified" not in first
+    assert "item/12" in second and "1 more alert(s) of this watch" in second and "item/11" in second
