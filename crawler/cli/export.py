@@ -80,7 +80,7 @@ def select(args: argparse.Namespace, settings: Any) -> tuple[list[Any], dict[str
     from crawler.export.misp import tlp_level
     from crawler.export.source import AlertFilters, check_since, parse_states, read_alerts, read_pages
 
-    tlp_level(args.tlp)
+    args.tlp = tlp_level(args.tlp)
     if args.case and args.per != PER_CASE:
         args.per = PER_CASE
     if args.case is not None and not args.case.strip():
@@ -108,6 +108,8 @@ def run_misp(args: argparse.Namespace, settings: Any) -> int:
 
     if args.out is None and args.push is None:
         raise UsageError("say where the events go: --out DIR (a MISP feed directory) and/or --push [URL]")
+    if args.prune and args.out is None:
+        raise UsageError("--prune removes events from a feed directory: give it with --out DIR")
     if args.push is None and (args.api_key_file or args.misp_ca_certs):
         raise UsageError("--api-key-file and --misp-ca-certs are for --push: add --push [URL]")
     producer = Producer.from_settings(settings)

@@ -25,6 +25,7 @@ def no_cluster(monkeypatch, tmp_path):
     (["stix", "-o", "b.json", "--case", " "], "--case needs a name"),
     (["misp", "--push", "http://misp.example", "--api-key-file", "k"], "plain HTTP"),
     (["misp", "--push"], "no MISP URL"),
+    (["misp", "--push", "https://misp.example", "--prune"], "--prune removes events from a feed directory"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     assert main(["export", *argv]) == 2
