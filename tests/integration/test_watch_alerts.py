@@ -295,7 +295,7 @@ def test_the_crawl_fires_each_watch_on_the_expected_pages(watched_crawl, tor_lab
 
 
 def test_the_phishing_clone_is_found_with_its_swapped_addresses(watched_crawl, tor_lab):
-    from crawler.lab.sites.data import VENDORS
+    from crawler.lab.sites.data import MARKET_ESCROW, PHISHING_ESCROW, VENDORS
 
     alerts, watches = watched_crawl["first"], watched_crawl["watches"]
     clones = [alert for alert in alerts.values() if alert["watch"]["id"] == watches["market clones"].id]
@@ -316,6 +316,10 @@ def test_the_phishing_clone_is_found_with_its_swapped_addresses(watched_crawl, t
         swapped = {match["value"] for match in alert["matches"] if match["entity_kind"] == "crypto_address"}
         assert swapped == {address for _currency, address in vendor.phishing_addresses}
     assert vendor_pages >= 1, "no vendor page of the clone was found"
+    (payment,) = [alert for alert in clones if alert["page"]["url"].endswith("/payment")]
+    this, watched = set(payment["clone"]["addresses"]["this"]), set(payment["clone"]["addresses"]["watched"])
+    assert {address for _currency, _kind, address in PHISHING_ESCROW} <= this
+    assert {address for _currency, _kind, address in MARKET_ESCROW} <= watched
 
 
 def test_a_recrawl_of_unchanged_content_makes_no_alert(watched_crawl):
