@@ -75,6 +75,7 @@ def run_hunt(settings: Any, watch_ids: list[str], since: str | None, say: Say) -
     (a date or date math: ``2026-12-01``, ``now-7d``) when given. Returns a :class:`HuntReport`.
 
     Raises UsageError (unknown watch, bad ``--since``) or ServiceError (Elasticsearch unreachable or refusing)."""
+    from crawler.es.schema import ensure_indices
     from crawler.watch.store import WatchStore
 
     if not watch_ids:
@@ -83,6 +84,9 @@ def run_hunt(settings: Any, watch_ids: list[str], since: str | None, say: Say) -
         watches = [store.get(key) for key in watch_ids]
     # a paused watch can still hunt: it is only kept out of crawls
     watches = list({watch.id: replace(watch, state=ACTIVE) for watch in watches}.values())
+    # the alerts alias must exist before the first create: through a missing alias Elasticsearch would make a plain
+    # index of that name, which es init then refuses
+    ensure_indices(settings, lambda message: None)
     return asyncio.run(_hunt(settings, watches, since, say))
 
 
