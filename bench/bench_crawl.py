@@ -35,8 +35,11 @@ from crawler.lab.state import load_state  # noqa: E402
 from crawler.paths import data_dir  # noqa: E402
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[str, float, float]:
-    """Run *command*; return (stdout, seconds, peak RSS in MB of that process alone)."""
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[str, float, float, float]:
+    """Run *command*; return (stdout, seconds, peak RSS in MB of that process alone, CPU seconds).
+
+    The CPU seconds (user + system, from ``wait4``) include the children the process waited for, such as
+    extraction workers, so they count all the work done for the crawl whatever the machine's other load."""
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     _pid, status, usage = os.wait4(process.pid, 0)
@@ -46,7 +49,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{command[:4]} failed ({process.returncode}):\n{stderr[-2000:]}")
-    return stdout, elapsed, usage.ru_maxrss / 1024
+    return stdout, elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def free_port() -> int:
@@ -125,9 +128,9 @@ def run_all(levels: list[int], port: int, onion: str, state: Any) -> list[dict[s
             ("bare-direct", [*bare, f"http://127.0.0.1:{port}/", "--concurrency", str(level)]),
             ("bare-tor", [*bare, f"http://{onion}/", "--concurrency", str(level), "--socks", socks]),
         ):
-            out, seconds, rss = run_measured(command)
+            out, seconds, rss, cpu = run_measured(command)
             pages = json.loads(out.strip().splitlines()[-1])["pages"]
-            results.append(row(name, level, pages, seconds, rss))
+            results.append(row(name, level, pages, seconds, rss, cpu))
             print(results[-1], file=sys.stderr)
         env = dict(os.environ)
         env.update(
@@ -156,32 +159,34 @@ def run_all(levels: list[int], port: int, onion: str, state: Any) -> list[dict[s
             "--max-pages-per-site",
             "0",
         ]
-        out, seconds, rss = run_measured(command, env=env)
+        out, seconds, rss, cpu = run_measured(command, env=env)
         config.unlink()
         summary = json.loads(out[out.index("{") :])
-        results.append(row("darkcrawl", level, summary["pages"], seconds, rss, indexed=summary["indexed"]))
+        results.append(row("darkcrawl", level, summary["pages"], seconds, rss, cpu, indexed=summary["indexed"]))
         print(results[-1], file=sys.stderr)
     return results
 
 
-def row(name: str, level: int, pages: int, seconds: float, rss: float, **extra: Any) -> dict[str, Any]:
+def row(name: str, level: int, pages: int, seconds: float, rss: float, cpu: float, **extra: Any) -> dict[str, Any]:
     return {
         "run": name,
         "concurrency": level,
         "pages": pages,
         "seconds": round(seconds, 1),
         "pages_per_s": round(pages / seconds, 1),
+        "cpu_s": round(cpu, 1),
+        "cpu_ms_per_page": round(1000 * cpu / max(pages, 1), 1),
         "peak_rss_mb": round(rss),
         **extra,
     }
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    print(f"{'run':<12} {'conc':>4} {'pages':>6} {'s':>7} {'pages/s':>8} {'peak MB':>8}")
+    print(f"{'run':<12} {'conc':>4} {'pages':>6} {'s':>7} {'pages/s':>8} {'CPU s':>7} {'CPU ms/p':>8} {'peak MB':>8}")
     for result in results:
         print(
             f"{result['run']:<12} {result['concurrency']:>4} {result['pages']:>6} {result['seconds']:>7} "
-            f"{result['pages_per_s']:>8} {result['peak_rss_mb']:>8}"
+            f"{result['pages_per_s']:>8} {result['cpu_s']:>7} {result['cpu_ms_per_page']:>8} {result['peak_rss_mb']:>8}"
         )
     by_key = {(result["run"], result["concurrency"]): result for result in results}
     for level in sorted({result["concurrency"] for result in results}):

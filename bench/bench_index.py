@@ -1,8 +1,9 @@
 """Benchmark of indexing: darkcrawl's page sink (pages, sightings, entity roll-up) against raw bulk on the same node.
 
-Run: ``.venv/bin/python bench/bench_index.py [--pages 2000] [--repeat 2] [--sweep] [--json]`` with the usual
-``DARKCRAWL_ES_*`` settings (default: the managed node). Each measured run uses a fresh index prefix (templates and
-indices made by ``init_schema``, deleted afterwards).
+Run: ``.venv/bin/python bench/bench_index.py [--pages 2000] [--repeat 2] [--sweep] [--plain-mapping] [--json]`` with
+the usual ``DARKCRAWL_ES_*`` settings (default: the managed node). Each measured run uses a fresh index prefix
+(templates and indices made by ``init_schema``, deleted afterwards). ``--plain-mapping`` indexes the page text
+without the analysis plugin's language and folded sub-fields, to measure what they cost.
 
 The documents are real page documents: every page of the lab's fixture sites and of ``bigmarket`` (2,000+ listing,
 product and vendor pages), run through the extraction stage (signals, language, text) exactly as a crawl does, then
@@ -42,15 +43,15 @@ from crawler.es.templates import KINDS
 from crawler.items import PageItem
 from crawler.lab.sites import ALL_SITE_NAMES, build_pages
 from pipelines.documents import page_document, page_id
-from pipelines.extract import default_config
-from pipelines.extraction import ExtractionPipeline
+from pipelines.extract import default_config, extract_signals
+from pipelines.extraction import fill_item
 from pipelines.indexing import BulkConfig, PageSink
 from pipelines.rollup import EntityRollup
 
 
 def corpus(limit: int) -> list[dict[str, Any]]:
     """Page documents of the fixture sites (small sites first, then bigmarket), through the extraction stage."""
-    extraction = ExtractionPipeline(default_config())
+    config = default_config()
     documents: list[dict[str, Any]] = []
     for name in ALL_SITE_NAMES:
         host = f"{name}.bench.onion"
@@ -62,17 +63,21 @@ def corpus(limit: int) -> list[dict[str, Any]]:
             item = PageItem(url=url, canonical_url=url, site=host, status=page.status,
                             fetched_at="2026-11-29T00:00:00.000Z", crawl_id="bench", content_type=page.content_type,
                             content_length=len(page.body), html=page.body.decode("utf-8", "replace"))
-            documents.append(page_document(extraction.process_item(item)))
+            signals = extract_signals(item.html, url, content_type=page.content_type, config=config)
+            documents.append(page_document(fill_item(item, signals)))
             if len(documents) >= limit:
                 return documents
     return documents
+
+
+PLAIN_MAPPING = False  # --plain-mapping: no language or folded sub-fields even when the node has the plugin
 
 
 def fresh_names(settings: Any) -> IndexNames:
     names = IndexNames(f"bench-{uuid.uuid4().hex[:8]}")
     client = es_sync_client(settings)
     try:
-        init_schema(client, names, lambda message: None)
+        init_schema(client, names, lambda message: None, language_analyzers=False if PLAIN_MAPPING else None)
     finally:
         client.close()
     return names
@@ -190,7 +195,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="rounds of raw / sink pages / sink full (default 2)")
     parser.add_argument("--sweep", action="store_true", help="also the full sink at other batch sizes and refreshes")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--plain-mapping", action="store_true",
+                        help="page text without the analysis plugin's sub-fields (to measure what they cost)")
     args = parser.parse_args()
+    global PLAIN_MAPPING
+    PLAIN_MAPPING = args.plain_mapping
 
     settings = load_settings()
     started = time.perf_counter()

@@ -41,8 +41,8 @@ from crawler.watch.regex import regex_spec
 from crawler.watch.term import term_spec
 from crawler.watch.yara import yara_spec
 from pipelines.documents import page_document
-from pipelines.extract import default_config
-from pipelines.extraction import ExtractionPipeline
+from pipelines.extract import default_config, extract_signals
+from pipelines.extraction import fill_item
 
 WATCHED = "jrnzwp6h2bk7icvkox6txld4void7iviijha6xcnpo2trscoav3zf4ad.onion"
 CORPUS_WORDS = ["escrow", "vacuum sealed", "stealth shipping", "fullz", "cvv", "kokain", "wiet", "passeport",
@@ -115,13 +115,13 @@ def yara_watches(count: int, directory: Path) -> list[Watch]:
 
 def documents(pages: int, seed: int) -> list[dict[str, Any]]:
     """The corpus as indexed page documents (extraction stage, then page_document), built once."""
-    stage = ExtractionPipeline(default_config())
+    config = default_config()
     built = []
     for index, body in enumerate(build_corpus(pages, seed)):
-        item = PageItem(url=f"http://bench{index}.onion/page", canonical_url="", site=f"bench{index}.onion",
-                        status=200, fetched_at="", crawl_id="bench", html=body.decode("utf-8"))
-        stage.process_item(item)
-        built.append(page_document(item))
+        url = f"http://bench{index}.onion/page"
+        item = PageItem(url=url, canonical_url="", site=f"bench{index}.onion", status=200, fetched_at="",
+                        crawl_id="bench", html=body.decode("utf-8"))
+        built.append(page_document(fill_item(item, extract_signals(body, url, config=config))))
     return built
 
 

@@ -6,11 +6,18 @@ or ``darkcrawl.toml`` in the data directory); ``DARKCRAWL_*`` environment variab
 The config file has a ``[darkcrawl]`` table whose keys are the setting names without their prefix, in lower case
 (``es_url = "https://es.example:9200"`` sets ``DARKCRAWL_ES_URL``), and an optional ``[scrapy]`` table of plain Scrapy
 settings (``DOWNLOAD_DELAY = 2``). Unknown keys and values of the wrong type are errors naming the key.
+
+Every number, whether from the file or the environment, is checked here, once: finite, and within the bounds of
+:data:`NUMBER_BOUNDS` (at least 0 for a ``DARKCRAWL_*`` number not listed there); the Scrapy settings of
+:data:`SCRAPY_NUMBERS` likewise. A config file that holds a secret and can be read by group or others is read, with a
+warning saying ``chmod 600``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -21,6 +28,9 @@ from scrapy.settings import Settings
 
 from crawler import settings as default_settings
 from crawler.errors import UsageError
+from crawler.redact import is_secret_setting
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "DARKCRAWL_"
 TEST_PREFIX = "DARKCRAWL_TEST_"  # read by the test suite only, never a setting
@@ -28,6 +38,85 @@ TEST_PREFIX = "DARKCRAWL_TEST_"  # read by the test suite only, never a setting
 
 class ConfigError(UsageError):
     """A configuration value is missing, unknown or of the wrong type; the message says which and how to fix it."""
+
+
+# Bounds of numeric settings, (lowest, highest), either None for no bound; a DARKCRAWL_* number not listed: at least 0.
+NUMBER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "DARKCRAWL_ES_BULK_DOCS": (1, None),
+    "DARKCRAWL_ES_BULK_BYTES": (1, None),
+    "DARKCRAWL_ES_PORT": (1, 65535),
+    "DARKCRAWL_TOR_INSTANCES": (1, 64),
+    "DARKCRAWL_TOR_BASE_PORT": (1, 65535),
+    "DARKCRAWL_TOR_EXTRA_SOCKS": (0, 8),
+    "DARKCRAWL_LAB_BASE_PORT": (1, 65535),
+    "DARKCRAWL_LAB_EXTRA_SOCKS": (0, 8),
+    "DARKCRAWL_MAX_PATTERN_CHAIN": (1, None),
+    "DARKCRAWL_MAX_PATH_REPEATS": (1, None),
+    "DARKCRAWL_RENDER_MAX_PAGES": (1, None),
+    "DARKCRAWL_RENDER_MAX_CONTEXTS": (1, None),
+    "DARKCRAWL_RENDER_PAGES_PER_CONTEXT": (1, None),
+    "DARKCRAWL_REDIS_BLOOM_CAPACITY": (1, None),
+    "DARKCRAWL_REDIS_BLOOM_ERROR_RATE": (0, 1),
+    "DARKCRAWL_WARC_MAX_BYTES": (1, None),
+    "DARKCRAWL_HIGH_RISK_MIN_TERMS": (1, None),
+    "DARKCRAWL_SCHEDULER_MAX_CRAWLS": (1, None),
+    "DARKCRAWL_METRICS_PORT": (0, 65535),
+    "DARKCRAWL_RECRAWL_BACKOFF": (1, None),
+    "DARKCRAWL_LANGUAGE_SAMPLE": (1, None),
+    "DARKCRAWL_EXTRACT_WORKERS": (0, 256),
+    # the Scrapy settings darkcrawl relies on (SCRAPY_NUMBERS says which type each one takes)
+    "CONCURRENT_REQUESTS": (1, None),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": (1, None),
+    "CONCURRENT_ITEMS": (1, None),
+    "DEPTH_LIMIT": (0, None),
+    "URLLENGTH_LIMIT": (1, None),
+}
+# Numbers that must be more than their lowest bound, not equal to it: waits and timeouts of 0 would spin or fail all.
+POSITIVE = frozenset({
+    "DARKCRAWL_TOR_BOOTSTRAP_TIMEOUT", "DARKCRAWL_TOR_CHECK_INTERVAL", "DARKCRAWL_LAB_READY_TIMEOUT",
+    "DARKCRAWL_RENDER_PAGE_TIMEOUT", "DARKCRAWL_REDIS_LEASE_TIMEOUT", "DARKCRAWL_SCHEDULER_TICK",
+    "DARKCRAWL_REDIS_BLOOM_ERROR_RATE", "DOWNLOAD_TIMEOUT", "DARKCRAWL_EXTRACT_TIMEOUT",
+})
+# Scrapy settings a [scrapy] table may set that must be numbers: int or float (int accepted for a float).
+SCRAPY_NUMBERS: dict[str, type] = {
+    "CONCURRENT_REQUESTS": int, "CONCURRENT_REQUESTS_PER_DOMAIN": int, "CONCURRENT_ITEMS": int, "DEPTH_LIMIT": int,
+    "DEPTH_PRIORITY": int, "RETRY_TIMES": int, "REDIRECT_MAX_TIMES": int, "URLLENGTH_LIMIT": int,
+    "DOWNLOAD_MAXSIZE": int, "DOWNLOAD_WARNSIZE": int, "DOWNLOAD_TIMEOUT": float, "DOWNLOAD_DELAY": float,
+    "DOWNLOAD_DELAY_JITTER": float, "AUTOTHROTTLE_START_DELAY": float, "AUTOTHROTTLE_MAX_DELAY": float,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": float, "CLOSESPIDER_TIMEOUT": float, "CLOSESPIDER_ITEMCOUNT": int,
+    "CLOSESPIDER_PAGECOUNT": int, "CLOSESPIDER_ERRORCOUNT": int, "LOGSTATS_INTERVAL": float,
+}  # fmt: skip
+EXCLUSIVE_HIGH = frozenset({"DARKCRAWL_REDIS_BLOOM_ERROR_RATE"})  # a rate of 1: every URL "seen"
+SIGNED = frozenset({"DEPTH_PRIORITY"})  # numbers that may be negative (Scrapy: negative depth priority = DFO)
+
+
+def check_number(name: str, value: int | float, origin: str) -> int | float:
+    """Return *value* if it is finite and within the bounds of *name*; else raise :class:`ConfigError` naming both."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{origin}: {name} must be a finite number, got {value}")
+    if name in SIGNED:
+        return value
+    low, high = NUMBER_BOUNDS.get(name, (0, None))
+    if name in POSITIVE and value <= (low or 0):
+        raise ConfigError(f"{origin}: {name} must be more than {low or 0}, got {value}")
+    if low is not None and high is not None and not low <= value <= high:
+        raise ConfigError(f"{origin}: {name} must be between {low} and {high}, got {value}")
+    if low is not None and value < low:
+        raise ConfigError(f"{origin}: {name} must be at least {low}, got {value}")
+    if name in EXCLUSIVE_HIGH and value >= (high or 0):
+        raise ConfigError(f"{origin}: {name} must be less than {high}, got {value}")
+    return value
+
+
+def _scrapy_value(name: str, value: Any, origin: str) -> Any:
+    """A ``[scrapy]`` table value, checked when it is one of :data:`SCRAPY_NUMBERS`."""
+    expected = SCRAPY_NUMBERS.get(name)
+    if expected is None:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or (expected is int and isinstance(value, float)):
+        raise ConfigError(f"{origin}: [scrapy] {name} must be a{'n int' if expected is int else ' number'}, "
+                          f"got {value!r}")
+    return check_number(name, value, origin)
 
 
 def darkcrawl_defaults() -> dict[str, Any]:
@@ -45,34 +134,45 @@ def _coerce(name: str, value: Any, default: Any, origin: str) -> Any:
             return value.strip().lower() in {"1", "true", "yes", "on"}
     elif isinstance(default, int):
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return check_number(name, value, origin)
         if isinstance(value, str):
             try:
-                return int(value.strip())
+                number = int(value.strip())
             except ValueError:
                 pass
+            else:
+                return check_number(name, number, origin)
     elif isinstance(default, float):
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+            return check_number(name, float(value), origin)
         if isinstance(value, str):
             try:
-                return float(value.strip())
+                real = float(value.strip())
             except ValueError:
                 pass
+            else:
+                return check_number(name, real, origin)
     elif isinstance(default, str):
         if isinstance(value, str):
             return value
-    elif isinstance(default, list) and isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, list):
-                return parsed
-        else:
-            return [part.strip() for part in text.split(",") if part.strip()]
+    elif isinstance(default, list):
+        items: Any = None
+        if isinstance(value, list):
+            items = value
+        elif isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    items = json.loads(text)
+                except ValueError:
+                    items = None
+            else:
+                items = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(items, list):
+            wrong = [item for item in items if not isinstance(item, str)]
+            if not wrong:
+                return items
+            raise ConfigError(f"{origin}: {name} must be a list of strings, got {wrong[0]!r} in it")
     elif isinstance(default, dict) and isinstance(value, str):
         try:
             parsed = json.loads(value)
@@ -82,7 +182,8 @@ def _coerce(name: str, value: Any, default: Any, origin: str) -> Any:
             return parsed
     elif isinstance(value, expected):
         return value
-    raise ConfigError(f"{origin}: {name} must be a {expected.__name__}, got {value!r}")
+    shown = "a value of another type" if is_secret_setting(name) else repr(value)
+    raise ConfigError(f"{origin}: {name} must be a {expected.__name__}, got {shown}")
 
 
 def _config_file_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path | None:
@@ -98,28 +199,66 @@ def _config_file_path(explicit: str | os.PathLike[str] | None, environ: Mapping[
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse *path* and return the settings it sets, by full setting name. Raises :class:`ConfigError`."""
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist: create it or unset DARKCRAWL_CONFIG") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    document = _parse_toml(path)
     defaults = darkcrawl_defaults()
     values: dict[str, Any] = {}
+    origin = f"config file {path}"
     unknown_tables = set(document) - {"darkcrawl", "scrapy"}
     if unknown_tables:
-        raise ConfigError(f"config file {path}: unknown table(s) {sorted(unknown_tables)}; use [darkcrawl] or [scrapy]")
+        raise ConfigError(f"{origin}: unknown table(s) {sorted(unknown_tables)}; use [darkcrawl] or [scrapy]")
+    for table in ("darkcrawl", "scrapy"):
+        if not isinstance(document.get(table, {}), dict):
+            raise ConfigError(f"{origin}: {table} must be a table ([{table}] and key = value lines under it), "
+                              f"got {document[table]!r}")
     for key, value in document.get("darkcrawl", {}).items():
         name = PREFIX + key.upper()
         if name not in defaults:
-            raise ConfigError(f"config file {path}: unknown key {key!r} in [darkcrawl] (see README, Configuration)")
-        values[name] = _coerce(name, value, defaults[name], f"config file {path}")
+            raise ConfigError(f"{origin}: unknown key {key!r} in [darkcrawl] (see README, Configuration)")
+        values[name] = _coerce(name, value, defaults[name], origin)
     for key, value in document.get("scrapy", {}).items():
         if key.startswith(PREFIX):
-            raise ConfigError(f"config file {path}: {key} belongs in [darkcrawl] as {key[len(PREFIX):].lower()!r}")
-        values[key] = value
+            raise ConfigError(f"{origin}: {key} belongs in [darkcrawl] as {key[len(PREFIX):].lower()!r}")
+        values[key] = _scrapy_value(key, value, origin)
+    _warn_if_readable(path, values)
     return values
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
+    """The TOML document in *path* (a UTF-8 byte-order mark allowed). Raises :class:`ConfigError`."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist: create it or unset DARKCRAWL_CONFIG") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory: give the path of a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}): "
+                          "save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} nests arrays or tables too deeply to read: flatten it") from None
+
+
+def _warn_if_readable(path: Path, values: Mapping[str, Any]) -> None:
+    """Warn when *path* holds a secret (a password, a key, a URL with a password) and group or others may read it."""
+    secrets = sorted(
+        name for name, value in values.items()
+        if value and (is_secret_setting(name) or (isinstance(value, str) and "://" in value and "@" in value))
+    )
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if secrets and mode & 0o077:
+        logger.warning("config file %s holds a secret (%s) and can be read by others (mode %03o): chmod 600 %s",
+                       path, ", ".join(secrets), mode & 0o777, path)
 
 
 def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:

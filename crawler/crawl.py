@@ -70,6 +70,11 @@ class CrawlResult:
         return self.counters("hostile")
 
     @property
+    def extraction(self) -> dict[str, int]:
+        """Pages whose extraction did not finish: ``timeouts`` (over DARKCRAWL_EXTRACT_TIMEOUT), ``failures``."""
+        return {name: value for name, value in self.counters("extract").items() if name in ("timeouts", "failures")}
+
+    @property
     def skipped(self) -> dict[str, int]:
         return self.counters("skipped")
 
@@ -97,6 +102,7 @@ class CrawlResult:
             "errors": self.errors,
             "refused": self.refused,
             "hostile": self.hostile,
+            "extraction": self.extraction,
             "tor": self.tor,
             "skipped": self.skipped,
             "flagged_for_review": self.flagged,
@@ -145,12 +151,13 @@ def private_files(settings: Settings) -> None:
 
 
 def check_extraction_config(settings: Settings) -> None:
-    """Load the watch lists and vendor rules once before anything starts, so a bad file is a one-line error
-    (UsageError naming the file and line) instead of a failure inside Scrapy's start-up."""
+    """Load the watch lists and vendor rules once before anything starts, so a bad file (or extraction budget) is a
+    one-line error (UsageError naming the file and line) instead of a failure inside Scrapy's start-up."""
     if settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
-        from pipelines.extraction import config_from_settings
+        from pipelines.extraction import pool_from_settings
 
-        config_from_settings(settings)
+        # in one worker, as the crawl will: the compiled tables never weigh on the crawl process itself
+        pool_from_settings(settings, workers=1).start().close()
 
 
 def check_safety_config(settings: Settings) -> None:
@@ -210,7 +217,8 @@ def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
     UsageError or ServiceError."""
     from crawler.errors import UsageError
     from crawler.frontier.seeding import push_seeds
-    from crawler.frontier.store import Frontier, safe_url
+    from crawler.frontier.store import Frontier
+    from crawler.redact import mask_url
 
     if settings.get("JOBDIR"):
         raise UsageError(
@@ -221,7 +229,7 @@ def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
         pushed = push_seeds(frontier, seeds)
         say(
             f"pushed {pushed.queued} seeds into the shared frontier {frontier.prefix} at "
-            f"{safe_url(settings.get('DARKCRAWL_REDIS_URL'))}"
+            f"{mask_url(settings.get('DARKCRAWL_REDIS_URL'))}"
             + (f" ({pushed.already_seen} seen before)" if pushed.already_seen else "")
             + (f" ({pushed.over_budget} over budget)" if pushed.over_budget else "")
         )

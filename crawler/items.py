@@ -12,6 +12,11 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def iso_timestamp(seconds: float) -> str:
+    """*seconds* since the epoch in the same form as :func:`utc_timestamp`."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass
 class PageItem:
     """One fetched page: what was fetched, when, through which Tor instance, and the signals extracted from it.
@@ -45,5 +50,7 @@ class PageItem:
     screenshot_sha256: str | None = None
     warc: dict[str, Any] | None = None  # where the response is kept as evidence (crawler/evidence), when WARC is on
     signals: dict[str, Any] = field(default_factory=dict)
+    # How extraction ended (pipelines/extraction.py): {"status": "ok" | "timeout" | "failed", "elapsed_ms": int}.
+    extraction: dict[str, Any] | None = None
     # Set only for a page the content policy flagged (crawler/safety): why, and hashes of the body, which is not kept.
     review: dict[str, Any] | None = None

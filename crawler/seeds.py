@@ -16,9 +16,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.errors import UsageError
+from crawler.fetch.hosts import local_host_reason, normalise_host, url_text_problem
 from pipelines.extract.onion import is_valid_onion_v3
 
 MAX_URL_LENGTH = 2048
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,26 @@ class SeedList:
 
 
 def normalise_seed(text: str, allow_clearnet: bool) -> tuple[str, str]:
-    """Return ``(url, site)`` for one seed, or raise ValueError with the reason it is refused."""
+    """Return ``(url, site)`` for one seed, or raise ValueError with the reason it is refused.
+
+    Refused like a link would be (:func:`crawler.tor.routing.refusal_reason`): a local host in any spelling, even
+    with clearnet allowed; a control character (a NUL above all) or port 0."""
     candidate = text.strip()
     if len(candidate) > MAX_URL_LENGTH:
         raise ValueError(f"longer than {MAX_URL_LENGTH} characters")
     if "://" not in candidate:
         candidate = "http://" + candidate
+    problem = url_text_problem(candidate)
+    if problem:
+        raise ValueError(problem)
     try:
         parts = urlsplit(candidate)
-        host = (parts.hostname or "").rstrip(".")
+        host = normalise_host(parts.hostname or "")
     except ValueError as exc:
         raise ValueError(f"not a URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"scheme {parts.scheme!r} is not http or https")
-    if not host or " " in candidate:
+    if not host:
         raise ValueError("not a URL")
     if host.endswith(".onion"):
         if not is_valid_onion_v3(host):
@@ -72,9 +80,14 @@ def normalise_seed(text: str, allow_clearnet: bool) -> tuple[str, str]:
             if len(label) == 16:
                 raise ValueError("v2 onion addresses no longer exist on the Tor network")
             raise ValueError("not a valid v3 onion address (bad length, alphabet or checksum)")
-    elif not allow_clearnet:
-        raise ValueError("clearnet URL, and clearnet crawling is off (--allow-clearnet / DARKCRAWL_ALLOW_CLEARNET)")
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    else:
+        local = local_host_reason(host)
+        if local:
+            raise ValueError(f"{local}: never crawled, not even with --allow-clearnet")
+        if not allow_clearnet:
+            raise ValueError("clearnet URL, and clearnet crawling is off (--allow-clearnet / DARKCRAWL_ALLOW_CLEARNET)")
+    shown = f"[{host}]" if ":" in host else host
+    netloc = shown if parts.port is None else f"{shown}:{parts.port}"
     url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
     return url, host
 
@@ -101,6 +114,8 @@ def parse_seeds(lines: Iterable[str], allow_clearnet: bool = False, first_line: 
     result = SeedList()
     seen: set[str] = set()
     for number, raw in enumerate(lines, start=first_line):
+        if number == first_line:
+            raw = raw.removeprefix(BOM)  # a file saved by an editor that marks UTF-8: line 1 is a seed like any other
         text = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         if not text:
             continue
@@ -126,5 +141,5 @@ def read_seed_file(path: str | Path, allow_clearnet: bool = False) -> SeedList:
         raise UsageError(f"seeds file {path} does not exist") from None
     except OSError as exc:
         raise UsageError(f"cannot read seeds file {path}: {exc.strerror}") from None
-    text = data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace")
     return parse_seeds(text.splitlines(), allow_clearnet)

@@ -153,6 +153,9 @@ DARKCRAWL_EXTRACT_ENABLED = True  # run the extraction stage (signals, language,
 DARKCRAWL_WATCHLISTS: list[str] = []  # watch-list YAML files; empty: the shipped watchlists/default.yaml
 DARKCRAWL_VENDOR_RULES: list[str] = []  # vendor-rule YAML files; empty: the shipped rules/example_sites.yaml
 DARKCRAWL_LANGUAGE_SAMPLE = 1000  # characters of prose (long lines first) read by language detection
+DARKCRAWL_EXTRACT_WORKERS = 0  # extraction worker processes; 0: one per core this process may use
+DARKCRAWL_EXTRACT_TIMEOUT = 10.0  # seconds one page's extraction may take; then its worker is killed, the page marked
+DARKCRAWL_EXTRACT_MAX_PER_KIND = 1000  # values kept per page of each signal kind; more are counted in signals.capped
 
 # --- darkcrawl: alerts (crawler/alerts, pipelines/watching.py, README "Watch and warn") ---------------------------
 DARKCRAWL_ALERTS_ENABLED = True  # check new or changed pages against the active watches during a crawl
@@ -201,6 +204,7 @@ DOWNLOADER_MIDDLEWARES = {
     # hostile responses (crawler/fetch/limits.py): bombs counted, redirects checked before RedirectMiddleware (600)
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.fetch.limits.BoundedCompressionMiddleware": 590,
+    "crawler.fetch.encoding.EncodingMiddleware": 585,  # WHATWG decoding, before meta refresh (580) reads the text
     "crawler.fetch.limits.HostileResponseMiddleware": 610,
     "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
     "crawler.render.middleware.RenderMiddleware": 720,  # after the Tor refusals; off unless DARKCRAWL_RENDER

@@ -1,4 +1,5 @@
-"""From a :class:`~crawler.items.PageItem` to the Elasticsearch page document, and its deterministic id.
+"""From a :class:`~crawler.items.PageItem` to the Elasticsearch page document, and its deterministic id; from a page
+document to its version in the page history.
 
 Pure functions, shared by the indexing stage, the spool replay and the tests, so the document has one definition.
 """
@@ -27,7 +28,28 @@ def page_document(item: PageItem) -> dict[str, Any]:
     document = dataclasses.asdict(item)
     for name in EXCLUDED_FIELDS:
         document.pop(name, None)
-    if document.get("review") is None:  # optional: only flagged pages carry it
-        document.pop("review", None)
+    for optional in ("review", "extraction"):  # review: only flagged pages; extraction: only extracted ones
+        if document.get(optional) is None:
+            document.pop(optional, None)
     document["schema_version"] = SCHEMA_VERSION
     return document
+
+
+# Page fields a version keeps: what the page said and where its evidence is, not its links or signals (those are the
+# page's and its sightings'). docs/schema.md, "versions".
+VERSION_FIELDS = ("url", "site", "status", "title", "text", "language", "content_sha256", "crawl_id", "warc")
+
+
+def version_id(page: str, content_sha256: str, since: str) -> str:
+    """The id of a version: SHA-256 of the page id, its content hash and the fetch that first showed that content
+    (content that comes back after a change is a new version: history keeps the order)."""
+    return hashlib.sha256(f"{page}\0{content_sha256}\0{since}".encode()).hexdigest()
+
+
+def version_document(document: dict[str, Any], page: str, seen: str) -> dict[str, Any]:
+    """The version fields of page *document* (id *page*) fetched at *seen*; ``first_seen`` is added by the upsert."""
+    version = {name: document[name] for name in VERSION_FIELDS if document.get(name) not in (None, "")}
+    simhash = (document.get("signals") or {}).get("simhash")
+    if simhash:
+        version["simhash"] = simhash
+    return version | {"page_id": page, "last_seen": seen, "schema_version": SCHEMA_VERSION}

@@ -4,7 +4,8 @@ Pure functions, shared by the indexing stage, ``darkcrawl pivot`` and the tests,
 finds the entity the crawl wrote. The kinds and their normalisation are documented in docs/schema.md (Entities).
 
 Offers :class:`Entity`, :func:`page_entities`, :func:`normalise`, :func:`candidates` (every (kind, value) a typed
-value may be), :func:`sighting_id` and :func:`sighting_document`.
+value may be), :func:`typed_value` (quotes, ``mailto:`` and handle links unwrapped), :func:`key_id`,
+:func:`sighting_id` and :func:`sighting_document`.
 """
 
 from __future__ import annotations
@@ -84,10 +85,50 @@ def normalise(kind: str, raw: str) -> str | None:
     return None
 
 
+# Quotes an analyst may put around a vendor name or any value ("Night Owl", 'Night Owl', “Night Owl”, «Night Owl»).
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u00ab": "\u00bb", "\u201e": "\u201c"}
+# Links that name a handle: t.me/name, telegram.me/name, xmpp:/jabber: URIs (the spellings extraction reads).
+_HANDLE_LINKS = (
+    (re.compile(r"(?:https?://)?(?:www\.)?(?:t|telegram)\.(?:me|dog)/(?:s/)?@?(\w{4,64})/?", re.I | re.A), "telegram"),
+    (re.compile(r"(?:xmpp|jabber):([^\s?/@]+@[^\s?/@]+)(?:\?.*)?", re.I), "xmpp"),
+)
+_KEY_ID = re.compile(r"[0-9A-F]{16}|[0-9A-F]{8}")
+
+
+def unquote(raw: str) -> str:
+    """*raw* without one pair of surrounding quotes and the white space around it."""
+    text = raw.strip()
+    if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text
+
+
+def typed_value(raw: str) -> str:
+    """What an analyst typed, reduced to the value: quotes dropped, ``mailto:`` and handle links unwrapped
+    (``t.me/name`` -> ``telegram:name``, ``xmpp:a@b`` -> ``xmpp:a@b``)."""
+    text = unquote(raw)
+    if text[:7].lower() == "mailto:":
+        return text[7:].partition("?")[0].strip()
+    for pattern, network in _HANDLE_LINKS:
+        link = pattern.fullmatch(text)
+        if link:
+            return f"{network}:{link.group(1)}"
+    return text
+
+
+def key_id(raw: str) -> str | None:
+    """The PGP key id *raw* spells (8 or 16 hex digits, ``0x`` and spaces allowed), upper case, or ``None``. A key id
+    is not an entity of its own: the caller looks up the fingerprints it belongs to (:mod:`crawler.pivot`)."""
+    compact = _SPACES.sub("", unquote(raw)).upper().removeprefix("0X")
+    return compact if _KEY_ID.fullmatch(compact) else None
+
+
 def candidates(raw: str) -> list[tuple[str, str]]:
     """Every (kind, value) a value typed by an analyst may stand for, most specific first: an address, a
-    fingerprint (spaces allowed), an onion, an e-mail, a handle on any network (``network:handle`` picks one), a
-    vendor name. The caller looks them all up; ids that exist say which it was."""
+    fingerprint (spaces allowed), an onion, an e-mail (``mailto:`` too), a handle on any network (``network:handle``
+    or a ``t.me/`` link picks one), a vendor name (quoted or not). The caller looks them all up; ids that exist say
+    which it was. Key ids need the index (:func:`key_id`)."""
+    raw = typed_value(raw)
     found: list[tuple[str, str]] = []
     for kind in (CRYPTO, PGP, ONION, EMAIL):
         value = normalise(kind, raw)

@@ -2,25 +2,28 @@
 
 Settings (defaults and one-line docs in :mod:`crawler.settings`, contract in docs/signals.md):
 ``DARKCRAWL_EXTRACT_ENABLED`` (off: the stage raises ``NotConfigured`` and is skipped), ``DARKCRAWL_WATCHLISTS``,
-``DARKCRAWL_VENDOR_RULES`` (empty: the shipped files), ``DARKCRAWL_LANGUAGE_SAMPLE``.
+``DARKCRAWL_VENDOR_RULES`` (empty: the shipped files), ``DARKCRAWL_LANGUAGE_SAMPLE``, ``DARKCRAWL_EXTRACT_WORKERS``,
+``DARKCRAWL_EXTRACT_TIMEOUT`` and ``DARKCRAWL_EXTRACT_MAX_PER_KIND``.
 
-For each :class:`crawler.items.PageItem` it sets ``signals`` (the JSON object of ``darkcrawl extract --json``) and,
-when the spider left them empty, ``language``, ``title``, ``text``, ``content_sha256``, ``links_onion`` and
-``links_clearnet``. Extraction is CPU-bound and takes milliseconds per page, so it runs synchronously in
-``process_item``; the watch lists and vendor rules are compiled once, in :meth:`ExtractionPipeline.from_crawler`.
+For each :class:`crawler.items.PageItem` it sets ``signals`` (the JSON object of ``darkcrawl extract --json``),
+``extraction`` (how extraction ended) and, when the spider left them empty, ``language``, ``title``, ``text``,
+``content_sha256``, ``links_onion`` and ``links_clearnet``. Pages are extracted in a pool of worker processes
+(:mod:`pipelines.extract.pool`), off the reactor and on every core, each within the time budget: a page over it is
+passed on with what was known (title, text, links; no signals), marked ``timeout``, counted and logged, never retried.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem
-from pipelines.extract import ExtractionConfig, extract_signals
+from pipelines.extract import Signals
+from pipelines.extract.caps import DEFAULT_MAX_PER_KIND
 from pipelines.extract.language import DEFAULT_SAMPLE
+from pipelines.extract.pool import ConfigSpec, ExtractionPool, Outcome
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -29,53 +32,95 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SIGNAL_STATS = ("crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords")
 
-def config_from_settings(settings: BaseSettings) -> ExtractionConfig:
-    """Build the :class:`ExtractionConfig` the settings describe. Raises :class:`crawler.errors.UsageError` naming
-    a bad watch-list or rule file (the crawl CLI can call this before starting, to fail early)."""
-    return ExtractionConfig.load(
-        watchlists=settings.getlist("DARKCRAWL_WATCHLISTS"),
-        vendor_rules=settings.getlist("DARKCRAWL_VENDOR_RULES"),
+
+def spec_from_settings(settings: BaseSettings) -> ConfigSpec:
+    """The :class:`ConfigSpec` the settings describe (what each extraction worker compiles)."""
+    return ConfigSpec(
+        watchlists=tuple(str(path) for path in settings.getlist("DARKCRAWL_WATCHLISTS")),
+        vendor_rules=tuple(str(path) for path in settings.getlist("DARKCRAWL_VENDOR_RULES")),
         language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
+        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND", DEFAULT_MAX_PER_KIND),
     )
 
 
-class ExtractionPipeline:
-    """Fill each page item's ``signals`` (and its empty derived fields) from its body."""
+def pool_from_settings(settings: BaseSettings, workers: int | None = None) -> ExtractionPool:
+    """An (unstarted) :class:`ExtractionPool` sized (unless *workers* says) and budgeted by the settings. Raises
+    :class:`UsageError` for a budget that is not a positive number."""
+    return ExtractionPool(
+        spec_from_settings(settings),
+        workers=settings.getint("DARKCRAWL_EXTRACT_WORKERS") if workers is None else workers,
+        timeout=settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT"),
+    )
 
-    def __init__(self, config: ExtractionConfig, stats: Any = None) -> None:
-        self.config = config
+
+def fill_item(item: PageItem, signals: Signals) -> PageItem:
+    """Set *item*'s ``signals`` and the derived fields the spider left empty, from *signals*."""
+    item.signals = signals.to_dict()
+    item.language = item.language or str(signals.language.get("code", "unknown"))
+    item.title = item.title or signals.title
+    item.text = item.text or signals.text
+    item.content_sha256 = item.content_sha256 or signals.content_sha256
+    if not item.links_onion:
+        item.links_onion = list(signals.links.get("onion", ()))
+    if not item.links_clearnet:
+        item.links_clearnet = list(signals.links.get("clearnet", ()))
+    return item
+
+
+class ExtractionPipeline:
+    """Fill each page item's ``signals`` (and its empty derived fields) from its body, in the worker pool."""
+
+    def __init__(self, pool: ExtractionPool, stats: Any = None) -> None:
+        self.pool = pool
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        """Read the settings and compile the watch lists and vendor rules. Raises ``NotConfigured`` when
-        ``DARKCRAWL_EXTRACT_ENABLED`` is false, :class:`crawler.errors.UsageError` for a bad YAML file."""
+        """Read the settings and start the workers, each compiling the watch lists and vendor rules. Raises
+        ``NotConfigured`` when ``DARKCRAWL_EXTRACT_ENABLED`` is false, :class:`crawler.errors.UsageError` for a bad
+        YAML file or budget."""
         if not crawler.settings.getbool("DARKCRAWL_EXTRACT_ENABLED", True):
             raise NotConfigured("extraction is off (DARKCRAWL_EXTRACT_ENABLED = false)")
-        return cls(config_from_settings(crawler.settings), crawler.stats)
+        pool = pool_from_settings(crawler.settings).start()
+        logger.info("extraction: %d worker processes, %g s per page at most", pool.size, pool.timeout)
+        return cls(pool, crawler.stats)
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    def close_spider(self, spider: Spider | None = None) -> None:
+        """Stop the workers: none outlives the crawl."""
+        self.pool.close()
+
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         """Extract the signals of a :class:`PageItem` and return it; other items and pages flagged for review
         (``review`` set, no body) pass through untouched."""
         if not isinstance(item, PageItem) or item.review is not None:  # a flagged page has no content to read
             return item
-        started = time.perf_counter()
         body: str = item.html or item.text
-        signals = extract_signals(body, item.url, content_type=item.content_type or None, config=self.config)
-        item.signals = document = signals.to_dict()
-        item.language = item.language or str(signals.language.get("code", "unknown"))
-        item.title = item.title or signals.title
-        item.text = item.text or signals.text
-        item.content_sha256 = item.content_sha256 or signals.content_sha256
-        if not item.links_onion:
-            item.links_onion = list(signals.links["onion"])
-        if not item.links_clearnet:
-            item.links_clearnet = list(signals.links["clearnet"])
-        if self.stats is not None:
-            self.stats.inc_value("darkcrawl/extract/pages")
-            self.stats.inc_value("darkcrawl/extract/milliseconds", int((time.perf_counter() - started) * 1000))
-            for name in ("crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords"):
-                if document[name]:
-                    self.stats.inc_value(f"darkcrawl/extract/pages_with_{name}")
+        outcome = await self.pool.extract(body, item.url, item.content_type or None)
+        fill_item(item, outcome.signals)
+        item.extraction = {"status": outcome.status, "elapsed_ms": outcome.elapsed_ms}
+        self.count(outcome, item)
         return item
+
+    def count(self, outcome: Outcome, item: PageItem) -> None:
+        """Stats of one page's extraction; a page over its budget or lost with its worker is also logged."""
+        if outcome.status == "timeout":
+            logger.warning(
+                "extraction of %s stopped after %.1f s (DARKCRAWL_EXTRACT_TIMEOUT): indexed with its %s, no signals",
+                item.url,
+                outcome.elapsed_ms / 1000,
+                "title, text and links" if outcome.signals.text_length else "URL and headers only",
+            )
+        elif outcome.status == "failed":
+            logger.warning("extraction of %s failed: %s; indexed without signals", item.url, outcome.error)
+        if self.stats is None:
+            return
+        self.stats.inc_value("darkcrawl/extract/pages")
+        self.stats.inc_value("darkcrawl/extract/milliseconds", outcome.elapsed_ms)
+        if outcome.status != "ok":
+            self.stats.inc_value(f"darkcrawl/extract/{'timeouts' if outcome.status == 'timeout' else 'failures'}")
+            return
+        for name in SIGNAL_STATS:
+            if item.signals[name]:
+                self.stats.inc_value(f"darkcrawl/extract/pages_with_{name}")

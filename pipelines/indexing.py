@@ -5,6 +5,9 @@
 * One document per URL (id = SHA-256 of the URL): a recrawl updates it. ``first_seen`` is written only when the document
   is created (bulk ``update`` with an ``upsert``), ``last_seen`` on every fetch, ``content_changed_at`` when the text
   hash differs from the stored one (read with one ``mget`` per batch; no scripts, which the bare node lacks).
+* The page history: each run of identical content of a page is one version document (versions alias, id from the
+  page, the content hash and the fetch that first showed it), written in the same bulk request; the page document
+  names its current version (``version``), so an unchanged refetch only moves that version's ``last_seen``.
 * Each page's entities (pipelines/entities.py) are written as sightings in the same bulk request, then the entities
   are rolled up from their sightings (pipelines/rollup.py): exact counts under concurrent crawls, no script.
 * Transient failures (429, 5xx, connection errors) are retried with exponential backoff; documents Elasticsearch rejects
@@ -30,7 +33,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.es.client import is_transient
 from crawler.items import PageItem, utc_timestamp
 from crawler.signals import page_stored
-from pipelines.documents import page_document, page_id
+from pipelines.documents import page_document, page_id, version_document, version_id
 from pipelines.entities import Entity, page_entities, sighting_document, sighting_id
 from pipelines.rollup import EntityRollup, RollupError
 from pipelines.spool import Spool, SpoolFullError
@@ -79,8 +82,10 @@ class PageSink:
         spool: Spool | None = None,
         rollup: EntityRollup | None = None,
         on_stored: Callable[[list[str]], None] | None = None,
+        versions: str | None = None,
     ):
         self.client = client
+        self.versions = versions  # the versions alias (page history); None: no history written
         self.on_stored = on_stored  # told the URLs of each batch once it is durable (indexed, spooled, dead-lettered)
         self.spool = spool
         self.rollup = rollup  # None: pages only (no sightings, no entities)
@@ -151,34 +156,43 @@ class PageSink:
         self.spool.append([document for _doc_id, document, _size in batch])
         self.count_stat("darkcrawl/index/spooled", len(batch))
 
-    async def _stored_hashes(self, ids: list[str]) -> dict[str, str | None]:
-        """content_sha256 of the documents that already exist, by id (None when the stored one has none)."""
-        response = await self.client.mget(index=self.alias, ids=ids, source_includes=["content_sha256"])
-        return {
-            doc["_id"]: doc.get("_source", {}).get("content_sha256") for doc in response["docs"] if doc.get("found")
-        }
+    async def _stored_pages(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The content hash and current version of the documents that already exist, by id."""
+        response = await self.client.mget(index=self.alias, ids=ids, source_includes=["content_sha256", "version"])
+        return {doc["_id"]: doc.get("_source", {}) for doc in response["docs"] if doc.get("found")}
 
     def _actions(
-        self, batch: list[Entry], stored: dict[str, str | None], entities: dict[str, list[Entity]]
+        self, batch: list[Entry], stored: dict[str, dict[str, Any]], entities: dict[str, list[Entity]]
     ) -> tuple[list[Any], list[int]]:
-        """The bulk operations of *batch* (each page, then its sightings) and how many results each page owns."""
+        """The bulk operations of *batch* (each page, its version, then its sightings) and how many results each
+        page owns."""
         operations: list[Any] = []
         spans: list[int] = []
         for doc_id, document, _size in batch:
             now = document.get("fetched_at") or utc_timestamp()
             update = dict(document, last_seen=now)
-            if doc_id not in stored or stored[doc_id] != document.get("content_sha256"):
+            known = stored.get(doc_id)
+            changed = known is None or known.get("content_sha256") != document.get("content_sha256")
+            if changed:
                 update["content_changed_at"] = now
+            if self.versions:
+                current = None if changed or known is None else known.get("version")
+                update["version"] = current or version_id(doc_id, document.get("content_sha256") or "", now)
             created = dict(update, first_seen=now)
             operations.append({"update": {"_index": self.alias, "_id": doc_id, "retry_on_conflict": 3}})
             operations.append({"doc": update, "upsert": created})
+            if self.versions:
+                version = version_document(document, doc_id, now)
+                operations.append({"update": {"_index": self.versions, "_id": update["version"],
+                                              "retry_on_conflict": 3}})
+                operations.append({"doc": {"last_seen": now}, "upsert": dict(version, first_seen=now)})
             for entity in entities.get(doc_id, []):
                 sighting = sighting_document(entity, document, now)
                 assert self.rollup is not None
                 operations.append({"update": {"_index": self.rollup.sightings,
                                               "_id": sighting_id(entity.id, doc_id), "retry_on_conflict": 3}})
                 operations.append({"doc": sighting, "upsert": dict(sighting, first_seen=now)})
-            spans.append(1 + len(entities.get(doc_id, [])))
+            spans.append(1 + bool(self.versions) + len(entities.get(doc_id, [])))
         return operations, spans
 
     def _give_up(self, exc: Exception, pending: list[Entry]) -> bool:
@@ -202,7 +216,7 @@ class PageSink:
         written: list[Entry] = []
         for attempt in range(self.config.max_retries + 1):
             try:
-                stored = await self._stored_hashes([doc_id for doc_id, _, _ in pending])
+                stored = await self._stored_pages([doc_id for doc_id, _, _ in pending])
                 operations, spans = self._actions(pending, stored, entities)
                 response = await self.client.bulk(operations=operations, refresh=False)
             except Exception as exc:  # connection errors, timeouts: the whole batch is retried
@@ -225,10 +239,11 @@ class PageSink:
                     self.count_stat("darkcrawl/index/indexed", 1)
                 else:
                     self._dead_letter(entry[1], outcomes[0].get("error"))
-                for outcome, status in zip(outcomes[1:], statuses[1:], strict=True):
+                for position, (outcome, status) in enumerate(zip(outcomes[1:], statuses[1:], strict=True)):
                     if status >= 300:
-                        error = {"sighting": outcome.get("_id"), "error": outcome.get("error")}
-                        self._dead_letter(entry[1], error, stat="darkcrawl/index/sightings_failed")
+                        what = "version" if self.versions and position == 0 else "sighting"
+                        error = {what: outcome.get("_id"), "error": outcome.get("error")}
+                        self._dead_letter(entry[1], error, stat=f"darkcrawl/index/{what}s_failed")
                 written.append(entry)
             pending = retry
             if not retry:
@@ -320,6 +335,7 @@ def sink_from_settings(
         stats,
         spool=spool,
         rollup=EntityRollup(client, names.sightings, names.entities),
+        versions=names.versions,
     )
 
 

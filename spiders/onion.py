@@ -22,8 +22,10 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.selector import Selector
 
 from crawler import signals as darkcrawl_signals
+from crawler.fetch.encoding import response_html
 from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
 from crawler.items import PageItem, utc_timestamp
 from crawler.safety.middleware import REVIEW_META
@@ -34,15 +36,23 @@ from pipelines.extract.onion import is_valid_onion_v3
 HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
 
 
-def absolute_links(response: TextResponse) -> list[str]:
+def page_selector(response: TextResponse) -> Selector:
+    """The page parsed for its links, from the text extraction reads (:func:`crawler.fetch.encoding.response_html`;
+    ``response.text`` would decode by Python's codec for any declared name)."""
+    return Selector(text=response_html(response), type="html", base_url=response.url)
+
+
+def absolute_links(response: TextResponse, selector: Selector | None = None) -> list[str]:
     """Return the absolute http(s) URLs of the page's ``<a href>`` links, fragments dropped, in order, unique."""
+    selector = selector if selector is not None else page_selector(response)
+    base = _base_url(response, selector)
     links: dict[str, None] = {}
-    for href in response.css("a::attr(href), area::attr(href)").getall():
+    for href in selector.css("a::attr(href), area::attr(href)").getall():
         href = href.strip()
         if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
             continue
         try:
-            url = urldefrag(urljoin(response.url, href))[0]
+            url = urldefrag(urljoin(base, href))[0]
             scheme = urlsplit(url).scheme
         except ValueError:
             continue
@@ -51,9 +61,21 @@ def absolute_links(response: TextResponse) -> list[str]:
     return list(links)
 
 
-def canonical_url(response: TextResponse) -> str:
+def _base_url(response: TextResponse, selector: Selector) -> str:
+    """The URL relative links resolve against: ``<base href>`` when the page has one, else the response's URL."""
+    base = selector.css("base::attr(href)").get()
+    if base:
+        try:
+            return urljoin(response.url, base.strip())
+        except ValueError:
+            pass
+    return response.url
+
+
+def canonical_url(response: TextResponse, selector: Selector | None = None) -> str:
     """The page's ``<link rel=canonical>`` when it points into the same site, else its URL without fragment."""
-    href = response.css('link[rel="canonical"]::attr(href)').get()
+    selector = selector if selector is not None else page_selector(response)
+    href = selector.css('link[rel="canonical"]::attr(href)').get()
     if href:
         try:
             candidate = urljoin(response.url, href.strip())
@@ -204,7 +226,9 @@ class OnionSpider(scrapy.Spider):
             stats.inc_value("darkcrawl/pages")
             yield self.flagged_page(response, review)
             return
-        links = absolute_links(response)
+        html = response_html(response)
+        selector = Selector(text=html, type="html", base_url=response.url)
+        links = absolute_links(response, selector)
         page_run = int(response.meta.get("darkcrawl_pattern_run", 1))
         onion_links = [url for url in links if (urlsplit(url).hostname or "").endswith(".onion")]
         clearnet_links = [url for url in links if not (urlsplit(url).hostname or "").endswith(".onion")]
@@ -216,7 +240,7 @@ class OnionSpider(scrapy.Spider):
         host = site_key(urlsplit(response.url).hostname or "")
         yield PageItem(
             url=response.url,
-            canonical_url=canonical_url(response),
+            canonical_url=canonical_url(response, selector),
             site=host,
             status=response.status,
             fetched_at=utc_timestamp(),
@@ -228,7 +252,7 @@ class OnionSpider(scrapy.Spider):
             headers=headers,
             content_type=headers.get("content-type", ""),
             content_length=len(response.body),
-            html=response.text,
+            html=html,
             links_onion=onion_links,
             links_clearnet=clearnet_links,
             tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
@@ -250,7 +274,7 @@ class OnionSpider(scrapy.Spider):
                 self.hostile.report(trap[0], url, trap[1])
                 continue
             if self._may_schedule(url):
-                yield response.follow(
+                yield scrapy.Request(  # not response.follow: it would decode the page by its declared charset
                     url, callback=self.parse, errback=self.on_error, meta={"darkcrawl_pattern_run": run}
                 )
 

@@ -2,7 +2,9 @@
 
 A subcommand module defines ``register(subparsers)`` that adds its parser and sets ``handler`` to a function
 ``handler(args, settings) -> int`` (the exit code). A :class:`crawler.errors.DarkcrawlError` raised by a handler is
-printed as one line, without a traceback. What subcommands share (declaring themselves, ``--json`` answers, progress
+printed as one line, without a traceback, with secrets masked (:mod:`crawler.redact`, also applied to every log line)
+and control characters removed. A reader that leaves early (``darkcrawl search x | head -3``) ends the command
+quietly with exit code 141, as SIGPIPE would. What subcommands share (declaring themselves, ``--json`` answers, progress
 on stderr, Elasticsearch errors as one line) is in :mod:`crawler.cli.common`.
 """
 
@@ -11,22 +13,36 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from crawler import __version__
+from crawler.cli.common import printable
 from crawler.config import load_settings
 from crawler.errors import DarkcrawlError
+from crawler.redact import MaskingFormatter, mask_text, secret_values
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
-    "demo", "crawl", "worker", "search", "pivot", "extract", "es", "kibana", "evidence", "lab", "schedule", "scheduler",
-    "status", "alerts", "watch", "notify", "export",
+    "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "history", "watchlist", "extract", "es",
+    "kibana", "evidence", "lab", "schedule", "scheduler", "status", "alerts", "watch", "notify", "export",
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with darkcrawl's error form: one line, ``darkcrawl: error: ...``, exit 2 (argparse's own prints the
+    usage first), control characters of what was typed removed. Subcommand parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        from crawler.cli.common import printable
+
+        self.exit(2, f"darkcrawl: error: {printable(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="darkcrawl",
         description="Crawl onion and deep-web sites through Tor, extract signals, index them into Elasticsearch.",
     )
@@ -45,17 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
 QUIET_LOGGERS = ("scrapy", "stem", "httpx", "httpcore", "elastic_transport", "twisted", "asyncio", "apprise")
 
 
-def configure_logging(verbose: bool) -> None:
-    """One handler on stderr; Scrapy sets the root logger to NOTSET, so the handler's level is what filters."""
+class ConsoleFormatter(MaskingFormatter):
+    """Log lines for the operator's terminal: secrets masked, and no control character a page put in a URL, a header
+    or a title that a message quotes (newlines stay: tracebacks of -v)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), multiline=True)
+
+
+def configure_logging(verbose: bool) -> MaskingFormatter:
+    """One handler on stderr; Scrapy sets the root logger to NOTSET, so the handler's level is what filters. Returns
+    its formatter, which masks secrets (its ``secrets`` are set once the settings are read)."""
     handler = logging.StreamHandler()
     handler.setLevel(logging.DEBUG if verbose else logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    formatter = ConsoleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     if not verbose:
         # a filter, not logger levels: stem and Scrapy set their own loggers' levels when they are imported
         handler.addFilter(quiet_filter)
+    return formatter
 
 
 def quiet_filter(record: logging.LogRecord) -> bool:
@@ -64,18 +91,39 @@ def quiet_filter(record: logging.LogRecord) -> bool:
     return not any(record.name == name or record.name.startswith(name + ".") for name in QUIET_LOGGERS)
 
 
+PIPE_CLOSED = 141  # the exit code of a process that SIGPIPE ended: 128 + 13
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # here, not at interpreter exit, so that a closed pipe is caught below
+        return code
+    except BrokenPipeError:
+        # The reader is gone (`| head`): what it did not read is not wanted. Point stdout at /dev/null so the
+        # interpreter's own flush at exit does not report the same error again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is no file descriptor (a test's capture): nothing to flush at exit
+            pass
+        return PIPE_CLOSED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    configure_logging(args.verbose)
+    formatter = configure_logging(args.verbose)
+    secrets: list[str] = []
     try:
         settings = load_settings(config_file=args.config)
+        secrets = secret_values(settings)
+        formatter.secrets = tuple(secrets)
         return int(args.handler(args, settings) or 0)
     except DarkcrawlError as exc:
-        print(f"darkcrawl: error: {exc}", file=sys.stderr)
+        print(f"darkcrawl: error: {printable(mask_text(str(exc), secrets))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("darkcrawl: interrupted", file=sys.stderr)

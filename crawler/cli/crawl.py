@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
@@ -12,6 +14,8 @@ from crawler.crawl import CrawlResult, run_crawl
 from crawler.errors import ServiceError, UsageError
 from crawler.seeds import SeedList, parse_seeds, read_seed_file
 from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
+
+logger = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -23,7 +27,8 @@ def register(subparsers: Any) -> None:
         description="Crawl onion (and, if allowed, clearnet) seeds through Tor only; extract signals; index pages.",
     )
     parser.add_argument(
-        "seeds_file", nargs="?", metavar="SEEDS", help="seeds file: one URL a line, # comments; - = stdin"
+        "seeds_file", nargs="?", metavar="SEEDS",
+        help="seeds file: one URL a line, # comments; - = stdin; or one URL (darkcrawl crawl http://xyz.onion/)",
     )
     parser.add_argument("--url", action="append", default=[], metavar="URL", help="a seed URL (repeatable)")
     parser.add_argument(
@@ -68,6 +73,10 @@ def add_crawl_options(parser: Any, distributed: bool) -> None:
     parser.add_argument(
         "--screenshots", action="store_true", help="keep a full-page screenshot of each rendered page"
     )
+    parser.add_argument(
+        "--warc", action="store_true",
+        help="keep every response as WARC evidence for this crawl (DARKCRAWL_WARC_ENABLED; docs/evidence.md)",
+    )
 
 
 def known_site_urls(settings: Any) -> list[str]:
@@ -80,13 +89,21 @@ def known_site_urls(settings: Any) -> list[str]:
     return [f"http://{bucket['key']}/" for bucket in response["aggregations"]["sites"]["buckets"]]
 
 
+def names_a_url(argument: str) -> bool:
+    """Whether the SEEDS argument is a URL or an onion typed as it is (``http://xyz.onion/``, ``xyz.onion``) rather
+    than a seeds file: a newcomer's first crawl is one URL."""
+    return "://" in argument or argument.split("/", 1)[0].lower().endswith(".onion")
+
+
 def load_seeds(args: argparse.Namespace, allow_clearnet: bool, settings_for_index: Any = None) -> SeedList:
     seeds = SeedList()
+    urls = list(args.url)
     if args.seeds_file == "-":
         seeds = parse_seeds(sys.stdin.read().splitlines(), allow_clearnet)
+    elif args.seeds_file and names_a_url(args.seeds_file) and not Path(args.seeds_file).is_file():
+        urls.insert(0, args.seeds_file)
     elif args.seeds_file:
         seeds = read_seed_file(args.seeds_file, allow_clearnet)
-    urls = list(args.url)
     if getattr(args, "from_index", False):
         urls += known_site_urls(settings_for_index)
     if urls:
@@ -137,6 +154,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         values["DARKCRAWL_RENDER_SITES"] = list(args.render_site)
     if args.screenshots:
         values["DARKCRAWL_RENDER_SCREENSHOTS"] = True
+    if args.warc:
+        values["DARKCRAWL_WARC_ENABLED"] = True
     return values
 
 
@@ -151,6 +170,9 @@ def summary_lines(result: CrawlResult) -> list[str]:
         lines.append("refused: " + ", ".join(f"{name} {count}" for name, count in sorted(result.refused.items())))
     if result.hostile:
         lines.append("hostile: " + ", ".join(f"{name} {count}" for name, count in sorted(result.hostile.items())))
+    if result.extraction:
+        stopped = ", ".join(f"{name} {count}" for name, count in sorted(result.extraction.items()))
+        lines.append(f"extraction stopped: {stopped} (indexed without signals; see extraction.status)")
     if result.flagged:
         lines.append(f"{result.flagged} pages flagged for review by the content policy (their sites were stopped)")
     failed = result.stats.get("darkcrawl/index/failed", 0)
@@ -164,11 +186,17 @@ def print_summary(result: CrawlResult, skipped_seeds: Iterable[object], as_json:
     print_answer(as_json, result.as_summary(skipped_seeds), lambda: summary_lines(result))
 
 
-def ensure_index(settings: Any) -> None:
-    """Check Elasticsearch answers and the index templates are installed, before any page is fetched."""
+def ensure_index(settings: Any, verbose: bool = False) -> None:
+    """Check Elasticsearch answers and the index templates are installed, before any page is fetched. What it did
+    is said with ``-v`` only (``es init`` is where templates are talked about), except what the operator must act on:
+    an alias moved to a new index, the old one kept to be deleted."""
     from crawler.es.schema import ensure_indices
 
-    ensure_indices(settings, say)
+    report = ensure_indices(settings, say if verbose else logger.debug)
+    if not verbose:
+        for action in report.actions:
+            if action.startswith("alias "):
+                say(action)
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
@@ -183,7 +211,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if any(seed.render for seed in seeds.seeds) and not settings.getbool("DARKCRAWL_RENDER"):
         say("some seeds ask for render=1 but rendering is off: they are fetched plainly (use --render)")
     if settings.getbool("DARKCRAWL_ES_ENABLED"):
-        ensure_index(settings)
+        ensure_index(settings, args.verbose)
     if settings.get("DARKCRAWL_REDIS_URL") and settings.getfloat("DARKCRAWL_WORKER_IDLE_EXIT") <= 0:
         # a crawl ends: as a worker of the shared frontier, it stops once the frontier has been empty for a while
         settings.set("DARKCRAWL_WORKER_IDLE_EXIT", 10.0, priority="cmdline")

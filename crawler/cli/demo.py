@@ -15,6 +15,7 @@ from crawler.cli.common import add_command, es_session, say
 from crawler.crawl import run_crawl
 from crawler.errors import DarkcrawlError
 from crawler.lab.sites import SITE_NAMES
+from crawler.redact import mask_url
 from crawler.seeds import parse_seeds
 
 
@@ -35,7 +36,7 @@ def start_elasticsearch(settings: Any, errors: list[BaseException]) -> None:
 
     try:
         if settings.get("DARKCRAWL_ES_URL"):
-            say(f"using the Elasticsearch cluster at {settings.get('DARKCRAWL_ES_URL')}")
+            say(f"using the Elasticsearch cluster at {mask_url(settings.get('DARKCRAWL_ES_URL'))}")
             return
         start(NodeInstance.from_settings(settings), lambda message: say(f"[elasticsearch] {message}"))
     except BaseException as exc:  # reported by the main thread

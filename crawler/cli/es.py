@@ -7,11 +7,12 @@ say so (nothing is started or stopped), ``status`` and ``init`` talk to it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from crawler.cli.common import print_answer
 from crawler.errors import DarkcrawlError
+from crawler.redact import mask_data, mask_url, secret_values
 
 
 def say(message: str) -> None:
@@ -44,7 +45,12 @@ def register(subparsers: Any) -> None:
 
 
 def external_url(settings: Any) -> str:
+    """``DARKCRAWL_ES_URL``, empty for the managed node. Masked (:func:`crawler.redact.mask_url`) before printing."""
     return str(settings.get("DARKCRAWL_ES_URL") or "")
+
+
+def shown_url(settings: Any) -> str:
+    return mask_url(external_url(settings))
 
 
 def run_install(args: argparse.Namespace, settings: Any) -> int:
@@ -52,7 +58,7 @@ def run_install(args: argparse.Namespace, settings: Any) -> int:
     from crawler.es.node import NodeInstance, prepare
 
     if external_url(settings):
-        say(f"DARKCRAWL_ES_URL names an external cluster ({external_url(settings)}); installing the local node anyway")
+        say(f"DARKCRAWL_ES_URL names an external cluster ({shown_url(settings)}); installing the local node anyway")
     result = install(settings, say)
     instance = NodeInstance.from_settings(settings)
     had_credentials = instance.credentials_file.is_file()
@@ -66,7 +72,7 @@ def run_install(args: argparse.Namespace, settings: Any) -> int:
 
 def run_start(args: argparse.Namespace, settings: Any) -> int:
     if external_url(settings):
-        version = _check_external(settings)
+        version = _check_cluster(settings)
         say(f"DARKCRAWL_ES_URL names an external cluster: nothing started; Elasticsearch {version} answers there")
         return 0
     from crawler.es.node import NodeInstance, start
@@ -80,7 +86,7 @@ def run_start(args: argparse.Namespace, settings: Any) -> int:
 
 def run_stop(args: argparse.Namespace, settings: Any) -> int:
     if external_url(settings):
-        say(f"DARKCRAWL_ES_URL names an external cluster ({external_url(settings)}): darkcrawl stops nothing")
+        say(f"DARKCRAWL_ES_URL names an external cluster ({shown_url(settings)}): darkcrawl stops nothing")
         return 0
     from crawler.es.node import NodeInstance, stop
 
@@ -92,9 +98,9 @@ def run_stop(args: argparse.Namespace, settings: Any) -> int:
 def status_report(settings: Any) -> dict[str, Any]:
     """What ``es status --json`` prints (also read by ``darkcrawl status``): up, healthy, URL, version, spool."""
     if external_url(settings):
-        url = external_url(settings)
+        url = shown_url(settings)
         try:
-            version = _check_external(settings)
+            version = _check_cluster(settings)
             report: dict[str, Any] = {
                 "running": True, "healthy": True, "url": url, "managed": False, "version": version,
                 "message": f"external Elasticsearch {version} is up at {url}",
@@ -105,6 +111,12 @@ def status_report(settings: Any) -> dict[str, Any]:
         from crawler.es.node import NodeInstance, status
 
         report = status(NodeInstance.from_settings(settings)).to_json() | {"managed": True}
+        if report["healthy"]:
+            # the node answers its own credentials file; what darkcrawl uses may be other credentials
+            try:
+                _check_cluster(settings)
+            except DarkcrawlError as exc:
+                report |= {"healthy": False, "message": f"{report['message']}, but {exc}"}
     from crawler.crawlrecord import crawl_spool
     from pipelines.indexing import spool_from_settings
 
@@ -112,7 +124,7 @@ def status_report(settings: Any) -> dict[str, Any]:
     crawls = crawl_spool(settings)
     report["spool"] = {"path": str(spool.path), "pages": spool.count(), "bytes": spool.size_bytes(),
                        "crawl_records": crawls.count()}
-    return report
+    return dict(mask_data(report, secret_values(settings)))
 
 
 def run_status(args: argparse.Namespace, settings: Any) -> int:
@@ -123,7 +135,7 @@ def run_status(args: argparse.Namespace, settings: Any) -> int:
     spool = spool_from_settings(settings)
     crawls = crawl_spool(settings)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print_answer(True, report, lambda: "")
     else:
         print(report["message"], file=sys.stdout if report["healthy"] else sys.stderr)
         if report["spool"]["pages"]:
@@ -146,7 +158,9 @@ def run_init(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _check_external(settings: Any) -> str:
+def _check_cluster(settings: Any) -> str:
+    """The version of the configured cluster, asked with the credentials darkcrawl uses; raises
+    :class:`DarkcrawlError` (unreachable, credentials refused (401), privileges missing (403), not 9.x)."""
     from crawler.es.client import check_connection, connection_options, es_sync_client
 
     client = es_sync_client(settings)

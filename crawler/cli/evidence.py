@@ -1,6 +1,7 @@
 """``darkcrawl evidence``: export the exact WARC record behind an indexed page, or verify a crawl manifest.
 
     darkcrawl evidence URL [-o FILE] [--exchange]   # the response record (a .warc.gz member) and its SHA-256
+    darkcrawl evidence URL --at DATE                 # the capture of the version the page showed at DATE
     darkcrawl evidence verify MANIFEST               # re-hash every WARC file the manifest lists
 
 See docs/evidence.md.
@@ -10,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, say
+from crawler.cli.common import add_command, add_json_option, es_session, json_text, print_answer, say
 from crawler.errors import UsageError
 from crawler.evidence import EvidenceMismatch
 
@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="output file (default: <sha>.warc.gz; -: stdout)")
     parser.add_argument("--exchange", action="store_true", help="export response, request and metadata records")
     parser.add_argument("--warc-dir", metavar="DIR", help="where the WARC files are (DARKCRAWL_WARC_DIR)")
+    parser.add_argument("--at", metavar="DATE", help="the capture of what the page showed then (its version at that "
+                        "date, darkcrawl history): 2026-11-20, 2026-11-20T08:00:00Z, yesterday")
     add_json_option(parser, "print the result as JSON")
 
 
@@ -50,17 +52,16 @@ def verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     bad = [check for check in checks if check.status != "ok"]
-    if args.json:
-        print(json.dumps({"manifest": str(path), "ok": not bad, "files": [c.as_dict() for c in checks]}, indent=2))
-    else:
-        for check in checks:
-            if check.status == "ok":
-                print(f"ok        {check.name}  sha256 {check.actual_sha256}")
-            elif check.status == "missing":
-                print(f"MISSING   {check.name}")
-            else:
-                print(f"MISMATCH  {check.name}  expected {check.expected_sha256}, found {check.actual_sha256} "
-                      f"({check.actual_bytes} bytes, {check.expected_bytes} recorded)")
+    def line(check: Any) -> str:
+        if check.status == "ok":
+            return f"ok        {check.name}  sha256 {check.actual_sha256}"
+        if check.status == "missing":
+            return f"MISSING   {check.name}"
+        return (f"MISMATCH  {check.name}  expected {check.expected_sha256}, found {check.actual_sha256} "
+                f"({check.actual_bytes} bytes, {check.expected_bytes} recorded)")
+
+    answer = {"manifest": str(path), "ok": not bad, "files": [c.as_dict() for c in checks]}
+    print_answer(args.json, answer, lambda: [line(check) for check in checks])  # names from a file: printable
     if bad:
         raise EvidenceMismatch(
             f"{len(bad)} of {len(checks)} WARC files do not match the manifest {path}: "
@@ -71,18 +72,28 @@ def verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def find_page(settings: Any, url: str) -> dict[str, Any]:
+def find_page(settings: Any, url: str, at: str | None = None) -> dict[str, Any]:
+    """The page (or, with *at*, its version current then) whose WARC record is exported."""
+    from crawler.cli.history import version_at
     from crawler.es.schema import index_names
 
+    names = index_names(settings)
     with es_session(settings) as client:
-        response = client.search(
-            index=index_names(settings).pages, size=1, query={"term": {"url": url}},
-            sort=[{"fetched_at": {"order": "desc"}}], source_includes=["url", "warc", "fetched_at", "crawl_id"],
-        )
-    hits = response["hits"]["hits"]
-    if not hits:
-        raise UsageError(f"{url} is not in the index: give the URL exactly as indexed (darkcrawl search shows it)")
-    source: dict[str, Any] = hits[0]["_source"]
+        if at is not None:
+            version = version_at(client, names.versions, url, at)["version"]
+            if version is None:
+                raise UsageError(f"{url} has no version fetched at or before {at} (darkcrawl history URL lists them)")
+            source: dict[str, Any] = dict(version, fetched_at=version["first_seen"])
+        else:
+            response = client.search(
+                index=names.pages, size=1, query={"term": {"url": url}},
+                sort=[{"fetched_at": {"order": "desc"}}], source_includes=["url", "warc", "fetched_at", "crawl_id"],
+            )
+            hits = response["hits"]["hits"]
+            if not hits:
+                raise UsageError(f"{url} is not in the index: give the URL exactly as indexed (darkcrawl search "
+                                 "shows it)")
+            source = hits[0]["_source"]
     if not source.get("warc"):
         raise UsageError(
             f"{url} was indexed without WARC evidence (crawl {source.get('crawl_id')}): crawl with "
@@ -92,10 +103,11 @@ def find_page(settings: Any, url: str) -> dict[str, Any]:
 
 
 def export(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.cli.history import moment
     from crawler.evidence.manifest import read_record
     from crawler.evidence.middleware import warc_dir
 
-    page = find_page(settings, args.target)
+    page = find_page(settings, args.target, moment(args.at, "--at") if args.at else None)
     warc = page["warc"]
     directory = Path(args.warc_dir) if args.warc_dir else warc_dir(settings)
     path = directory / warc["file"]
@@ -124,7 +136,7 @@ def export(args: argparse.Namespace, settings: Any) -> int:
         "matches_index": True, "output": output, "output_sha256": hashlib.sha256(data).hexdigest(),
     }
     if args.json and output != "-":
-        print(json.dumps(result, indent=2))
+        print(json_text(result))
     else:
         say(f"{args.target}: record sha256 {digest} matches the index; {len(data)} bytes written to {output}")
     return 0

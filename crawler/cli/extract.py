@@ -8,13 +8,11 @@ rules default to ``DARKCRAWL_WATCHLISTS`` / ``DARKCRAWL_VENDOR_RULES``, else the
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option
+from crawler.cli.common import add_command, add_json_option, print_answer, printable, say
 from crawler.errors import UsageError
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
@@ -60,7 +58,7 @@ def read_input(name: str) -> bytes:
 
 
 def _line(label: str, values: list[str]) -> str:
-    return f"{label:<12} " + (", ".join(values) if values else "-")
+    return f"{label:<12} " + (printable(", ".join(values)) if values else "-")  # one line, whatever the page held
 
 
 def summary_lines(signals: dict[str, Any]) -> list[str]:
@@ -92,23 +90,29 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
         _line("keywords", [f"{k['term']} ({k['category']}) x{k['count']}" for k in signals["keywords"]]),
         _line("links", [f"{len(signals['links']['onion'])} onion, {len(signals['links']['clearnet'])} clearnet"]),
     ]
+    if signals.get("capped"):  # only for a page that reached a cap: most never do
+        lines.append(_line("capped", [f"{kind} +{count}" for kind, count in signals["capped"].items()]))
     return lines
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from pipelines.extract import ExtractionConfig, extract_signals
     from pipelines.extract.language import DEFAULT_SAMPLE
+    from pipelines.extract.pool import ConfigSpec, ExtractionPool
 
-    watchlists = args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")
-    vendor_rules = args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")
-    sample = settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE)
-    config = ExtractionConfig.load(watchlists, vendor_rules, sample)
+    spec = ConfigSpec(
+        watchlists=tuple(args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")),
+        vendor_rules=tuple(args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
+        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"),
+    )
     data = read_input(args.file)
-    signals = extract_signals(data, args.url, content_type=args.content_type, config=config).to_dict()
-    output = json.dumps(signals, ensure_ascii=False, indent=2) if args.json else "\n".join(summary_lines(signals))
-    try:
-        sys.stdout.write(output + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # `darkcrawl extract --json page | head`: the reader left, nothing is lost
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    # one worker process, so that a hostile page is stopped at DARKCRAWL_EXTRACT_TIMEOUT as in a crawl
+    with ExtractionPool(spec, workers=1, timeout=settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT")) as pool:
+        outcome = pool.extract_blocking(data, args.url, args.content_type)
+    if outcome.status != "ok":
+        reason = "took longer than DARKCRAWL_EXTRACT_TIMEOUT" if outcome.status == "timeout" else outcome.error
+        say(f"warning: extraction of {args.file} stopped ({reason}): only the title, text and links are reported")
+    signals = outcome.signals.to_dict()
+    # a reader that leaves early (`| head`) is handled once for every command, in crawler/cli/__init__.py
+    print_answer(args.json, signals, lambda: summary_lines(signals), ensure_ascii=False)
     return 0

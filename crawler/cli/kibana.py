@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import DarkcrawlError, UsageError
+from crawler.redact import mask_url
 
 
 def register(subparsers: Any) -> None:
@@ -68,7 +69,7 @@ def run_import(args: argparse.Namespace, settings: Any) -> int:
     prefix, text = _ndjson(args, settings)
     total = text.count("\n")
     space = config.space or "default"
-    print(f"importing {total} saved objects for indices {prefix}-* into Kibana {config.url} (space {space})",
+    print(f"importing {total} saved objects for indices {prefix}-* into Kibana {mask_url(config.url)} (space {space})",
           flush=True)
     result = import_objects(config, text, overwrite=args.overwrite, filename=f"{prefix}.ndjson")
     if result.success:

@@ -7,13 +7,13 @@ prints.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from crawler.cli.common import print_answer
 from crawler.lab.network import Lab, LabConfig, LabStatus
 from crawler.lab.state import LabState
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     if args.lab_action == "up":
         state = lab.up()
         if args.json:
-            print(json.dumps(state.to_json(), indent=2, sort_keys=True))
+            print_answer(True, state.to_json(), lambda: "", sort_keys=True)
         else:
             print_summary(state)
         return 0
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, settings: BaseSettings) -> int:
         return 0
     report = lab.status(check_onions=not args.no_fetch)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+        print_answer(True, report.to_json(), lambda: "", sort_keys=True)
     else:
         print_status(report)
     return 0 if report.healthy or (args.no_fetch and report.running and report.bootstrap == 100) else 1

@@ -6,11 +6,11 @@ The ``darkcrawl scheduler`` service runs them; see docs/operations.md.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
+from crawler.cli.common import add_limit_option, print_answer
 from crawler.errors import UsageError
 from crawler.scheduling.store import Run, Schedule, ScheduleStore, open_store, validate_name
 from crawler.scheduling.timing import Timing, format_duration, parse_duration, to_datetime
@@ -29,12 +29,14 @@ def register(subparsers: Any) -> None:
     source = add.add_mutually_exclusive_group(required=True)
     source.add_argument("--seeds", metavar="FILE", help="seeds file, read at every run")
     source.add_argument(
-        "--sites-from-index", action="store_true", help="adaptive recrawl of the sites the index knows (when due)"
+        "--from-index", "--sites-from-index", dest="sites_from_index", action="store_true",
+        help="adaptive recrawl of the sites the index knows (when due)",
     )
     add.add_argument("--cron", metavar="EXPR", help="cron expression, UTC (e.g. '0 */6 * * *')")
     add.add_argument("--every", metavar="DURATION", help="a fixed period (e.g. 6h, 30m); the first run is at once")
     add.add_argument("--depth", type=int, metavar="N", help="link depth (crawl --depth)")
     add.add_argument("--max-pages", type=int, metavar="N", help="pages per run (crawl --max-pages)")
+    add.add_argument("--warc", action="store_true", help="keep WARC evidence of every run (crawl --warc)")
     add.add_argument("--budget", metavar="DURATION", help="time budget per run (e.g. 2h): stopped, resumed next time")
     add.add_argument("--priority", type=int, default=0, metavar="P", help="higher starts first when slots are short")
     add.add_argument("--paused", action="store_true", help="add it paused")
@@ -45,7 +47,7 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=run_list)
     show = actions.add_parser("show", help="one schedule and its last runs")
     show.add_argument("name", metavar="NAME")
-    show.add_argument("-n", type=int, default=10, metavar="N", help="runs to show (default 10)")
+    add_limit_option(show, default=10, what="runs shown, newest first,")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=run_show)
     for action, helptext in (
@@ -96,6 +98,7 @@ def run_add(args: argparse.Namespace, settings: Any) -> int:
         run_now=False,
         created_at=now,
         next_run_at=now if timing.every else timing.next_after(now),
+        warc=bool(args.warc),
     )
     store = open_store(settings)
     try:
@@ -125,15 +128,9 @@ def run_list(args: argparse.Namespace, settings: Any) -> int:
     finally:
         store.close()
     if args.json:
-        print(
-            json.dumps(
-                [
-                    schedule.to_json() | {"last_run": last.to_json() if (last := lasts[schedule.name]) else None}
-                    for schedule in schedules
-                ],
-                indent=2,
-            )
-        )
+        answer = [schedule.to_json() | {"last_run": last.to_json() if (last := lasts[schedule.name]) else None}
+                  for schedule in schedules]
+        print_answer(True, answer, lambda: "")
     elif not schedules:
         print("no schedules (darkcrawl schedule add NAME --seeds FILE --every 6h)")
     else:
@@ -160,11 +157,11 @@ def run_show(args: argparse.Namespace, settings: Any) -> int:
     store = open_store(settings)
     try:
         schedule = store.get(args.name)
-        runs = store.runs(schedule.name, args.n)
+        runs = store.runs(schedule.name, args.limit)
     finally:
         store.close()
     if args.json:
-        print(json.dumps(schedule.to_json() | {"runs": [run.to_json() for run in runs]}, indent=2))
+        print_answer(True, schedule.to_json() | {"runs": [run.to_json() for run in runs]}, lambda: "")
         return 0
     print(f"schedule {schedule.name}: {schedule.timing.describe()}" + (" (paused)" if schedule.paused else ""))
     source = "the sites the index knows, when due (adaptive)" if schedule.sites_from_index else schedule.seeds_file
@@ -174,6 +171,7 @@ def run_show(args: argparse.Namespace, settings: Any) -> int:
         f"max {schedule.max_pages} pages" if schedule.max_pages is not None else "",
         f"budget {format_duration(schedule.budget)}" if schedule.budget else "",
         f"priority {schedule.priority}",
+        "WARC evidence" if schedule.warc else "",
     ]
     print("  " + ", ".join(part for part in limits if part))
     print(

@@ -112,9 +112,11 @@ def notify_report(settings: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
+    from crawler.redact import mask_data, secret_values
     from crawler.scheduling.health import gather
 
     report = gather(settings)
     report["notify"] = notify_report(settings)
+    report = mask_data(report, secret_values(settings))
     print_answer(args.json, report, lambda: lines(report), default=str)
     return 0 if report["healthy"] else 1

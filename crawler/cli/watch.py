@@ -115,9 +115,7 @@ def duration_seconds(text: str, what: str) -> int:
     value = text.strip()
     if re.fullmatch(r"0+(\.0*)?", value):
         return 0
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        raise UsageError(f"{what} {text!r} needs a unit: s, m, h, d or w (e.g. {value}m, {value}h); 0 is off")
-    return round(parse_duration(value, what))
+    return round(parse_duration(value, what))  # a bare number is refused there
 
 
 def _store(settings: Any) -> Any:
@@ -171,9 +169,9 @@ def build_spec(args: argparse.Namespace, settings: Any) -> dict[str, Any]:
         distance = DEFAULT_MAX_DISTANCE if args.max_distance is None else args.max_distance
         return clone_spec(need("site", args.site), distance)
     from crawler.watch.newsite import new_site_spec
-    from pipelines.extraction import config_from_settings
+    from pipelines.extraction import spec_from_settings
 
-    categories = {term.category for term in config_from_settings(settings).watchlist.terms}
+    categories = {term.category for term in spec_from_settings(settings).build().watchlist.terms}
     return new_site_spec(need("category", args.category), categories)
 
 
@@ -312,13 +310,14 @@ def run_change(args: argparse.Namespace, settings: Any) -> int:
 
 
 def file_page(path: str, page_url: str | None, settings: Any) -> dict[str, Any]:
-    """The page document the crawl would index for the saved page at *path*: extracted by the crawl's extraction
-    stage, shaped by :func:`pipelines.documents.page_document`."""
+    """The page document the crawl would index for the saved page at *path*: extracted as the crawl's extraction
+    stage does (:func:`pipelines.extraction.fill_item`), shaped by :func:`pipelines.documents.page_document`."""
     from crawler.cli.extract import read_input
     from crawler.items import PageItem, utc_timestamp
     from pipelines.documents import page_document
+    from pipelines.extract import extract_signals
     from pipelines.extract.text import url_host
-    from pipelines.extraction import ExtractionPipeline, config_from_settings
+    from pipelines.extraction import fill_item, spec_from_settings
 
     data = read_input(path)
     url = page_url or Path(path).resolve().as_uri()
@@ -327,8 +326,8 @@ def file_page(path: str, page_url: str | None, settings: Any) -> dict[str, Any]:
     item = PageItem(url=url, canonical_url=url, site=url_host(url) or "", status=200, fetched_at=utc_timestamp(),
                     crawl_id="watch-test", content_length=len(data),
                     html=data.decode("utf-8", "replace"))
-    ExtractionPipeline(config_from_settings(settings)).process_item(item)
-    return page_document(item)
+    signals = extract_signals(data, url, config=spec_from_settings(settings).build())
+    return page_document(fill_item(item, signals))
 
 
 def indexed_page(client: Any, settings: Any, url: str) -> dict[str, Any]:

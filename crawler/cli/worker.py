@@ -79,7 +79,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         say(f"pushed {pushed.queued} seeds ({pushed.already_seen} seen before, {pushed.over_budget} over budget)")
         return 0
     if settings.getbool("DARKCRAWL_ES_ENABLED"):
-        ensure_index(settings)
+        ensure_index(settings, args.verbose)
     result = run_crawl(settings, seeds.seeds, say)
     print_summary(result, seeds.problems, args.json)
     if result.finish_reason == TOR_UNAVAILABLE:

@@ -41,6 +41,7 @@ from elasticsearch import (
 )
 
 from crawler.errors import ServiceError, UsageError
+from crawler.redact import mask_text, mask_url
 
 REQUEST_TIMEOUT = 30.0
 
@@ -76,7 +77,7 @@ class Connection:
         return kwargs
 
     def describe(self) -> str:
-        return f"{'managed node' if self.managed else 'cluster'} {self.url}"
+        return f"{'managed node' if self.managed else 'cluster'} {mask_url(self.url)}"
 
 
 def connection_options(settings: Any) -> Connection:
@@ -96,11 +97,11 @@ def connection_options(settings: Any) -> Connection:
             raise _bad_ca(ca_certs, exc) from None
     if url:
         if not url.startswith(("http://", "https://")):
-            raise UsageError(f"DARKCRAWL_ES_URL={url!r} must start with http:// or https://")
+            raise UsageError(f"DARKCRAWL_ES_URL={mask_url(url)!r} must start with http:// or https://")
         if ca_certs and url.startswith("http://"):
             raise UsageError(
-                f"DARKCRAWL_ES_CA_CERTS is set but DARKCRAWL_ES_URL={url} is plain HTTP: use https://, or unset the "
-                "CA file"
+                f"DARKCRAWL_ES_CA_CERTS is set but DARKCRAWL_ES_URL={mask_url(url)} is plain HTTP: use https://, or "
+                "unset the CA file"
             )
         return Connection(url, False, username, password, api_key, ca_certs)
     from crawler.es.node import NodeInstance, read_credentials
@@ -138,7 +139,7 @@ def es_sync_client(settings: Any) -> Elasticsearch:
 
 
 def _bad_url(url: str, exc: ValueError) -> UsageError:
-    return UsageError(f"DARKCRAWL_ES_URL={url!r} is not usable ({exc})")
+    return UsageError(f"DARKCRAWL_ES_URL={mask_url(url)!r} is not usable ({mask_text(str(exc))})")
 
 
 def _bad_ca(ca_certs: str, exc: Exception) -> UsageError:

@@ -7,8 +7,9 @@ needs a JDK 21+ (it ships none) and refuses to run as root. This module offers:
 * :func:`find_java` / :func:`java_home` -- the JDK the node runs on (``DARKCRAWL_JAVA_HOME``, else the newest
   Temurin under /usr/lib/jvm), checked to be 21+.
 * :func:`service_user` -- the system user the node runs as when darkcrawl runs as root, or None otherwise.
-* :func:`install` -- idempotent: fetch the zip with Maven, unpack it into the home, create the user. Each step it
-  takes (or finds done) is reported through a ``say`` callback.
+* :func:`install` -- idempotent: fetch the zip with Maven, unpack it into the home, create the user, build and
+  install darkcrawl's analysis plugin (:mod:`crawler.es.plugin`). Each step it takes (or finds done) is reported
+  through a ``say`` callback.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ServiceError, UsageError
+from crawler.es.plugin import ensure_plugin
 from crawler.paths import data_dir
 
 MAVEN_GROUP = "org.elasticsearch.distribution.integ-test-zip"
@@ -240,10 +242,11 @@ class InstallResult:
 
 
 def install(settings: Any, say: Say) -> InstallResult:
-    """Make the managed node runnable: JDK check, system user (as root), distribution zip, unpacked distribution.
+    """Make the managed node runnable: JDK check, system user (as root), distribution zip, unpacked distribution,
+    the analysis plugin built (cached in ``<home>/plugin-build``) and installed.
 
     Idempotent: a second call changes nothing and reports "already installed". Raises :class:`ServiceError` naming
-    the missing piece (Java, Maven, the download, useradd)."""
+    the missing piece (Java, Maven, the download or the plugin build, useradd)."""
     version = es_version(settings)
     home = es_home(settings)
     target = distribution_dir(settings)
@@ -270,6 +273,7 @@ def install(settings: Any, say: Say) -> InstallResult:
             unpack(archive, target, say)
             changed = True
             say(f"Elasticsearch {version} installed in {target}")
+        changed = ensure_plugin(target, version, jdk, home / "plugin-build", say) or changed
     except PermissionError as exc:
         raise ServiceError(
             f"cannot write {exc.filename or home}: run darkcrawl es install as root (./setup.sh) or set "

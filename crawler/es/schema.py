@@ -9,9 +9,11 @@
 * :func:`ensure_indices` -- connect with the settings, check the cluster, run :func:`init_schema`.
 
 An upgrade (``SCHEMA_VERSION`` rose, or optional fields were added within a version) adds the new mapping to the write
-index when the change is additive; when Elasticsearch refuses it (a changed field type), the alias moves to a new
-index created from the new template with every document copied (:func:`_migrate`), so each alias always has one
-index and id-based upserts and ``mget`` through it stay exact.
+index when the change is additive; when Elasticsearch refuses it (a changed field type), or when it adds sub-fields
+to a field that documents already have (the language sub-fields once the analysis plugin is installed: documents
+indexed before would lack them), the alias moves to a new index created from the new template with every document
+copied (:func:`_migrate`), so each alias always has one index and id-based upserts and ``mget`` through it stay
+exact.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch
 
 from crawler.errors import ServiceError, UsageError
 from crawler.es.templates import (
-    ANALYSIS_MODULE,
+    ANALYSIS_PLUGIN,
     KINDS,
     SCHEMA_VERSION,
     index_template,
@@ -80,6 +82,10 @@ class IndexNames:
     @property
     def alerts(self) -> str:
         return self.alias("alerts")
+
+    @property
+    def versions(self) -> str:
+        return self.alias("versions")
 
     @property
     def pages_pattern(self) -> str:
@@ -224,11 +230,31 @@ def _init_kind(
         return
     write_index = next((index for index, is_write in indices.items() if is_write), max(indices))
     mappings = body["template"]["mappings"]
+    current = dict(client.indices.get_mapping(index=write_index))[write_index]["mappings"]
+    added = new_subfields(current, mappings)
+    if added and int(client.count(index=alias)["count"]):
+        _migrate(client, alias, list(indices), write_index, report,
+                 f"sub-fields {', '.join(added)} added to fields documents already have")
+        return
     try:
         client.indices.put_mapping(index=write_index, body=mappings)
         report.actions.append(f"index {write_index}: mapping updated in place to version {version}")
     except BadRequestError as exc:
         _migrate(client, alias, list(indices), write_index, report, exc.message)
+
+
+def new_subfields(current: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """The sub-fields (multi-fields) that mapping *new* adds to fields mapping *current* already has. Elasticsearch
+    accepts them in place but fills them only for documents written afterwards, so the index must be copied."""
+    added: list[str] = []
+    for name, spec in new.get("properties", {}).items():
+        old = current.get("properties", {}).get(name)
+        if old is None:
+            continue
+        path = f"{prefix}{name}"
+        added += new_subfields(old, spec, f"{path}.")
+        added += [f"{path}.{sub}" for sub in spec.get("fields", {}) if sub not in old.get("fields", {})]
+    return added
 
 
 def _next_index(index: str) -> str:
@@ -275,13 +301,16 @@ def _migrate(
     )
 
 
-def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int = SCHEMA_VERSION) -> InitReport:
+def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int = SCHEMA_VERSION,
+                language_analyzers: bool | None = None) -> InitReport:
     """Install or upgrade the templates and create the first indices. Idempotent: a second call changes nothing.
 
-    *version* is ``SCHEMA_VERSION`` except in tests of the upgrade path. Returns an :class:`InitReport`; every action
-    is also passed to *say*. Raises :class:`ServiceError` when the cluster refuses."""
+    *version* is ``SCHEMA_VERSION`` except in tests of the upgrade path; *language_analyzers* is None (use the
+    analysis plugin's sub-fields when every node has it) except in tests and benchmarks of the plain shape. Returns
+    an :class:`InitReport`; every action is also passed to *say*. Raises :class:`ServiceError` when the cluster
+    refuses."""
     try:
-        analyzers = ANALYSIS_MODULE in node_modules(client)
+        analyzers = ANALYSIS_PLUGIN in node_modules(client) if language_analyzers is None else language_analyzers
         report = InitReport(language_analyzers=analyzers)
         for kind in KINDS:
             _init_kind(client, names, kind, analyzers, version, report)
@@ -289,8 +318,10 @@ def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int
         raise ServiceError(f"Elasticsearch refused the index setup: {exc.meta.status} {exc.message}") from None
     for action in report.actions:
         say(action)
-    if not analyzers:
-        say(f"node lacks {ANALYSIS_MODULE}: text is analysed with the standard analyzer only (no language sub-fields)")
+    if language_analyzers is None and not analyzers:
+        say(f"the cluster lacks darkcrawl's analysis plugin {ANALYSIS_PLUGIN}: page text is analysed with the standard "
+            "analyzer only (no language or accent-folded sub-fields, so no stemming or accent folding in search); "
+            "install it on every node (darkcrawl es install, deploy/README.md), restart, and run darkcrawl es init")
     return report
 
 

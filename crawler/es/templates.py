@@ -2,15 +2,17 @@
 
 * ``SCHEMA_VERSION`` -- the one version number of the templates; raise it with every mapping change.
 * :func:`page_mappings`, :func:`entity_mappings`, :func:`sighting_mappings`, :func:`crawl_mappings`,
-  :func:`site_mappings`, :func:`alert_mappings` -- the mappings of the indices; :data:`MAPPING_BUILDERS` /
-  :data:`KINDS` list them (add a kind there).
+  :func:`site_mappings` -- the mappings of the indices; :data:`MAPPING_BUILDERS` / :data:`KINDS` list them (add a
+  kind there).
 * :func:`index_template` -- the composable template body for one kind of index under a prefix.
 * :func:`mapped_fields` -- every field path of a mapping with its type (sub-fields included), for docs and tests.
 
-Pages are mapped strictly (an unknown field is an error, never a silent new field). Per-language sub-fields of the
-page text (``english``, ``french``, ``dutch``, ``german`` analyzers) exist only when the node has the
-``analysis-common`` module; the bare distribution darkcrawl manages lacks it, so the standard analyzer serves there.
-No mapping here needs a module beyond the server and x-pack core (``flattened`` and ``nested`` are in the server).
+Pages are mapped strictly (an unknown field is an error, never a silent new field). The page title and text get
+per-language sub-fields (``english``, ``french``, ``dutch``, ``german``) and an accent-folded one (``folded``),
+analysed by darkcrawl's own analysis plugin (:mod:`crawler.es.plugin`), when every node has it: the same analyzers,
+hence the same mapping, on the managed node and on a full cluster. Without the plugin the standard analyzer serves
+alone (no sub-fields). No other mapping needs a module beyond the server and x-pack core (``flattened`` and
+``nested`` are in the server).
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 2
-# Language code (signals.language.code) -> Elasticsearch analyzer of the per-language sub-fields.
-LANGUAGE_ANALYZERS = {"en": "english", "fr": "french", "nl": "dutch", "de": "german"}
-ANALYSIS_MODULE = "analysis-common"
+from crawler.es.plugin import PLUGIN_NAME
+
+SCHEMA_VERSION = 3
+# Language code (signals.language.code) -> the per-language sub-field of title and text.
+LANGUAGE_SUBFIELDS = {"en": "english", "fr": "french", "nl": "dutch", "de": "german"}
+FOLDED_SUBFIELD = "folded"  # every language: lower case, ASCII folding, elision, no stemming
+# Sub-field -> its analyzer, provided by darkcrawl's analysis plugin (crawler/es/analysis-plugin).
+SUBFIELD_ANALYZERS = {name: f"darkcrawl_{name}" for name in (*LANGUAGE_SUBFIELDS.values(), FOLDED_SUBFIELD)}
+ANALYSIS_PLUGIN = PLUGIN_NAME
 TEMPLATE_PRIORITY = 200
 
 # Longest keyword values indexed (longer ones are stored but not searchable): URLs, headers, free-form labels.
@@ -47,11 +54,11 @@ def text_with_keyword(language_analyzers: bool = False) -> dict[str, Any]:
 
 
 def analysed_text(language_analyzers: bool) -> dict[str, Any]:
-    """A ``text`` field (standard analyzer), with one sub-field per language analyzer when the node has them."""
+    """A ``text`` field (standard analyzer), with the language and folded sub-fields when the node has the plugin."""
     field: dict[str, Any] = {"type": "text", "fields": {}}
     if language_analyzers:
-        for analyzer in LANGUAGE_ANALYZERS.values():
-            field["fields"][analyzer] = {"type": "text", "analyzer": analyzer}
+        for name, analyzer in SUBFIELD_ANALYZERS.items():
+            field["fields"][name] = {"type": "text", "analyzer": analyzer}
     return field
 
 
@@ -59,6 +66,11 @@ def _drop_empty_fields(field: dict[str, Any]) -> dict[str, Any]:
     if field.get("fields") == {}:
         del field["fields"]
     return field
+
+
+# The signal kinds that pipelines.extract caps per page (signals.capped); tests/unit/extract/test_caps.py keeps them
+# in step with extraction.
+CAPPED_KINDS = ("crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords", "links")
 
 
 def signals_mapping(language_analyzers: bool) -> dict[str, Any]:
@@ -101,6 +113,23 @@ def signals_mapping(language_analyzers: bool) -> dict[str, Any]:
             "title": _drop_empty_fields(text_with_keyword()),
             "text_length": {"type": "integer"},
             "links": {"properties": {"onion": keyword(URL_LENGTH), "clearnet": keyword(URL_LENGTH)}},
+            # optional: only the kinds whose cap (DARKCRAWL_EXTRACT_MAX_PER_KIND) a page reached, with the count past it
+            "capped": {"properties": {kind: {"type": "integer"} for kind in CAPPED_KINDS}},
+        }
+    }
+
+
+def warc_mapping() -> dict[str, Any]:
+    """Where a fetch's WARC record is (crawler/evidence): the same on a page and on each of its versions."""
+    return {
+        "properties": {
+            "file": keyword(),
+            "offset": {"type": "long"},
+            "length": {"type": "long"},
+            "record_sha256": keyword(),
+            "payload_digest": keyword(),
+            "record_id": keyword(),
+            "exchange_length": {"type": "long"},
         }
     }
 
@@ -133,22 +162,15 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
             "render_reason": keyword(),
             "screenshot_path": keyword(URL_LENGTH),
             "screenshot_sha256": keyword(),
-            "warc": {
-                "properties": {
-                    "file": keyword(),
-                    "offset": {"type": "long"},
-                    "length": {"type": "long"},
-                    "record_sha256": keyword(),
-                    "payload_digest": keyword(),
-                    "record_id": keyword(),
-                    "exchange_length": {"type": "long"},
-                }
-            },
+            "warc": warc_mapping(),
             "first_seen": {"type": "date"},
             "last_seen": {"type": "date"},
             "content_changed_at": {"type": "date"},
+            "version": keyword(),  # id of the current version in the versions index (page history)
             "schema_version": {"type": "short"},
             "signals": signals_mapping(language_analyzers),
+            # optional: how extraction ended (pipelines/extraction.py); absent when it is off or the page was flagged
+            "extraction": {"properties": {"status": keyword(), "elapsed_ms": {"type": "integer"}}},
             # optional: only pages the content policy flagged (crawler/safety); their text is never stored
             "review": {
                 "properties": {
@@ -272,6 +294,33 @@ def site_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     }
 
 
+def version_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the versions index: the page history, one document per run of identical content of a page (id =
+    ``version_id(page id, content hash, first fetch)``), so an analyst can read what a page said on a date.
+
+    Added beside the other kinds without changing them (an index of its own, installed by ``es init``)."""
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
+        "properties": {
+            "page_id": keyword(),
+            "url": keyword(URL_LENGTH),
+            "site": keyword(),
+            "status": {"type": "short"},
+            "title": _drop_empty_fields(text_with_keyword(language_analyzers)),
+            "text": _drop_empty_fields(analysed_text(language_analyzers)),
+            "language": keyword(),
+            "content_sha256": keyword(),
+            "simhash": keyword(),
+            "crawl_id": keyword(),
+            "first_seen": {"type": "date"},
+            "last_seen": {"type": "date"},
+            "warc": warc_mapping(),
+            "schema_version": {"type": "short"},
+        },
+    }
+
+
 def alert_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     """Mapping of the alerts index: one document per watch and page content (id = ``crawler.alerts.documents.
     alert_id``), written with ``create`` by the crawl's watching stage and the retro-hunt (crawler/alerts).
@@ -347,9 +396,11 @@ MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "crawls": crawl_mappings,
     "sites": site_mappings,  # the recrawl state (crawler/scheduling/recrawl.py)
     "alerts": alert_mappings,  # what the watches found (crawler/alerts)
+    "versions": version_mappings,  # the page history (pipelines/indexing.py writes it, darkcrawl history reads it)
 }
 KINDS = tuple(MAPPING_BUILDERS)
-# The kinds whose text gets per-language sub-fields (the others hold no prose).
+# The kinds whose text gets per-language sub-fields: the pages (the versions keep their text for reading by date, and
+# analysing it five more times for a search nobody makes would double the indexing cost of every new page).
 PROSE_KINDS = frozenset({"pages"})
 
 

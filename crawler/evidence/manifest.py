@@ -23,8 +23,8 @@ from typing import Any
 
 from crawler.evidence.warc import WarcFile
 from crawler.items import utc_timestamp
+from crawler.redact import mask_data, masked_settings, secret_values
 
-SECRET_MARKERS = ("PASSWORD", "API_KEY", "SECRET")
 SCRAPY_SETTINGS = ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
                    "DEPTH_LIMIT", "USER_AGENT", "RETRY_TIMES", "DOWNLOAD_MAXSIZE")
 PACKAGES = ("scrapy", "twisted", "warcio", "stem", "httpx", "elasticsearch", "scrapy-redis", "redis")
@@ -48,14 +48,13 @@ def software_versions(tor_binary: str = "tor") -> dict[str, str]:
 
 
 def recorded_settings(settings: Any) -> dict[str, Any]:
-    """The darkcrawl settings and the Scrapy settings that shape a crawl; secrets are not recorded."""
-    values: dict[str, Any] = {}
-    for name in sorted(settings.attributes):
-        if name.startswith("DARKCRAWL_") and not any(marker in name for marker in SECRET_MARKERS):
-            values[name] = settings.get(name)
+    """The darkcrawl settings and the Scrapy settings that shape a crawl; secrets are not recorded, and URLs are
+    recorded without their passwords (:func:`crawler.redact.masked_settings`)."""
+    values: dict[str, Any] = {name: settings.get(name) for name in sorted(settings.attributes)
+                              if name.startswith("DARKCRAWL_")}
     for name in SCRAPY_SETTINGS:
         values[name] = settings.get(name)
-    return json.loads(json.dumps(values, default=str))
+    return json.loads(json.dumps(mask_data(masked_settings(values), secret_values(settings)), default=str))
 
 
 def build_manifest(*, crawl_id: str, worker: str, seeds: list[str], settings: Any, started_at: str,

@@ -41,6 +41,7 @@ from scrapy.settings import BaseSettings
 
 from crawler.errors import ServiceError, UsageError
 from crawler.frontier.bloom import BloomParams, positions
+from crawler.redact import mask_url
 
 # Results of Frontier.push
 DUPLICATE, QUEUED, OVER_SITE_BUDGET, OVER_TOTAL_BUDGET = 0, 1, 2, 3
@@ -208,26 +209,15 @@ def redis_client(url: str) -> Any:
         client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True)
     except ValueError as exc:
         raise UsageError(
-            f"DARKCRAWL_REDIS_URL {safe_url(url)!r} is not a Redis URL ({exc}); example: redis://127.0.0.1:6379/0"
+            f"DARKCRAWL_REDIS_URL {mask_url(url)!r} is not a Redis URL ({exc}); example: redis://127.0.0.1:6379/0"
         ) from None
     try:
         client.ping()
     except redis.RedisError as exc:
         raise ServiceError(
-            f"Redis at {safe_url(url)} does not answer ({exc}): start redis-server or fix DARKCRAWL_REDIS_URL"
+            f"Redis at {mask_url(url)} does not answer ({exc}): start redis-server or fix DARKCRAWL_REDIS_URL"
         ) from None
     return client
-
-
-def safe_url(url: str) -> str:
-    """*url* without its password, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
-    return url
 
 
 def new_worker_id() -> str:

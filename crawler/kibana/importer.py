@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from crawler.errors import ServiceError, UsageError
+from crawler.redact import mask_url
 
 IMPORT_PATH = "/api/saved_objects/_import"
 TIMEOUT = 60.0
@@ -47,7 +48,7 @@ class KibanaConfig:
             raise UsageError("no Kibana URL: give --url https://kibana.example:5601 or set DARKCRAWL_KIBANA_URL")
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UsageError(f"Kibana URL {base!r} must look like https://host:5601 (http:// or https://)")
+            raise UsageError(f"Kibana URL {mask_url(base)!r} must look like https://host:5601 (http:// or https://)")
         if parts.username or parts.password:
             raise UsageError(
                 "the Kibana URL contains credentials: remove them and set DARKCRAWL_KIBANA_USERNAME/_PASSWORD or "
@@ -138,7 +139,7 @@ def import_objects(
     """Send *ndjson* to Kibana's import API and return what it answered. Raises :class:`ServiceError`."""
     params = {"overwrite": "true"} if overwrite else {}
     files = {"file": (filename, ndjson.encode("utf-8"), "application/ndjson")}
-    where = config.url
+    where = mask_url(config.url)
     verify = config.verify()
     try:
         with httpx.Client(verify=verify, timeout=timeout, trust_env=False) as client:
@@ -190,7 +191,7 @@ def _message(response: httpx.Response) -> str:
 
 def read_answer(config: KibanaConfig, response: httpx.Response) -> ImportResult:
     """Turn Kibana's HTTP answer into an :class:`ImportResult`, or a :class:`ServiceError` saying what to fix."""
-    where = config.url
+    where = mask_url(config.url)
     status = response.status_code
     if status == 401:
         raise ServiceError(f"Kibana at {where} refused the credentials (401): {config.credentials_hint()}")

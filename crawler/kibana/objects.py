@@ -47,6 +47,7 @@ TIME_FIELDS = {
     "crawls": "started_at",
     "sites": "last_visit",  # the recrawl state (crawler/scheduling/recrawl.py)
     "alerts": "first_seen",  # when a watch first fired (crawler/alerts)
+    "versions": "first_seen",  # the page history: when the page began to show that content
 }
 LAYER = "layer1"
 KQL = "kuery"

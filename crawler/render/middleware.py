@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
 
+from crawler.fetch.encoding import response_html
 from crawler.render.config import RenderConfig
 from crawler.render.gate import js_gate_reason
 from crawler.tor.isolation import site_key
@@ -84,7 +85,7 @@ class RenderMiddleware:
             or response.status != 200
         ):
             return response
-        gate = js_gate_reason(response.text)
+        gate = js_gate_reason(response_html(response))  # not response.text: it may not be decoded yet (585)
         if gate is None:
             return response
         self.stats.inc_value(f"darkcrawl/render/js_gate/{gate}")

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
+from crawler.fetch.encoding import response_content_type, response_html
 from crawler.items import utc_timestamp
 from crawler.safety.blocklist import Blocklist, load_blocklists
 from crawler.safety.highrisk import HighRiskTerms, load_high_risk_terms
@@ -58,11 +59,12 @@ def policy_from_settings(settings: BaseSettings) -> tuple[Blocklist, HighRiskTer
 
 
 def page_text(response: TextResponse) -> str:
-    """The clean text of *response*, as the extraction stage reads it (so the terms match what would be indexed)."""
+    """The clean text of *response*, as the extraction stage reads it (so the terms match what would be indexed):
+    the body decoded by :func:`crawler.fetch.encoding.response_html`, the decoding the spider hands to extraction."""
     from pipelines.extract.text import parse_document
 
-    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
-    return parse_document(response.body, response.url, content_type).text
+    content_type = response_content_type(response)
+    return parse_document(response_html(response), response.url, content_type).text
 
 
 class SafetyMiddleware:

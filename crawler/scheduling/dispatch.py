@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crawler.errors import ServiceError
+from crawler.redact import mask_url
 from crawler.scheduling.crawlstatus import pid_alive, pid_start_time, read_status, status_dir
 from crawler.scheduling.store import Run, Schedule
 
@@ -136,6 +137,8 @@ class LocalDispatcher:
             command += ["--depth", str(request.schedule.depth)]
         if request.schedule.max_pages is not None:
             command += ["--max-pages", str(request.schedule.max_pages)]
+        if request.schedule.warc:
+            command.append("--warc")
         return command
 
     def start(self, request: RunRequest) -> Started:
@@ -204,10 +207,10 @@ class ScrapydDispatcher:
             data = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise ServiceError(
-                f"Scrapyd at {self.url} did not answer {path}: {exc}; check DARKCRAWL_SCRAPYD_URL"
+                f"Scrapyd at {mask_url(self.url)} did not answer {path}: {exc}; check DARKCRAWL_SCRAPYD_URL"
             ) from None
         if data.get("status") != "ok":
-            raise ServiceError(f"Scrapyd at {self.url} refused {path}: {data.get('message', data)}")
+            raise ServiceError(f"Scrapyd at {mask_url(self.url)} refused {path}: {data.get('message', data)}")
         return dict(data)
 
     def crawl_settings(self, request: RunRequest) -> dict[str, str]:
@@ -244,6 +247,8 @@ class ScrapydDispatcher:
             values["DEPTH_LIMIT"] = str(request.schedule.depth)
         if request.schedule.max_pages is not None:
             values["DARKCRAWL_MAX_PAGES"] = str(request.schedule.max_pages)
+        if request.schedule.warc:
+            values["DARKCRAWL_WARC_ENABLED"] = "True"
         return values
 
     def prepare(self) -> None:

@@ -111,8 +111,15 @@ def es_report(settings: Any) -> dict[str, Any]:
         return {"healthy": False, "running": False, "message": str(exc), "indices": []}
     report["indices"] = []
     if report.get("healthy"):
+        from elasticsearch import AuthenticationException, AuthorizationException
+
+        from crawler.es.client import service_error
+
         try:
             report["indices"] = index_sizes(settings)
+        except (AuthenticationException, AuthorizationException) as exc:  # a crawl with these credentials fails
+            problem = str(service_error(exc, str(report.get("url") or "the configured URL")))
+            report |= {"healthy": False, "message": problem, "indices_error": problem}
         except Exception as exc:
             report["indices_error"] = str(exc)
     return report

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import UsageError
+from crawler.errors import ServiceError, UsageError
 from crawler.paths import data_dir
 from crawler.scheduling.timing import Timing
 from crawler.sqlitefile import open_shared_db
@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS schedules (
     every REAL,
     depth INTEGER,
     max_pages INTEGER,
+    warc INTEGER NOT NULL DEFAULT 0,
     budget REAL,
     priority INTEGER NOT NULL DEFAULT 0,
     paused INTEGER NOT NULL DEFAULT 0,
@@ -76,6 +77,9 @@ CREATE TABLE IF NOT EXISTS service (
     metrics_url TEXT
 );
 """
+# Columns added after a store was first created: ALTER TABLE adds them to an older file (CREATE TABLE IF NOT EXISTS
+# leaves an existing table as it is).
+ADDED_COLUMNS = {"schedules": {"warc": "INTEGER NOT NULL DEFAULT 0"}}
 
 # Run states: running until the crawl ends; then one of the others.
 RUNNING = "running"
@@ -111,6 +115,7 @@ class Schedule:
     created_at: float
     next_run_at: float
     missed: int = 0
+    warc: bool = False  # keep WARC evidence of each run (crawl --warc)
 
     @property
     def timing(self) -> Timing:
@@ -154,7 +159,7 @@ def store_path(settings: Any) -> Path:
 def _row_to(cls: type[Any], row: sqlite3.Row) -> Any:
     names = {field.name for field in fields(cls)}
     values = {key: row[key] for key in row.keys() if key in names}
-    for flag in ("sites_from_index", "paused", "run_now", "resumed"):
+    for flag in ("sites_from_index", "paused", "run_now", "resumed", "warc"):
         if flag in values:
             values[flag] = bool(values[flag])
     return cls(**values)
@@ -166,6 +171,20 @@ class ScheduleStore:
     def __init__(self, path: Path):
         self.path = path
         self.connection = open_shared_db(path, SCHEMA, "the schedule store")
+        try:
+            self._add_columns()
+        except sqlite3.Error as exc:
+            raise ServiceError(
+                f"cannot upgrade the schedule store {path}: {exc}; check the file and its permissions"
+            ) from None
+
+    def _add_columns(self) -> None:
+        """Bring a store written by an older darkcrawl up to :data:`ADDED_COLUMNS`."""
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row["name"] for row in self.connection.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns.items():
+                if name not in present:
+                    self.connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         self.connection.close()

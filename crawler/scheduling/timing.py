@@ -19,19 +19,18 @@ DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
 
 def parse_duration(text: str, what: str = "duration") -> float:
-    """Seconds in *text*: ``90s``, ``15m``, ``6h``, ``2d``, ``1w``, combinations such as ``1h30m``, or a bare number of
-    seconds. Raises :class:`UsageError` naming *what* for anything else, zero or negative."""
+    """Seconds in *text*: ``90s``, ``15m``, ``6h``, ``2d``, ``1w``, or combinations such as ``1h30m``. A bare number
+    is refused (``--every 6``: six seconds or six hours?). Raises :class:`UsageError` naming *what* for anything else,
+    zero or negative."""
     value = text.strip().lower()
-    seconds: float
     if re.fullmatch(r"\d+(?:\.\d+)?", value):
-        seconds = float(value)
-    else:
-        parts = DURATION_PART.findall(value)
-        if not parts or "".join(number + unit for number, unit in parts) != value:
-            raise UsageError(
-                f"{what} {text!r} is not a duration: use a number and a unit (s, m, h, d, w), e.g. 90s, 6h, 1h30m"
-            )
-        seconds = sum(float(number) * UNITS[unit] for number, unit in parts)
+        raise UsageError(f"{what} {text!r} needs a unit: s, m, h, d or w (e.g. {value}s, {value}m, {value}h)")
+    parts = DURATION_PART.findall(value)
+    if not parts or "".join(number + unit for number, unit in parts) != value:
+        raise UsageError(
+            f"{what} {text!r} is not a duration: use a number and a unit (s, m, h, d, w), e.g. 90s, 6h, 1h30m"
+        )
+    seconds = sum(float(number) * UNITS[unit] for number, unit in parts)
     if seconds <= 0:
         raise UsageError(f"{what} {text!r} must be longer than zero")
     return seconds

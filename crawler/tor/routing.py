@@ -3,7 +3,9 @@
 It runs before Scrapy's ``HttpProxyMiddleware`` and decides, for each request:
 
 * whether it may be fetched at all: ``http``/``https`` only; valid v3 onions; clearnet hosts only with
-  ``DARKCRAWL_ALLOW_CLEARNET`` (and never loopback, private or link-local IP literals);
+  ``DARKCRAWL_ALLOW_CLEARNET``; never a local host, in any spelling (:mod:`crawler.fetch.hosts`: loopback, private,
+  link-local addresses written in decimal, hex, octal or short forms, ``localhost`` names), never a URL with a control
+  character or port 0;
 * which tor instance carries it (a stable hash of the site over the pool) and with which SOCKS credentials (one circuit
   per site, see :mod:`crawler.tor.isolation`);
 * when a site keeps failing (``DARKCRAWL_TOR_NEW_CIRCUIT_AFTER`` consecutive connection errors), to move that
@@ -24,7 +26,6 @@ Refusals raise ``IgnoreRequest`` and are counted in the stats under ``darkcrawl/
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.fetch.hosts import local_host_reason, normalise_host, url_text_problem
 from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
 from crawler.tor.isolation import instance_index, site_key, socks_credentials
 from pipelines.extract.onion import is_valid_onion_v3
@@ -74,10 +76,15 @@ def tor_failure_action(error_name: str, socks_open: bool, tor_paused: bool, requ
 
 
 def refusal_reason(url: str, allow_clearnet: bool) -> str | None:
-    """Return why *url* must not be fetched (a short stats key), or None if it may be fetched through Tor."""
+    """Return why *url* must not be fetched (a short stats key), or None if it may be fetched through Tor.
+
+    Seeds (:mod:`crawler.seeds`), links and redirects (:mod:`crawler.fetch.limits`) and rendered pages all pass
+    here: a local host is refused in any spelling (:mod:`crawler.fetch.hosts`), clearnet allowed or not."""
+    if url_text_problem(url):
+        return "bad_url"
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
+        host = normalise_host(parts.hostname or "")
     except ValueError:
         return "bad_url"
     if parts.scheme not in ("http", "https"):
@@ -86,15 +93,9 @@ def refusal_reason(url: str, allow_clearnet: bool) -> str | None:
         return "bad_url"
     if host.endswith(".onion"):
         return None if is_valid_onion_v3(host) else "invalid_onion"
-    if not allow_clearnet:
-        return "clearnet"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None if host != "localhost" else "local_address"
-    if address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified:
+    if local_host_reason(host):
         return "local_address"
-    return None
+    return None if allow_clearnet else "clearnet"
 
 
 class TorRoutingMiddleware:

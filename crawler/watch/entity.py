@@ -11,7 +11,6 @@ Offers :func:`entity_spec` (typed value -> stored spec, or :class:`UsageError`) 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,29 +18,33 @@ from crawler.errors import UsageError
 from crawler.pivot import pivot_ids
 from crawler.watch.context import address_context, context_around, page_text
 from crawler.watch.model import ENTITY, Watch
-from pipelines.entities import CRYPTO, ENTITY_KINDS, HANDLE, HANDLE_NETWORKS, PGP, VENDOR, page_entities
+from pipelines.entities import (
+    CRYPTO,
+    ENTITY_KINDS,
+    HANDLE,
+    HANDLE_NETWORKS,
+    PGP,
+    VENDOR,
+    key_id,
+    page_entities,
+    typed_value,
+)
 from pipelines.extract.casing import lower_same_length
 
 PGP_KEY_ID = "pgp_key_id"
 WATCH_ENTITY_KINDS = (*ENTITY_KINDS, PGP_KEY_ID)
-_KEY_ID = re.compile(r"[0-9A-F]{8}|[0-9A-F]{16}")
 _SPECIFIC = frozenset(ENTITY_KINDS) - {HANDLE, VENDOR}  # kinds a value is not by accident (any word is a vendor)
-
-
-def _key_id(raw: str) -> str | None:
-    compact = "".join(raw.split()).upper().removeprefix("0X")
-    return compact if _KEY_ID.fullmatch(compact) else None
 
 
 def entity_spec(value: str, kind: str | None = None) -> dict[str, Any]:
     """The spec of an entity watch: ``{"entity_kind", "value"}`` with the value normalised. Without *kind*, the value
     must read one way only (an address, a fingerprint, an onion, an e-mail, ``network:handle``); a bare name may be
     a vendor or a handle on any network, so it needs *kind*. Raises :class:`UsageError` saying what to give."""
-    if kind == PGP_KEY_ID or (kind in (None, PGP) and _key_id(value)):
-        key_id = _key_id(value)
-        if key_id is None:
+    if kind == PGP_KEY_ID or (kind in (None, PGP) and key_id(value)):
+        found = key_id(value)
+        if found is None:
             raise UsageError(f"{value!r} is not a PGP key id: give 8 or 16 hex digits (spaces and 0x allowed)")
-        return {"entity_kind": PGP_KEY_ID, "value": key_id}
+        return {"entity_kind": PGP_KEY_ID, "value": found}
     if kind is not None and kind not in WATCH_ENTITY_KINDS:
         raise UsageError(f"entity kind {kind!r} is not one of {', '.join(WATCH_ENTITY_KINDS)}")
     readings = list(pivot_ids(value, kind).values())
@@ -49,7 +52,7 @@ def entity_spec(value: str, kind: str | None = None) -> dict[str, Any]:
         what = f"a {kind}" if kind else "a value darkcrawl extracts"
         raise UsageError(f"{value!r} is not {what}: give an address, a PGP fingerprint or key id, an e-mail, "
                          "network:handle, a vendor name (--entity-kind vendor) or an onion")
-    if kind is None and value.strip().partition(":")[0].lower() in HANDLE_NETWORKS:  # network:handle says it all
+    if kind is None and typed_value(value).strip().partition(":")[0].lower() in HANDLE_NETWORKS:  # network:x, t.me/x
         readings = [reading for reading in readings if reading[0] == HANDLE] or readings
     specific = [reading for reading in readings if reading[0] in _SPECIFIC]
     if kind is None and specific:  # pivot's order: an address before a fingerprint (0x + 40 hex is both)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from .caps import Capped
 from .casing import lower_same_length
 
 _SEPARATORS = r"[\s:\uff1a=\-\u2013>|]"  # what sits between a label and its value: colons, dashes, arrows
@@ -41,11 +42,13 @@ _LOCAL_FULL = re.compile(_LOCAL, re.IGNORECASE)
 _AT_MARK = re.compile(r"[\[({<]\s*at\s*[\])}>]", re.IGNORECASE)
 _DOT = r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\.)"
 _OBFUSCATED_DOMAIN = re.compile(rf"\s*((?:[a-z0-9-]+{_DOT})+[a-z]{{2,24}})(?![a-z0-9-])", re.IGNORECASE)
-_SHOUTED_EMAIL = re.compile(r"([A-Za-z0-9._-]{2,64}) AT ((?:[A-Za-z0-9-]+ DOT )+[A-Za-z]{2,24})\b")
+_SHOUTED_DOMAIN = re.compile(r"((?:[A-Za-z0-9-]+ DOT )+[A-Za-z]{2,24})\b")
+_SHOUTED_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 _DOT_WORDS = re.compile(_DOT, re.IGNORECASE)
 _NOT_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "svg", "css", "js", "ico", "html", "htm", "php", "txt"})
 
-_XMPP_VALUE = re.compile(rf"(?:\s*/\s*(?:xmpp|jabber|otr|omemo))*{_LABEL_GAP}({_LOCAL}@{_DOMAIN})", re.IGNORECASE)
+# At most four "/xmpp"-like words after a label: "jabber" + "/xmpp" * 20000 once made every label read the whole chain.
+_XMPP_VALUE = re.compile(rf"(?:\s*/\s*(?:xmpp|jabber|otr|omemo)){{0,4}}{_LABEL_GAP}({_LOCAL}@{_DOMAIN})", re.IGNORECASE)
 _TELEGRAM_LINK = re.compile(r"(?:t|telegram)\.me/(?:s/)?([a-z][a-z0-9_]{3,31})\b", re.IGNORECASE)
 # A bare word after a label is a handle only after a separator ("Telegram: name"); "@name" needs none ("über
 # Telegram schreiben" names no one).
@@ -54,6 +57,9 @@ _TELEGRAM_VALUE = re.compile(rf"{_STRICT_GAP}([a-z][a-z0-9_]{{4,31}})\b", re.IGN
 _TELEGRAM_RESERVED = frozenset({"joinchat", "share", "proxy", "socks", "addstickers", "setlanguage", "iv", "contact"})
 _SESSION = re.compile(r"05[0-9a-f]{64}", re.IGNORECASE)
 _TOX = re.compile(r"[0-9a-fA-F]{76}")
+# In a page: whole hex runs only, found from the literal "05" (a fast search) and checked on both sides at once. Tox
+# ids are found by _TOX itself: an attempt reads at most 76 characters (linear; a look-behind first is slower).
+_SESSION_IN_TEXT = re.compile(r"05(?<![0-9a-fA-F]05)[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _WICKR_VALUE = re.compile(rf"(?:\s*me)?{_STRICT_GAP}([a-z0-9][a-z0-9_.-]{{2,31}})\b", re.IGNORECASE)
 _THREEMA_VALUE = re.compile(rf"{_LABEL_GAP}([A-Z0-9*][A-Z0-9]{{7}})\b")
@@ -63,11 +69,29 @@ _PHONE_LABELS = {
     "téléphone": "phone", "telefoon": "phone", "telefon": "phone", "mobile": "phone", "sms": "phone", "call": "phone",
 }  # fmt: skip
 _WORDS_NOT_HANDLES = frozenset({"contact", "channel", "group", "support", "official", "here", "only", "username"})
+# Every match is made within a window of the text (endpos): what a pattern can read from one place is bounded, so the
+# scan is linear however the page repeats a label or a separator. A value that reaches the window's end is too long
+# to be one and is dropped.
+VALUE_WINDOW = 400  # after a label: separators, a label word, a local part (64) and a domain (253)
+DOMAIN_WINDOW = 256  # after "@": a domain name is at most 253 characters
 
 
 def _word_boundary(text: str, start: int, end: int) -> bool:
     """True when text[start:end] is not glued to letters or digits on either side."""
     return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
+
+
+def _bounded_match(pattern: re.Pattern[str], text: str, position: int, window: int) -> re.Match[str] | None:
+    """*pattern* matched at *position* within *window* characters; ``None`` when it reaches the window's end (a
+    value that long is not one) or its first group (else the match) ends inside a word."""
+    endpos = position + window
+    match = pattern.match(text, position, endpos)
+    if match is None or (match.end() >= endpos and endpos < len(text)):
+        return None
+    end = match.end(1) if match.re.groups else match.end()
+    if end < len(text) and text[end].isalnum():
+        return None
+    return match
 
 
 def _labelled(text: str, lowered: str, labels: Iterable[str], value: re.Pattern[str]) -> Iterator[tuple[str, str]]:
@@ -77,7 +101,7 @@ def _labelled(text: str, lowered: str, labels: Iterable[str], value: re.Pattern[
         while position != -1:
             end = position + len(label)
             if _word_boundary(lowered, position, end):
-                match = value.match(text, end)
+                match = _bounded_match(value, text, end, VALUE_WINDOW)
                 if match:
                     yield label, match.group(1)
             position = lowered.find(label, end)
@@ -85,10 +109,11 @@ def _labelled(text: str, lowered: str, labels: Iterable[str], value: re.Pattern[
 
 @dataclass
 class Contacts:
-    """E-mail addresses (lowercased, distinct, in order) and ``{"network", "handle"}`` handles (distinct, in order)."""
+    """E-mail addresses (lowercased, distinct, in order) and ``{"network", "handle"}`` handles (distinct, in order),
+    each at most the cap's number (``beyond`` counts the others)."""
 
-    emails: list[str] = field(default_factory=list)
-    handles: list[dict[str, str]] = field(default_factory=list)
+    emails: Capped[str] = field(default_factory=Capped)
+    handles: Capped[dict[str, str]] = field(default_factory=Capped)
 
 
 def is_session_id(value: str) -> bool:
@@ -113,15 +138,16 @@ def _email_ok(local: str, domain: str) -> bool:
     return tld not in _NOT_TLDS and ".." not in local and ".." not in domain
 
 
-def _local_before(text: str, end: int) -> str | None:
-    """The e-mail local part that ends at *end* in *text*, or ``None``."""
+def _local_before(text: str, end: int, chars: Iterable[str] = _LOCAL_CHARS) -> str | None:
+    """The e-mail local part that ends at *end* in *text*, or ``None`` (also when it would start inside a word:
+    ``joségarcia@x.com`` has no local part ``garcia``)."""
     start = end
     floor = max(0, end - 64)
-    while start > floor and text[start - 1] in _LOCAL_CHARS:
+    while start > floor and text[start - 1] in chars:
         start -= 1
     while start < end and not text[start].isalnum():
         start += 1  # a local part starts with a letter or digit
-    if start == end or (start > 0 and text[start - 1] in _LOCAL_CHARS):
+    if start == end or (start > 0 and (text[start - 1] in chars or text[start - 1].isalnum())):
         return None
     local = text[start:end]
     return local if _LOCAL_FULL.fullmatch(local) else None
@@ -171,9 +197,17 @@ def _from_links(links: Iterable[str], out: _Collector) -> None:
                     out.handle("telegram", match.group(1).lower())
 
 
-def find_contacts(text: str, links: Iterable[str] = ()) -> Contacts:
+def _spaces_before(text: str, end: int) -> int:
+    """*end* moved back over the whitespace before it (at most 64 characters)."""
+    floor = max(0, end - 64)
+    while end > floor and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def find_contacts(text: str, links: Iterable[str] = (), *, limit: int | None = None) -> Contacts:
     """Return the e-mail addresses and handles in *text* and in the link targets *links* (``mailto:``, ``xmpp:``,
-    ``t.me`` URLs). Never raises."""
+    ``t.me`` URLs), at most *limit* of each (the others counted in ``beyond``). Never raises; linear time."""
     out = _Collector()
     _from_links(links, out)
     lowered = lower_same_length(text)
@@ -182,20 +216,21 @@ def find_contacts(text: str, links: Iterable[str] = ()) -> Contacts:
     at = text.find("@")
     while at != -1:
         local = _local_before(text, at)
-        domain = _DOMAIN_AFTER.match(text, at + 1) if local else None
+        domain = _bounded_match(_DOMAIN_AFTER, text, at + 1, DOMAIN_WINDOW) if local else None
         if local and domain:
             out.email(local, domain.group(1), at)
         at = text.find("@", at + 1)
     for mark in _AT_MARK.finditer(text):
-        local = _local_before(text, len(text[: mark.start()].rstrip()))
-        domain = _OBFUSCATED_DOMAIN.match(text, mark.end()) if local else None
+        local = _local_before(text, _spaces_before(text, mark.start()))
+        domain = _bounded_match(_OBFUSCATED_DOMAIN, text, mark.end(), VALUE_WINDOW) if local else None
         if local and domain:
             out.email(local, _DOT_WORDS.sub(".", domain.group(1)), mark.start())
     shouted = text.find(" AT ")
     while shouted != -1:
-        match = _SHOUTED_EMAIL.search(text, max(0, shouted - 65), shouted + 200)
-        if match and _word_boundary(text, match.start(), match.end()):
-            out.email(match.group(1), match.group(2).replace(" DOT ", "."), shouted)
+        local = _local_before(text, shouted, _SHOUTED_LOCAL)
+        match = _bounded_match(_SHOUTED_DOMAIN, text, shouted + 4, VALUE_WINDOW) if local else None
+        if local and len(local) >= 2 and match:
+            out.email(local, match.group(1).replace(" DOT ", "."), shouted)
         shouted = text.find(" AT ", shouted + 4)
     if ".me/" in lowered:
         for match in _TELEGRAM_LINK.finditer(text):
@@ -208,9 +243,8 @@ def find_contacts(text: str, links: Iterable[str] = ()) -> Contacts:
         if name not in _TELEGRAM_RESERVED and name not in _WORDS_NOT_HANDLES:
             out.handle("telegram", name)
     if "05" in text:
-        for match in _SESSION.finditer(text):
-            if _hex_bounded(text, match.start(), match.end()):
-                out.handle("session", match.group(0).lower())
+        for match in _SESSION_IN_TEXT.finditer(text):
+            out.handle("session", match.group(0).lower())
     for match in _TOX.finditer(text):
         if _hex_bounded(text, match.start(), match.end()) and is_valid_tox_id(match.group(0)):
             out.handle("tox", match.group(0).upper())
@@ -224,9 +258,10 @@ def find_contacts(text: str, links: Iterable[str] = ()) -> Contacts:
         if number:
             out.handle(_PHONE_LABELS[label], number)
     xmpp_ids = {handle for network, handle in out.handles if network == "xmpp"}
+    emails = (email for email in sorted(out.emails, key=out.emails.__getitem__) if email not in xmpp_ids)
     return Contacts(
-        emails=[email for email in sorted(out.emails, key=out.emails.__getitem__) if email not in xmpp_ids],
-        handles=[{"network": network, "handle": handle} for network, handle in out.handles],
+        emails=Capped.of(emails, limit),
+        handles=Capped.of(({"network": network, "handle": handle} for network, handle in out.handles), limit),
     )
 
 

@@ -6,14 +6,20 @@ names the file and line), :func:`default_watchlist_path`, :func:`fold` (the norm
 :meth:`Watchlist.find` (text -> ``[{"term", "category", "count"}]``).
 
 Terms and text are both casefolded, stripped of accents and have their whitespace collapsed, so "Kokain",
-"kokaïne" and "KOKAIN" meet; one Aho-Corasick automaton (pyahocorasick) finds every term in one pass, and a match
-counts only when it is a whole word on both sides ("meth" is not found in "method").
+"kokaïne" and "KOKAIN" meet. Each term is also looked for in its inflected forms, by the rules of its own language
+(:func:`inflections`: plural, feminine, declined adjectives), so "faux passeports" finds "faux passeport" and "valse
+paspoorten" "vals paspoort", while the English "mailer" never finds "mail": the forms are made on the terms' side, the
+page's text is only folded. One Aho-Corasick automaton (pyahocorasick) finds every form of every term in one pass,
+and a match counts only when it is a whole word on both sides ("meth" is not found in "method"). A term marked
+``ambiguous`` ("speed", "crystal") counts only with context: a term of the same category that is not ambiguous within
+:data:`CONTEXT_WINDOW` characters.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +29,19 @@ import ahocorasick
 import yaml
 
 from crawler.errors import UsageError
+from pipelines.extract.caps import Capped
 from pipelines.extract.yamlfile import compose_yaml_file
 
-ENTRY_KEYS = frozenset({"term", "terms", "category", "language"})
+ENTRY_KEYS = frozenset({"term", "terms", "category", "language", "ambiguous"})
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _SPACES = re.compile(r"\s{2,}|[^\S ]")  # runs of whitespace, or one that is not a plain space
+CONTEXT_WINDOW = 200  # characters (folded text) within which an ambiguous term needs a term of its category
+LANGUAGES = ("en", "fr", "nl", "de")  # the languages whose inflections are made (``any``: all of them)
+MIN_WORD = 3  # letters a word needs before its forms are made: "de", "la" stay as written, "gun" takes "guns"
+MIN_BASE = 4  # letters left once an ending is stripped to find a base: "faux" does not become "fau"
+MAX_FORMS = 256  # forms made for one multi-word term at most (the first ones: the written form comes first)
+VOWELS = frozenset("aeiouy")
+_DUTCH_LONG_VOWEL = re.compile(r"(.*)([aeou])\2([^aeiouy])")  # pistool -> pistolen, boot -> boten: one vowel written
 
 
 def default_watchlist_path() -> Path:
@@ -46,30 +60,100 @@ def fold(text: str, *, normalised: bool = False) -> str:
     return folded if normalised else _SPACES.sub(" ", folded)
 
 
+def _bases(word: str, endings: tuple[str, ...]) -> list[str]:
+    """*word*, and *word* without the first of *endings* it has, when at least :data:`MIN_BASE` letters stay."""
+    for end in endings:
+        if word.endswith(end) and len(word) - len(end) >= MIN_BASE:
+            return [word, word[: -len(end)]]
+    return [word]
+
+
+def _forms_in(word: str, language: str) -> list[str]:
+    """The forms of one folded word in *language*: English plurals; French plural and feminine (-s, -e, -es, -aux,
+    -x after au/eu/ou); Dutch plural and declined adjective (-e, -en, -s, a short vowel's consonant doubled: pil ->
+    pillen, a long one written once: pistool -> pistolen); German declension (-e, -en, -em, -er, -es, -n, -s, and
+    -a -> -en: Firma -> Firmen). Bases are found by stripping one such ending."""
+    if language == "en":
+        plural = [word[:-1] + "ies"] if word.endswith("y") and word[-2:-1] not in VOWELS else []
+        return [word, word + "s", word + "es", *plural]
+    forms: list[str] = []
+    if language == "fr":
+        for base in _bases(word, ("es", "s", "x", "e")):
+            forms += [base, base + "s", base + "e", base + "es"]
+            if base.endswith(("au", "eu", "ou")):
+                forms.append(base + "x")
+            if base.endswith("al"):
+                forms.append(base[:-2] + "aux")
+    elif language == "nl":
+        for base in _bases(word, ("en", "e", "s")):
+            forms += [base, base + "e", base + "en", base + "s"]
+            if base[-1] not in VOWELS and base[-2:-1] in VOWELS and base[-3:-2] not in VOWELS:
+                forms += [base + base[-1] + "e", base + base[-1] + "en"]
+            long_vowel = _DUTCH_LONG_VOWEL.fullmatch(base)
+            if long_vowel:
+                forms += [long_vowel.expand(r"\1\2\3e"), long_vowel.expand(r"\1\2\3en")]
+    elif language == "de":
+        for base in _bases(word, ("en", "em", "er", "es", "e", "n", "s")):
+            forms += [base + end for end in ("", "e", "en", "em", "er", "es", "n", "s")]
+            if base.endswith("a"):
+                forms.append(base[:-1] + "en")
+    return forms
+
+
+def _word_forms(word: str, languages: Iterable[str]) -> list[str]:
+    """The forms of one folded word in *languages*, the written one first, each once."""
+    if len(word) < MIN_WORD or not word[-1].isalpha():
+        return [word]
+    forms = {word: None}
+    for language in languages:
+        forms.update(dict.fromkeys(_forms_in(word, language)))
+    return list(forms)
+
+
+def inflections(folded: str, language: str) -> list[str]:
+    """The forms of a folded term (:func:`fold`) in *language* (``any``: all four), the term itself first: each word
+    in its forms, multi-word terms in their combinations (at most :data:`MAX_FORMS`)."""
+    languages = [language] if language in LANGUAGES else list(LANGUAGES)
+    combinations = [""]
+    for position, word in enumerate(folded.split(" ")):
+        head, _, tail = word.rpartition("'")  # d'identite: the forms are the word's after the elision
+        forms = [head + _ + form for form in _word_forms(tail, languages)]
+        combinations = [f"{done} {form}" if position else form for done in combinations for form in forms]
+        del combinations[MAX_FORMS:]
+    return combinations
+
+
 @dataclass(frozen=True)
 class WatchTerm:
-    """One watched term as the operator wrote it, with its category and language (``"any"`` when not given)."""
+    """One watched term as the operator wrote it, with its category and language (``"any"`` when not given), and
+    whether it is ambiguous (counted only next to a term of its category that is not)."""
 
     term: str
     category: str
     language: str
     source: str  # "file:line", for messages
+    ambiguous: bool = False
 
 
 class Watchlist:
     """Compiled watch lists: build once (:func:`load_watchlists`), then :meth:`find` on every page."""
 
-    def __init__(self, terms: Iterable[WatchTerm]) -> None:
+    def __init__(self, terms: Iterable[WatchTerm], *, inflect: bool = True) -> None:
+        """Compile *terms*; *inflect* False looks for the written forms only (the benchmark's baseline)."""
         self.terms: list[WatchTerm] = []
         by_key: dict[str, list[int]] = {}
+        written: set[tuple[str, str]] = set()
         for term in terms:
-            key = fold(term.term).strip()
-            if not key:
-                continue
-            if any(self.terms[i].category == term.category for i in by_key.get(key, [])):
+            folded = fold(term.term).strip()
+            if not folded or (folded, term.category) in written:
                 continue  # same term, same category, in two lists: counted once
-            by_key.setdefault(key, []).append(len(self.terms))
+            written.add((folded, term.category))
+            index = len(self.terms)
             self.terms.append(term)
+            for key in inflections(folded, term.language) if inflect else [folded]:
+                indexes = by_key.setdefault(key, [])
+                if not any(self.terms[i].category == term.category for i in indexes):  # one form, one term a category
+                    indexes.append(index)
         self._automaton: Any = ahocorasick.Automaton() if by_key else None
         if self._automaton is not None:
             for key, indexes in by_key.items():
@@ -79,23 +163,27 @@ class Watchlist:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def find(self, text: str, *, normalised: bool = False) -> list[dict[str, Any]]:
+    def find(self, text: str, *, normalised: bool = False, limit: int | None = None) -> Capped[dict[str, Any]]:
         """Return ``[{"term", "category", "count"}]`` for each watched term found in *text* as a whole word,
-        most frequent first (then by term). *normalised*: see :func:`fold`. Never raises."""
+        most frequent first (then by term), at most *limit* (the others counted in ``beyond``); an ambiguous term only
+        where it has context. *normalised*: see :func:`fold`. Never raises; time linear in the text (one pass of the
+        automaton, then a sort of the hits)."""
         if self._automaton is None or not text:
-            return []
+            return Capped()
+        hits = [(end, index) for _start, end, indexes in self.spans(fold(text, normalised=normalised))
+                for index in indexes]  # (end position, term index), in text order
         counts: dict[int, int] = {}
-        for _start, _end, indexes in self.spans(fold(text, normalised=normalised)):
-            for index in indexes:
-                counts[index] = counts.get(index, 0) + 1
+        for index in self._in_context(hits):
+            counts[index] = counts.get(index, 0) + 1
         ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
-        return [{"term": self.terms[i].term, "category": self.terms[i].category, "count": count} for i, count in ranked]
-
+        terms = self.terms
+        return Capped.of(({"term": terms[i].term, "category": terms[i].category, "count": n} for i, n in ranked), limit)
 
     def spans(self, folded: str) -> Iterator[tuple[int, int, tuple[int, ...]]]:
-        """``(start, end, term indexes)`` of each whole-word match in *folded* (text already through :func:`fold`),
-        *end* exclusive; the indexes point into :attr:`terms`. For callers that need where a term is, not only
-        how often (the watches' match context)."""
+        """``(start, end, term indexes)`` of each whole-word match of a form of a term in *folded* (text already
+        through :func:`fold`), *end* exclusive; the indexes point into :attr:`terms`; ambiguous terms are not
+        checked for context here. For callers that need where a term is, not only how often (the watches' match
+        context)."""
         if self._automaton is None:
             return
         last = len(folded) - 1
@@ -106,6 +194,25 @@ class Watchlist:
             if end < last and folded[end + 1].isalnum():
                 continue
             yield start, end + 1, indexes
+
+    def _in_context(self, hits: list[tuple[int, int]]) -> list[int]:
+        """The term indexes of *hits* that count: every plain term, and ambiguous ones with a plain term of the same
+        category within :data:`CONTEXT_WINDOW` characters (either side)."""
+        anchors: dict[str, list[int]] = {}
+        for end, index in hits:
+            term = self.terms[index]
+            if not term.ambiguous:
+                anchors.setdefault(term.category, []).append(end)
+        counted = []
+        for end, index in hits:
+            term = self.terms[index]
+            if term.ambiguous:
+                near = anchors.get(term.category, [])
+                at = bisect_left(near, end - CONTEXT_WINDOW)
+                if at == len(near) or near[at] > end + CONTEXT_WINDOW:
+                    continue
+            counted.append(index)
+        return counted
 
 
 def _scalar(node: yaml.Node, path: Path, what: str) -> str:
@@ -149,6 +256,12 @@ def read_watchlist(path: str | Path) -> list[WatchTerm]:
             raise UsageError(f"{path}:{line}: entry has no 'category'")
         category = _scalar(fields["category"], path, "category")
         language = _scalar(fields["language"], path, "language") if "language" in fields else "any"
+        ambiguous = False
+        if "ambiguous" in fields:
+            flag = fields["ambiguous"]
+            if not isinstance(flag, yaml.ScalarNode) or flag.value.lower() not in ("true", "false", "yes", "no"):
+                raise UsageError(f"{path}:{flag.start_mark.line + 1}: 'ambiguous' must be true or false")
+            ambiguous = flag.value.lower() in ("true", "yes")
         words: list[tuple[str, int]] = []
         if "term" in fields:
             words.append((_scalar(fields["term"], path, "term"), fields["term"].start_mark.line + 1))
@@ -162,7 +275,7 @@ def read_watchlist(path: str | Path) -> list[WatchTerm]:
         for word, word_line in words:
             if not fold(word).strip(" "):
                 raise UsageError(f"{path}:{word_line}: term {word!r} is empty once normalised")
-            terms.append(WatchTerm(word, category, language, f"{path}:{word_line}"))
+            terms.append(WatchTerm(word, category, language, f"{path}:{word_line}", ambiguous))
     return terms
 
 

@@ -35,7 +35,9 @@ _LONG_LINE = re.compile(rf"[^\n]{{{PROSE_LINE_CHARS},}}")
 MIN_LETTERS = 20  # fewer letters than this in the sample: "unknown" rather than a guess
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 # URLs, onions, e-mails, and words with digits or of 25+ characters (addresses, hashes, base64): not language.
-_NOISE = re.compile(r"\S*(?:://|\.onion|@)\S*|\w*\d\w*|\w{25,}")
+# Each alternative starts only where a token or word starts (the look-behinds), so a long run is read once, not
+# once from each of its characters (a larger DARKCRAWL_LANGUAGE_SAMPLE stays linear).
+_NOISE = re.compile(r"(?<!\S)\S*(?:://|\.onion|@)\S*|(?<!\w)(?:\w*\d\w*|\w{25,})")
 
 
 class _Detector(Detector):

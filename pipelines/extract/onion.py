@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from .caps import Capped, Distinct
 from .casing import lower_same_length
 
 ONION_LABEL_LENGTH = 56
@@ -30,8 +31,11 @@ _SEPARATOR_TAIL = re.compile(
     re.IGNORECASE,
 )
 _SEPARATOR_WINDOW = 16
-_STRICT_TAIL = re.compile(r"(?<![a-z2-7])([a-z2-7]{56})$")
-_SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
+# The last 56 base32 letters before a separator, read backwards (on the reversed text) so that the match is anchored
+# and bounded: spaces and line breaks between the letters are skipped (a label broken up by a page's layout).
+_GAP = r"[\s\u200b\u200c\u200d\u2060\ufeff]"
+_LABEL_REVERSED = re.compile(rf"(?:[a-z2-7]{_GAP}*+){{55}}[a-z2-7]")
+_SPACES = re.compile(f"{_GAP}+")
 _LOOKBACK = 160  # characters before a suffix that may hold a 56-character label split by spaces
 
 
@@ -86,33 +90,35 @@ def onion_host(url: str) -> str | None:
 
 
 def _label_before(text: str, end: int) -> str | None:
-    """The valid onion label that ends at *end* in *text* (directly, or split by spaces), else ``None``."""
-    window = text[max(0, end - _LOOKBACK) : end]
-    strict = _STRICT_TAIL.search(window.lower().rstrip())
-    if strict and _label_is_valid(strict.group(1)):
-        return strict.group(1)
-    squeezed = _SPACES.sub("", window).lower()
-    if len(squeezed) >= ONION_LABEL_LENGTH:
-        label = squeezed[-ONION_LABEL_LENGTH:]
-        if _label_is_valid(label):
-            return label
-    return None
+    """The valid onion label that ends at *end* in *text* (directly, or split by spaces), else ``None``; also
+    ``None`` when the label would start inside a word (57 letters ending in a valid label name no onion)."""
+    start = max(0, end - _LOOKBACK)
+    window = lower_same_length(text[start:end]).rstrip()
+    match = _LABEL_REVERSED.match(window[::-1])
+    if match is None:
+        return None
+    first = start + len(window) - match.end()  # where the label starts in text
+    if first > 0 and text[first - 1].isalnum():
+        return None
+    label = _SPACES.sub("", match.group(0))[::-1]
+    return label if _label_is_valid(label) else None
 
 
-def find_onions(text: str, extra_hosts: Iterable[str] = ()) -> list[str]:
+def find_onions(text: str, extra_hosts: Iterable[str] = (), *, limit: int | None = None) -> Capped[str]:
     """Return the distinct v3 onion hostnames named in *text*, lowercase, in order of first appearance.
 
     Finds plain ``xxx.onion`` (in URLs too) and the obfuscated forms ``xxx[.]onion``, ``xxx (.) onion``,
     ``xxx [dot] onion``, ``xxx dot onion``, ``xxx . onion``, and labels broken up by spaces. Hosts from
-    *extra_hosts* (link targets, say) are validated and listed first. Never raises.
+    *extra_hosts* (link targets, say) are validated and listed first. At most *limit* are returned, the others
+    counted in ``beyond``. Never raises; linear time (each "onion" costs a bounded look at the text before it).
     """
-    found: dict[str, None] = {}
+    found: Distinct[str, str] = Distinct(limit)
     for host in extra_hosts:
         bare = normalise_onion(host)
         if bare:
-            found.setdefault(bare, None)
+            found.put(bare, bare)
     if not text:
-        return list(found)
+        return found.result()
     lowered = lower_same_length(text)
     position = lowered.find("onion")
     while position != -1:
@@ -123,6 +129,7 @@ def find_onions(text: str, extra_hosts: Iterable[str] = ()) -> list[str]:
             if separator:
                 label = _label_before(text, separator.start())
                 if label:
-                    found.setdefault(f"{label}.onion", None)
+                    host = f"{label}.onion"
+                    found.put(host, host)
         position = lowered.find("onion", after)
-    return list(found)
+    return found.result()

@@ -22,9 +22,13 @@ import binascii
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from .caps import Capped, Distinct
+from .casing import lower_same_length
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +72,18 @@ CURVES = {
 }
 FIXED_BITS = {25: ("X25519", 255), 26: ("X448", 448), 27: ("Ed25519", 255), 28: ("Ed448", 448)}
 
-_BLOCK = re.compile(
-    r"-{3,}\s*BEGIN\s+PGP\s+PUBLIC\s+KEY\s+BLOCK\s*-{3,}(.*?)-{3,}\s*END\s+PGP\s+PUBLIC\s+KEY\s+BLOCK\s*-{2,}",
-    re.DOTALL | re.IGNORECASE,
-)
+# Blocks are found from the word "pgp" (str.find on the lowered text), never from the dashes around them: a pattern
+# that opened on a dash run would be tried at every dash of a long rule and give up at its end (quadratic). The words
+# and dashes around each "pgp" are checked by hand; each END line is paired with the nearest BEGIN line before it in
+# one pass over both lists.
+_MARKER_TAIL = re.compile(r"\s++public\s++key\s++block")  # after "pgp", on the lowered text
+_DASHES_AFTER = re.compile(r"\s*+-{3,}+")
+_END_DASHES_AFTER = re.compile(r"\s*+--")
+_DASHES_BEFORE = 3
+MAX_MARKER_GAP = 64  # whitespace between a marker's dashes and its word
 _BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/=]+")
 _HEADER_KEY = re.compile(r"^(?:Version|Comment|Hash|Charset|MessageID|[A-Za-z][A-Za-z0-9-]{1,30})\s*:")
-_BASE64_TAIL = re.compile(r"[A-Za-z0-9+/=\s]*$")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=\s]*+")  # matched on the reversed block: the base64 at its end
 _WHITESPACE = re.compile(r"\s+")
 MAX_HEADER_GLUE = 200  # base64-looking characters of header text that may precede the payload
 _CRC_TAIL = re.compile(r"=([A-Za-z0-9+/]{4})$")
@@ -284,8 +293,8 @@ def _payload_candidates(body: str) -> list[str]:
     # Newlines lost (lines joined with spaces, or with nothing): the payload is the base64 at the end of the block,
     # after the last character base64 cannot hold. A header's last words can look like base64 too, so each place
     # where a key packet could begin ("m" old-style, "x"/"w" new-style, once base64-encoded) is tried, earliest first.
-    tail_match = _BASE64_TAIL.search(body)
-    tail = _WHITESPACE.sub("", tail_match.group(0)) if tail_match else ""
+    tail_run = _BASE64_RUN.match(body[::-1])
+    tail = _WHITESPACE.sub("", body[len(body) - tail_run.end() :]) if tail_run else ""
     tried = 0
     for start, char in enumerate(tail[:MAX_HEADER_GLUE]):
         if char in "mxw":
@@ -316,28 +325,98 @@ def parse_armored(body: str) -> list[PgpKey]:
         try:
             data_b64, crc = _split_crc(candidate)
             data = _decode_base64(data_b64)
+            keys = parse_packets(data)  # before the CRC: garbage fails at its first byte, the CRC reads them all
             if crc is not None and crc24(data) != crc:
                 raise PgpError("armor CRC-24 mismatch")
-            return parse_packets(data)
+            return keys
         except PgpError as exc:
             problem = problem or str(exc)
     raise PgpError(problem or "no base64 payload")
 
 
-def find_pgp_keys(text: str) -> list[PgpKey]:
-    """Return every public key in the armored blocks of *text*, distinct by fingerprint, in page order.
-    Broken blocks are skipped (debug log). Never raises."""
+def _dashes_before(text: str, position: int) -> int | None:
+    """Where the dash run ending (whitespace aside) at *position* starts, if it has at least three dashes."""
+    end = _spaces_before(text, position)
+    start = end
+    while start > 0 and text[start - 1] == "-":
+        start -= 1
+    return start if end - start >= _DASHES_BEFORE else None
+
+
+def _markers(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The ``(start, end)`` of every ``BEGIN PGP PUBLIC KEY BLOCK`` and every ``END PGP PUBLIC KEY BLOCK`` in
+    *text* (any case, any whitespace between the words), dashes not checked."""
+    lowered = lower_same_length(text)
+    begins: list[tuple[int, int]] = []
+    ends: list[tuple[int, int]] = []
+    position = lowered.find("pgp")
+    while position != -1:
+        tail = _MARKER_TAIL.match(lowered, position + 3)
+        word_end = _spaces_before(lowered, position) if tail else position
+        if tail and word_end < position:
+            if word_end >= 5 and lowered.startswith("begin", word_end - 5):
+                begins.append((word_end - 5, tail.end()))
+            elif word_end >= 3 and lowered.startswith("end", word_end - 3):
+                ends.append((word_end - 3, tail.end()))
+        position = lowered.find("pgp", tail.end() if tail else position + 3)
+    return begins, ends
+
+
+def _spaces_before(text: str, position: int) -> int:
+    """*position* moved back over the whitespace before it (at most :data:`MAX_MARKER_GAP` characters)."""
+    floor = max(0, position - MAX_MARKER_GAP)
+    while position > floor and text[position - 1].isspace():
+        position -= 1
+    return position
+
+
+def armored_blocks(text: str) -> Iterator[tuple[int, int, int]]:
+    """Yield ``(block start, body start, body end)`` of each armored public key block in *text*, in order: a BEGIN
+    line, then the text up to the first END line after it. Linear in the length of *text*."""
+    begins, end_markers = _markers(text)
+    ends: list[tuple[int, int]] = []  # (body end, block end) of each well-formed END line
+    for marker_start, marker_end in end_markers:
+        body_end = _dashes_before(text, marker_start)
+        if body_end is not None and _END_DASHES_AFTER.match(text, marker_end):
+            ends.append((body_end, marker_end))
+    if not ends:
+        return
+    next_end = 0
+    resume = 0  # text before this belongs to the previous block
+    for marker_start, marker_end in begins:
+        if marker_start < resume:
+            continue
+        start = _dashes_before(text, marker_start)
+        after = _DASHES_AFTER.match(text, marker_end)
+        if start is None or after is None:
+            continue
+        while next_end < len(ends) and ends[next_end][0] < after.end():
+            next_end += 1
+        if next_end == len(ends):
+            return  # no END after this BEGIN, so none after any later one
+        body_end, resume = ends[next_end]
+        yield start, after.end(), body_end
+
+
+def find_pgp_keys(text: str, *, limit: int | None = None) -> Capped[PgpKey]:
+    """Return every public key in the armored blocks of *text*, distinct by fingerprint, in page order: at most
+    *limit* of them, the distinct keys past it counted in ``beyond`` with the blocks left unread past the
+    :data:`MAX_BLOCKS` th. Broken blocks are skipped (debug log). Never raises; linear time."""
+    keys: Distinct[str, PgpKey] = Distinct(limit)
     if "PGP" not in text and "pgp" not in text:
-        return []
-    keys: dict[str, PgpKey] = {}
-    for number, match in enumerate(_BLOCK.finditer(text)):
+        return keys.result()
+    unread = 0
+    for number, (start, body_start, body_end) in enumerate(armored_blocks(text)):
         if number >= MAX_BLOCKS:
-            break
+            unread += 1
+            continue
         try:
-            for key in parse_armored(match.group(1)):
-                keys.setdefault(key.fingerprint, key)
+            for key in parse_armored(text[body_start:body_end]):
+                keys.put(key.fingerprint, key)
         except PgpError as exc:
-            log.debug("skipped a PGP public key block at offset %d: %s", match.start(), exc)
+            log.debug("skipped a PGP public key block at offset %d: %s", start, exc)
         except Exception:  # hostile input must cost this block only
-            log.debug("skipped a PGP public key block at offset %d", match.start(), exc_info=True)
-    return list(keys.values())
+            log.debug("skipped a PGP public key block at offset %d", start, exc_info=True)
+    found = keys.result()
+    found.beyond += unread
+    return found

@@ -1,6 +1,6 @@
 """From a fetched body (HTML or plain text, bytes or str) to clean text, title and absolute links.
 
-Offers :func:`decode_body` (bytes -> str, honouring BOM, HTTP charset and ``<meta charset>``), :func:`looks_like_html`
+Offers :func:`decode_body` (bytes -> str, as browsers decode: :mod:`.encoding`), :func:`looks_like_html`
 and :func:`parse_document` (-> :class:`ParsedDocument`). Contract of the derived fields (``title``, ``links``,
 ``text_length``) in docs/signals.md.
 
@@ -11,7 +11,6 @@ survive (armored PGP blocks and labelled contacts depend on them); runs of space
 
 from __future__ import annotations
 
-import codecs
 import logging
 import re
 from dataclasses import dataclass, field
@@ -20,6 +19,9 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
+
+from .encoding import decode
+from .invisible import strip_invisible
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +43,7 @@ _NESTING_TAG = re.compile(
     r"<(/?)(?:div|section|article|aside|blockquote|center|main|nav|header|footer|fieldset|figure|form|ul|ol|dl)[\s/>]",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"<[^>]*>")
-_DROPPED_CONTENT = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _HTML_SNIFF = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|a\s|br|table|span|meta|title)\b", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
-_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
 # Only what needs changing is matched (a lone space is left alone): substitutions are what these passes cost.
 _ODD_SPACES = r"\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"  # horizontal whitespace other than " "
 _HSPACE = re.compile(rf"[ {_ODD_SPACES}]{{2,}}|[{_ODD_SPACES}]")
@@ -72,49 +69,14 @@ class ParsedDocument:
     generator: str = ""
 
 
-def _codec(name: str | None) -> str | None:
-    """The Python codec for charset *name*, or ``None`` when unknown."""
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name.strip().strip("\"'")).name
-    except (LookupError, ValueError):
-        return None
-
-
 def decode_body(body: str | bytes, content_type: str | None = None) -> str:
-    """Return *body* as text: a BOM wins, then the HTTP charset, then ``<meta charset>``, then UTF-8, then
-    Windows-1252 (which decodes any byte). Never raises."""
+    """Return *body* as text, decoded as a browser would (:mod:`.encoding`: a BOM, then a WHATWG label in the HTTP
+    charset, then in ``<meta charset>``, then UTF-8, then windows-1252). A str is returned as is. Never raises."""
     if isinstance(body, str):
         return body
     if not isinstance(body, bytes | bytearray | memoryview):
         return ""
-    data = bytes(body)
-    boms = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-    for bom, name in boms:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(name, errors="replace")
-    candidates: list[str] = []
-    if content_type:
-        match = _CT_CHARSET.search(content_type)
-        if match:
-            candidates.append(match.group(1))
-    meta = _META_CHARSET.search(data[:4096])
-    if meta:
-        candidates.append(meta.group(1).decode("ascii", errors="ignore"))
-    for name in candidates:
-        codec = _codec(name)
-        if codec:
-            if codec in ("utf-16-le", "utf-16-be", "utf-16", "utf-32") and b"\x00" not in data[:200]:
-                continue  # a page that claims UTF-16 in ASCII markup is lying (HTML5 treats it as UTF-8)
-            try:
-                return data.decode(codec)
-            except (UnicodeDecodeError, LookupError):
-                return data.decode(codec, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return decode(bytes(body), content_type)
 
 
 def looks_like_html(text: str, content_type: str | None = None) -> bool:
@@ -154,8 +116,9 @@ def url_host(url: str) -> str | None:
 
 
 def normalise_text(text: str) -> str:
-    """Collapse horizontal whitespace, drop control characters and blank lines; strip each line."""
-    text = _CONTROL.sub("", text)
+    """Collapse horizontal whitespace, drop control characters, invisible characters (:mod:`.invisible`) and blank
+    lines; strip each line."""
+    text = strip_invisible(_CONTROL.sub("", text))
     if "  " in text or _ODD_SPACE.search(text):  # a scan that finds nothing is cheaper than one that replaces
         text = _HSPACE.sub(" ", text)
     text = _NEWLINE_SPACE.sub("\n", text)
@@ -268,11 +231,53 @@ def _block_depth(html: str) -> int:
     return deepest
 
 
+# The parser-less reading (hostile pages) must stay linear too: no pattern here may scan past where its match
+# could end and then be retried from the next "<". A tag is read up to the next "<" or ">" (an "<a" is never
+# searched for its href beyond its own tag); tags are only stripped before the last ">" of the page (after it none
+# can close); each dropped element's end tag is looked for once, and never again once it is known to be absent.
+_TAG = re.compile(r"<[^>]*+>")
+_DROPPED_START = re.compile(r"<(script|style|noscript|template)\b", re.IGNORECASE)
+_DROPPED_END = {
+    name: re.compile(rf"</{name}\s*+>", re.IGNORECASE) for name in ("script", "style", "noscript", "template")
+}
+_ANCHOR = re.compile(r"<a\s[^<>]*+", re.IGNORECASE)
+_HREF = re.compile(r"""href\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s>]++))""", re.IGNORECASE)
+
+
+def _drop_content(html: str) -> str:
+    """*html* without the content of its ``script``, ``style``, ``noscript`` and ``template`` elements."""
+    kept: list[str] = []
+    position = 0
+    unclosed: set[str] = set()  # end tags known to be absent from here on
+    for match in _DROPPED_START.finditer(html):
+        name = match.group(1).lower()
+        if match.start() < position or name in unclosed:
+            continue
+        end = _DROPPED_END[name].search(html, match.end())
+        if end is None:
+            unclosed.add(name)
+            continue
+        kept.append(html[position : match.start()])
+        kept.append(" ")
+        position = end.end()
+    kept.append(html[position:])
+    return "".join(kept)
+
+
+def _strip_tags(html: str) -> str:
+    cut = html.rfind(">") + 1
+    return _TAG.sub(" ", html[:cut]) + html[cut:]
+
+
 def _without_parser(html: str, url: str | None) -> ParsedDocument:
-    """Text and links of *html* by regular expressions: for pages the parser cannot (or should not) take."""
-    text = _TAG.sub(" ", _DROPPED_CONTENT.sub(" ", html))
+    """Text and links of *html* by regular expressions: for pages the parser cannot (or should not) take. Linear
+    time (see the patterns above)."""
+    text = _strip_tags(_drop_content(html))
     hrefs: dict[str, None] = {}
-    for match in _HREF.finditer(html):
+    for anchor in _ANCHOR.finditer(html):
+        match = _HREF.search(anchor.group(0))
+        if match is None:
+            continue
         href = unescape(match.group(1) or match.group(2) or match.group(3) or "").strip()
         if href.startswith(("http://", "https://", "/")) or (url and not href.startswith(("javascript:", "#"))):
             try:

@@ -29,13 +29,14 @@ from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from crawler.errors import UsageError
 
+from .caps import Capped, Distinct
 from .casing import lower_same_length
 from .yamlfile import compose_yaml_file
 
 log = logging.getLogger(__name__)
 
-MAX_VENDORS = 100  # names reported per page at most
-_NAME = r"@?([^\W_][\w.\-]{1,39})"
+_NAME = r"@?([^\W_][\w.\-]{1,39})(?!\w)"  # a whole word: never the first 40 letters of a longer one
+VALUE_WINDOW = 100  # characters after a label that its value is looked for in (a bound on each match's work)
 _COLON_LABELS = (
     "vendor", "seller", "verkoper", "vendeur", "vendeuse", "verkäufer", "verkaeufer", "anbieter", "händler",
     "shop owner", "store owner", "vendor name", "nom du vendeur", "verkopersnaam",
@@ -160,19 +161,25 @@ def find_vendors(
     html: str = "",
     generator: str = "",
     rules: VendorRules | None = None,
-) -> list[dict[str, str]]:
+    limit: int | None = None,
+) -> Capped[dict[str, str]]:
     """Return ``[{"name", "source"}]``: vendors named by the matching *rules* (``rule:<id>``), then by the
-    heuristics (``heuristic:<label>``), distinct by name (case-insensitive), in that order. Never raises."""
-    found: dict[str, dict[str, str]] = {}
+    heuristics (``heuristic:<label>``), distinct by name (case-insensitive), in that order; at most *limit* (the
+    others counted in ``beyond``). Never raises; linear time in the text and the links."""
+    found: Distinct[str, dict[str, str]] = Distinct(limit)
+    heads: set[str] = set()  # the first words of the names kept ("grey" and "grey wolf" of "grey wolf shop")
 
     def add(raw: str, source: str) -> None:
         name = _clean_name(raw)
-        if not name or len(found) >= MAX_VENDORS:
+        if not name:
             return
         key = name.casefold()
-        if source.startswith("heuristic:") and any(known.startswith(key + " ") for known in found):
+        if key in found or (source.startswith("heuristic:") and key in heads):
             return  # a label heuristic reads one word; a rule already gave the full name
-        found.setdefault(key, {"name": name, "source": source})
+        found.add(key, lambda: {"name": name, "source": source})
+        if key in found.values:
+            words = key.split(" ")
+            heads.update(" ".join(words[:count]) for count in range(1, len(words)))
 
     host = ""
     if url:
@@ -204,8 +211,8 @@ def find_vendors(
                 end = position + len(label)
                 before_ok = position == 0 or not lowered[position - 1].isalnum()
                 if before_ok and (end >= len(lowered) or not lowered[end].isalnum()):
-                    match = value_pattern.match(text, end)
-                    if match:
+                    match = value_pattern.match(text, end, end + VALUE_WINDOW)
+                    if match and match.end() < end + VALUE_WINDOW:
                         labelled.append((position, label, match.group(1)))
                 position = lowered.find(label, end)
     for _position, label, name in sorted(labelled):
@@ -216,7 +223,7 @@ def find_vendors(
             name = unquote(profile.group(2))
             if not name.isdigit():
                 add(name, f"heuristic:/{profile.group(1).lower()}/")
-    return list(found.values())
+    return found.result()
 
 
 # --- loading rule files -------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     es: str = "good"  # "good": the test node, "dead": nothing listens, "wrong": an HTTP server that is not ES
     stream: str = "stderr"  # where the message goes; "any": a report rather than an error (es status)
+    notes: tuple[str, ...] = ()  # fragments stderr must hold besides the error line (skipped seeds, warnings)
 
 
 CASES = [
@@ -54,12 +55,30 @@ CASES = [
     Case("seeds: binary junk", ["crawl", "{dir}/junk.bin"], 2, "no valid seed",
          files={"junk.bin": b"\xff\xfe\x00\x01"}),
     Case("seeds: empty file", ["crawl", "{dir}/empty.txt"], 2, "no valid seed", files={"empty.txt": ""}),
+    Case("seeds: local hosts in every spelling, clearnet allowed", ["crawl", "--allow-clearnet", "{dir}/s.txt"], 2,
+         "no valid seed", files={"s.txt": b"\xef\xbb\xbfhttp://2130706433/\nhttp://0x7f000001/\n127.1\n"
+                                          b"http://localhost./\nhttp://0177.0.0.1/\nhttp://[::ffff:127.0.0.1]/\n"
+                                          + f"http://{ONION}:0/\nhttp://{ONION}/a\x00b\n".encode()},
+         notes=("line 1: 2130706433 is a loopback address (127.0.0.1)", "line 2: 0x7f000001 is a loopback",
+                "line 3: 127.1 is a loopback", "line 4: localhost is a local name", "line 5: 0177.0.0.1 is a loopback",
+                "line 6: ::ffff:127.0.0.1 is a loopback", "line 7: port 0", "line 8: control character")),
+    Case("seeds: local host given with --url", ["crawl", "--allow-clearnet", "--url", "http://127.1:9200/"], 2,
+         "no valid seed", notes=("127.1 is a loopback address",)),
+    Case("seeds: a byte-order mark keeps line 1", ["crawl", "{dir}/bom.txt"], 3, "no usable Tor",
+         files={"bom.txt": b"\xef\xbb\xbf" + SEED.encode() + b"\n"}),
     # --- command-line numbers
     Case("option: concurrency 0", ["crawl", "--url", SEED, "--concurrency", "0"], 2,
          "--concurrency must be at least 1"),
     Case("option: negative depth", ["crawl", "--url", SEED, "--depth", "-1"], 2, "--depth must be at least 0"),
     Case("option: negative budget", ["crawl", "--url", SEED, "--max-pages", "-3"], 2, "--max-pages must be at least 0"),
     Case("option: not a number", ["crawl", "--url", SEED, "--depth", "two"], 2, "invalid int value"),
+    # --- search options (checked before Elasticsearch is asked)
+    Case("search: -n negative", ["search", "x", "-n", "-1"], 2, "argument -n/--limit: -1: give 0 to 10000"),
+    Case("search: -n beyond the result window", ["search", "x", "-n", "100000"], 2,
+         "argument -n/--limit: 100000: give 0 to 10000"),
+    Case("search: --since garbage", ["search", "x", "--since", "garbage"], 2, "--since 'garbage' is not a date"),
+    Case("search: --changed-since garbage", ["search", "x", "--changed-since", "soon"], 2,
+         "--changed-since 'soon' is not a date"),
     # --- config file
     Case("config: unknown key", ["--config", "{dir}/c.toml", "crawl", "--url", SEED], 2, "unknown key 'max_pagez'",
          files={"c.toml": "[darkcrawl]\nmax_pagez = 3\n"}),
@@ -74,6 +93,29 @@ CASES = [
     Case("config: setting in the scrapy table", ["--config", "{dir}/c.toml", "es", "init"], 2, "belongs in [darkcrawl]",
          files={"c.toml": "[scrapy]\nDARKCRAWL_MAX_PAGES = 3\n"}),
     Case("config: missing file", ["--config", "{dir}/none.toml", "es", "init"], 2, "does not exist"),
+    Case("config: a directory", ["--config", "{dir}", "search", "x"], 2, "is a directory"),
+    Case("config: darkcrawl is a number", ["--config", "{dir}/c.toml", "search", "x"], 2,
+         "darkcrawl must be a table", files={"c.toml": "darkcrawl = 5\n"}),
+    Case("config: invalid UTF-8", ["--config", "{dir}/c.toml", "search", "x"], 2, "is not UTF-8 text (byte 0xff",
+         files={"c.toml": b"[darkcrawl]\nmax_pages = 1\n# \xff\xfe\n"}),
+    Case("config: nested too deeply", ["--config", "{dir}/c.toml", "search", "x"], 2,
+         "nests arrays or tables too deeply",
+         files={"c.toml": "x = " + "[" * 5000 + "]" * 5000 + "\n"}),
+    Case("config: list of numbers", ["--config", "{dir}/c.toml", "crawl", "--url", SEED], 2,
+         "DARKCRAWL_WATCHLISTS must be a list of strings, got 1",
+         files={"c.toml": "[darkcrawl]\nwatchlists = [1, 2]\n"}),
+    Case("config: negative number", ["--config", "{dir}/c.toml", "crawl", "--url", SEED], 2,
+         "DARKCRAWL_MAX_PAGES_PER_SITE must be at least 0, got -1",
+         files={"c.toml": "[darkcrawl]\nmax_pages_per_site = -1\n"}),
+    Case("config: non-finite number", ["--config", "{dir}/c.toml", "crawl", "--url", SEED], 2,
+         "DARKCRAWL_ES_FLUSH_INTERVAL must be a finite number, got inf",
+         files={"c.toml": "[darkcrawl]\nes_flush_interval = inf\n"}),
+    Case("config: negative Scrapy setting", ["--config", "{dir}/c.toml", "crawl", "--url", SEED], 2,
+         "CONCURRENT_REQUESTS must be at least 1, got -4", files={"c.toml": "[scrapy]\nCONCURRENT_REQUESTS = -4\n"}),
+    Case("config: a secret others can read", ["--config", "{dir}/secret.toml", "crawl", "--url", SEED], 3,
+         "no usable Tor", files={"secret.toml": '[darkcrawl]\ntor_control_password = "hunter22"\n'},
+         notes=("holds a secret (DARKCRAWL_TOR_CONTROL_PASSWORD) and can be read by others (mode 644)",
+                "chmod 600 {dir}/secret.toml")),
     Case("config: from DARKCRAWL_CONFIG, unknown key", ["search", "x"], 2, "unknown key 'colour'",
          files={"c.toml": "[darkcrawl]\ncolour = 'red'\n"}, env={"DARKCRAWL_CONFIG": "{dir}/c.toml"}),
     # --- environment
@@ -83,6 +125,11 @@ CASES = [
          env={"DARKCRAWL_MAX_PAGES": "many"}),
     Case("environment: bad boolean", ["crawl", "--url", SEED], 2, "DARKCRAWL_ALLOW_CLEARNET must be a bool",
          env={"DARKCRAWL_ALLOW_CLEARNET": "perhaps"}),
+    Case("environment: non-finite number", ["crawl", "--url", SEED], 2,
+         "DARKCRAWL_RENDER_PAGE_TIMEOUT must be a finite number", env={"DARKCRAWL_RENDER_PAGE_TIMEOUT": "nan"}),
+    Case("environment: negative number", ["crawl", "--url", SEED], 2,
+         "DARKCRAWL_TOR_INSTANCES must be between 1 and 64",
+         env={"DARKCRAWL_TOR_INSTANCES": "-2"}),
     # --- Elasticsearch: unreachable, wrong, refused
     Case("es: unreachable, init", ["es", "init"], 3, "cannot be reached", es="dead"),
     Case("es: unreachable, search", ["search", "escrow"], 3, "cannot be reached", es="dead"),
@@ -208,6 +255,7 @@ def test_bad_input_is_one_clear_line_and_damages_nothing(case, es_node, stored, 
             path.write_bytes(content)
         else:
             path.write_text(fill(content, tmp_path))
+        path.chmod(0o644)  # what an editor leaves with the usual umask
     env = case_env(case, es_node, prefix, tmp_path, {"dead": dead_url, "wrong": wrong_server})
     args = [fill(arg, tmp_path) for arg in case.args]
     result = subprocess.run([sys.executable, "-m", "crawler.cli", *args], env=env, cwd=REPO, capture_output=True,
@@ -224,6 +272,8 @@ def test_bad_input_is_one_clear_line_and_damages_nothing(case, es_node, stored, 
         assert fill(case.says, tmp_path) in errors[0], errors[0]
     else:
         assert fill(case.says, tmp_path) in stream, stream[-3000:]
+    for note in case.notes:
+        assert fill(note, tmp_path) in result.stderr, result.stderr[-3000:]
     assert stored_pages(es_node, prefix) == before, "stored pages changed"
 
 

@@ -9,7 +9,7 @@ import pytest
 from elasticsearch import BadRequestError
 
 from crawler.es.schema import SCHEMA_VERSION, entity_id, index_names, init_schema, node_modules
-from crawler.es.templates import ANALYSIS_MODULE, KINDS, index_template, mapped_fields, mappings_for
+from crawler.es.templates import ANALYSIS_PLUGIN, KINDS, index_template, mapped_fields, mappings_for
 from crawler.items import PageItem
 from pipelines.documents import page_document, page_id
 
@@ -215,11 +215,11 @@ def test_entity_with_deterministic_id(es, es_node, es_prefix):
 def test_actual_mapping_is_what_the_builder_promises(es, es_node, es_prefix):
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     report = init_schema(es, names, lambda message: None)
-    has_analyzers = ANALYSIS_MODULE in node_modules(es)
+    has_analyzers = ANALYSIS_PLUGIN in node_modules(es)
     assert report.language_analyzers == has_analyzers
     for kind in KINDS:
         actual = es.indices.get_mapping(index=names.alias(kind))[names.first_index(kind)]["mappings"]
-        expected = mappings_for(kind, has_analyzers and kind == "pages")
+        expected = mappings_for(kind, has_analyzers)  # mappings_for gives sub-fields to the prose kinds only
         assert mapped_fields(actual) == mapped_fields(expected)
         assert actual["dynamic"] == "strict"
     text_fields = mapped_fields(es.indices.get_mapping(index=names.pages)[names.first_index("pages")]["mappings"])
@@ -227,8 +227,11 @@ def test_actual_mapping_is_what_the_builder_promises(es, es_node, es_prefix):
 
 
 def test_signals_from_the_real_extraction_fit_the_strict_mapping(es, es_node, es_prefix):
-    """The extraction chain's actual output (not a hand-written sample) is accepted and searchable."""
-    from pipelines.extract.signals import extract_signals
+    """The extraction chain's actual output (not a hand-written sample) is accepted and searchable, with the count
+    of values past a cap (``signals.capped``; a cap of 1 here, so that the page reaches it)."""
+    import dataclasses
+
+    from pipelines.extract.signals import default_config, extract_signals
     from tests.vectors import load_vectors
 
     onion = load_vectors("onion")["valid"][0]
@@ -238,8 +241,10 @@ def test_signals_from_the_real_extraction_fit_the_strict_mapping(es, es_node, es
     <p>Pay BTC {BTC}. Fresh cvv dumps, fake passport.</p>
     <a href="http://{onion}/mirror">mirror</a> <a href="https://example.com/">clearnet</a>
     <pre>{armored}</pre></body></html>"""
-    signals = extract_signals(html, f"http://{ONION}/shop", content_type="text/html").to_dict()
+    config = dataclasses.replace(default_config(), max_per_kind=1)
+    signals = extract_signals(html, f"http://{ONION}/shop", content_type="text/html", config=config).to_dict()
     assert signals["pgp_keys"] and signals["crypto_addresses"] and signals["onions"]
+    assert signals["capped"]["handles"] == 1  # xmpp and telegram: one kept
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     init_schema(es, names, lambda message: None)
     document = sample_page(es_prefix) | {"signals": signals}
@@ -250,5 +255,6 @@ def test_signals_from_the_real_extraction_fit_the_strict_mapping(es, es_node, es
         {"term": {"signals.onions": onion}},
         {"term": {"signals.crypto_addresses.address": BTC}},
         {"nested": {"path": "signals.keywords", "query": {"exists": {"field": "signals.keywords.term"}}}},
+        {"range": {"signals.capped.handles": {"gte": 1}}},
     ):
         assert es.count(index=names.pages, query=query)["count"] == 1, query

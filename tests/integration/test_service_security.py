@@ -173,3 +173,31 @@ def test_secrets_are_never_printed_logged_or_stored(crawl_with_everything, es_no
     for run in runs:
         assert run.returncode != 0, run.args  # each was refused (401) ...
         assert secrets_found(run.stdout + run.stderr, [wrong_password, wrong_key]) == [], run.args  # ... silently
+
+
+def test_a_password_in_the_es_url_is_never_shown_and_refused_credentials_make_status_unhealthy(es_node, tmp_path):
+    """DARKCRAWL_ES_URL=http://user:PW@host: `status`, `status --json`, `es status` (text and JSON) mask the userinfo
+    and say healthy with the right password; with a wrong one, `status` is unhealthy (exit 1) with the 401 as the
+    reason, and the wrong password is not echoed either."""
+    if not es_node.password:
+        pytest.skip("the test node uses an API key: no password to put in a URL")
+    scheme, rest = es_node.url.split("://", 1)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DARKCRAWL_")}
+    env.update(DARKCRAWL_DATA_DIR=str(tmp_path), DARKCRAWL_TOR_SOCKS="", DARKCRAWL_ES_INDEX_PREFIX="tnone")
+    wrong = f"pw-{uuid.uuid4().hex}"
+    for password, healthy in ((es_node.password, True), (wrong, False)):
+        run_env = env | {"DARKCRAWL_ES_URL": f"{scheme}://{es_node.username}:{password}@{rest}"}
+        outputs = {}
+        for args in (["status"], ["status", "--json"], ["es", "status"], ["es", "status", "--json"]):
+            result = subprocess.run([sys.executable, "-m", "crawler.cli", *args], env=run_env, cwd=REPO,
+                                    capture_output=True, text=True, timeout=120)
+            assert result.returncode == (0 if healthy else 1), (args, result.stdout, result.stderr)
+            assert password not in result.stdout + result.stderr, args
+            assert "Traceback" not in result.stderr
+            outputs[" ".join(args)] = result.stdout + result.stderr
+        report = json.loads(outputs["status --json"])
+        assert report["healthy"] is healthy and report["elasticsearch"]["healthy"] is healthy
+        assert report["elasticsearch"]["url"] == f"{scheme}://***@{rest}"
+        if not healthy:
+            assert "refused the credentials (401)" in report["elasticsearch"]["message"]
+            assert "DOWN" in outputs["status"] and "401" in outputs["status"]

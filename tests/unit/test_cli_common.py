@@ -175,3 +175,44 @@ def test_a_missing_index_says_what_to_do_where_the_command_knows_it(missing_inde
     with pytest.raises(ServiceError, match="answered 404"):  # no message given: what Elasticsearch said
         with es_session(load_settings()) as client:
             client.search(index="x")
+
+
+def test_printable_removes_c0_c1_and_bidi_controls_and_keeps_lines_where_asked():
+    from crawler.cli.common import printable
+
+    page = "A\x1b]0;owned\x07B\x9b2JC\u202eD\r\x00E\tF\nG\x7f"
+    assert printable(page) == "A\ufffd]0;owned\ufffdB\ufffd2JC\ufffdD\ufffd\ufffdE F G\ufffd"
+    assert printable(page, multiline=True) == "A\ufffd]0;owned\ufffdB\ufffd2JC\ufffdD\ufffd\ufffdE\tF\nG\ufffd"
+    assert printable("\x1b[1mX\x1b[0m\x1b[31m", styled=True) == "\x1b[1mX\x1b[0m\ufffd[31m"
+
+
+def test_json_answers_are_the_same_data_with_no_raw_control_character(capsys):
+    from crawler.cli.common import json_text
+
+    answer = {"title": "T\x9b2J\x1b[31m\u202e", "n": 1}
+    for options in ({}, {"ensure_ascii": False}):
+        text = json_text(answer, **options)
+        assert json.loads(text) == answer
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
+    print_answer(False, answer, lambda: [answer["title"]])
+    assert capsys.readouterr().out == "T\ufffd2J\ufffd[31m\ufffd\n"
+
+
+def test_an_error_line_masks_secrets_and_control_characters(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DARKCRAWL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DARKCRAWL_ES_URL", "ftp://user:hunter22@es.local/\x1b[2J")
+    assert main(["es", "init"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err and "hunter22" not in err
+
+
+def test_console_log_lines_hold_no_control_character_and_no_secret():
+    import logging
+
+    from crawler.cli import ConsoleFormatter
+
+    formatter = ConsoleFormatter("%(message)s")
+    formatter.secrets = ("hunter22",)
+    record = logging.LogRecord("x", logging.WARNING, "", 0, "redirects to %s\n%s",
+                               ("http://a.onion/\x1b]0;owned\x07\x9b2J", "http://u:hunter22@h/"), None)
+    assert formatter.format(record) == "redirects to http://a.onion/\ufffd]0;owned\ufffd\ufffd2J\nhttp://***@h/"

@@ -81,6 +81,18 @@ def test_watchlist_from_environment(page_file: Path, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["keywords"] == [{"term": "paste", "category": "test", "count": 1}]
 
 
+def test_cap_per_kind_from_environment() -> None:
+    page = b"a@x.com b@x.com c@x.com d@x.com"
+    result = darkcrawl("extract", "--json", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "2"})
+    document = json.loads(result.stdout)
+    assert document["emails"] == ["a@x.com", "b@x.com"] and document["capped"] == {"emails": 2}
+    summary = darkcrawl("extract", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "2"}).stdout.decode()
+    assert "capped       emails +2" in summary
+    refused = darkcrawl("extract", stdin=page, env={"DARKCRAWL_EXTRACT_MAX_PER_KIND": "0"})
+    assert refused.returncode == 2
+    assert refused.stderr.decode().startswith("darkcrawl: error: DARKCRAWL_EXTRACT_MAX_PER_KIND must be 1 or more")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -109,3 +121,14 @@ def test_binary_garbage_is_not_an_error() -> None:
     result = darkcrawl("extract", "--json", stdin=bytes(range(256)) * 20)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["onions"] == []
+
+
+def test_a_page_over_the_budget_is_stopped_and_reported(tmp_path: Path) -> None:
+    """The one-file CLI runs extraction in a worker under DARKCRAWL_EXTRACT_TIMEOUT: a hostile file cannot hang it."""
+    big = tmp_path / "big.html"
+    big.write_text("<html><head><title>big</title></head><body>" + "<p>word bc1q and more [at] words</p>\n" * 100_000
+                   + "</body></html>", encoding="utf-8")
+    result = darkcrawl("extract", str(big), "--json", env={"DARKCRAWL_EXTRACT_TIMEOUT": "0.05"})
+    assert result.returncode == 0, result.stderr
+    assert b"darkcrawl: warning: extraction of" in result.stderr and b"DARKCRAWL_EXTRACT_TIMEOUT" in result.stderr
+    assert tuple(json.loads(result.stdout)) == SIGNAL_KEYS

@@ -213,3 +213,14 @@ def test_the_api_key_setup_writes_is_the_one_the_entrypoint_reads():
         assert f'"$SECRETS/{name}"' in setup
         assert f'"$secrets/{name}"' in entrypoint or name in (DEPLOY / "docker" / "tor.sh").read_text()
     assert "secrets=/run/secrets/darkcrawl" in entrypoint
+
+
+def test_the_stacks_elasticsearch_is_built_with_the_analysis_plugin():
+    """es01 runs Elastic's image with darkcrawl's analysis plugin, so its page mapping is the managed node's."""
+    build = SERVICES["es01"]["build"]
+    dockerfile = (DEPLOY / build["context"] / build["dockerfile"]).resolve()
+    assert dockerfile == (DEPLOY / "elasticsearch" / "Dockerfile").resolve()
+    text = dockerfile.read_text(encoding="utf-8")
+    assert "COPY crawler/es/analysis-plugin /build" in text and (REPO / "crawler/es/analysis-plugin/pom.xml").is_file()
+    assert "elasticsearch-plugin install --batch" in text and "lib/lucene-core-" in text
+    assert SERVICES["setup"]["image"].startswith("docker.elastic.co/elasticsearch/elasticsearch:")

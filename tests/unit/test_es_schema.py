@@ -41,3 +41,16 @@ def test_entity_id_is_deterministic_and_kind_sensitive():
     assert entity_id("email", value) != entity_id("handle", value)
     assert entity_id("email", value) == hashlib.sha256(b"email\x00nightowl@example.org").hexdigest()
     assert entity_id("ab", "c") != entity_id("a", "bc")
+
+
+def test_new_subfields_of_existing_fields_are_what_forces_a_copy():
+    from crawler.es.schema import new_subfields
+    from crawler.es.templates import page_mappings
+
+    plain, rich = page_mappings(False), page_mappings(True)
+    added = new_subfields(plain, rich)
+    assert set(added) == {f"{field}.{sub}" for field in ("title", "text")
+                          for sub in ("english", "french", "dutch", "german", "folded")}
+    assert new_subfields(rich, rich) == [] and new_subfields(rich, plain) == []
+    # a new field (not a new sub-field of a field documents have) is applied in place: nothing to copy
+    assert new_subfields({"properties": {}}, rich) == []

@@ -1,4 +1,4 @@
-"""The template builder in both shapes (with and without the analysis-common language analyzers), and its agreement
+"""The template builder in both shapes (with and without darkcrawl's analysis plugin), and its agreement
 with the page item, the spider's headers and the extraction contract."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import pytest
 from crawler.es.templates import (
     HEADER_FIELDS,
     KINDS,
-    LANGUAGE_ANALYZERS,
+    LANGUAGE_SUBFIELDS,
     SCHEMA_VERSION,
+    SUBFIELD_ANALYZERS,
     index_template,
     mapped_fields,
     mappings_for,
@@ -21,9 +22,10 @@ from crawler.items import PageItem
 from pipelines.documents import EXCLUDED_FIELDS
 
 INDEXING_DATES = {"first_seen", "last_seen", "content_changed_at", "schema_version"}
+INDEXING_FIELDS = INDEXING_DATES | {"version"}  # written by the indexing stage, not the spider
 SIGNALS_CONTRACT = {
     "language", "crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords",
-    "content_sha256", "simhash", "title", "text_length", "links",
+    "content_sha256", "simhash", "title", "text_length", "links", "capped",
 }
 
 
@@ -31,7 +33,7 @@ def test_every_page_item_field_but_html_is_mapped_and_nothing_else():
     item_fields = {field.name for field in dataclasses.fields(PageItem)} - EXCLUDED_FIELDS
     mapped = set(page_mappings()["properties"])
     assert "html" not in mapped
-    assert mapped == item_fields | INDEXING_DATES
+    assert mapped == item_fields | INDEXING_FIELDS
 
 
 def test_the_spiders_headers_of_interest_are_all_mapped():
@@ -65,7 +67,7 @@ def test_identifiers_are_keywords_and_dates_are_dates():
     assert fields["signals.vendors.name.keyword"] == "keyword"
 
 
-def test_without_analysis_common_text_uses_the_standard_analyzer_only():
+def test_without_the_plugin_text_uses_the_standard_analyzer_only():
     mapping = page_mappings(language_analyzers=False)
     text = mapping["properties"]["text"]
     assert text == {"type": "text"}
@@ -74,18 +76,28 @@ def test_without_analysis_common_text_uses_the_standard_analyzer_only():
     assert mapping["_meta"]["language_analyzers"] is False
 
 
-def test_with_analysis_common_text_has_one_subfield_per_language():
+def test_with_the_plugin_text_has_one_subfield_per_language_and_a_folded_one():
     mapping = page_mappings(language_analyzers=True)
     for name in ("text", "title"):
         subfields = mapping["properties"][name]["fields"]
-        for analyzer in LANGUAGE_ANALYZERS.values():
-            assert subfields[analyzer] == {"type": "text", "analyzer": analyzer}
-    assert set(LANGUAGE_ANALYZERS.values()) == {"english", "french", "dutch", "german"}
+        for subfield, analyzer in SUBFIELD_ANALYZERS.items():
+            assert subfields[subfield] == {"type": "text", "analyzer": analyzer}
+    assert set(LANGUAGE_SUBFIELDS.values()) == {"english", "french", "dutch", "german"}
+    assert SUBFIELD_ANALYZERS["french"] == "darkcrawl_french" and SUBFIELD_ANALYZERS["folded"] == "darkcrawl_folded"
     plain = mapped_fields(page_mappings(False))
     rich = mapped_fields(page_mappings(True))
     assert set(plain) < set(rich)
-    languages = LANGUAGE_ANALYZERS.values()
-    assert set(rich) - set(plain) == {f"{field}.{analyzer}" for field in ("text", "title") for analyzer in languages}
+    assert set(rich) - set(plain) == {f"{field}.{sub}" for field in ("text", "title") for sub in SUBFIELD_ANALYZERS}
+
+
+def test_the_mapping_names_only_analyzers_the_plugin_provides():
+    from crawler.es.plugin import ANALYZERS, SOURCES
+
+    assert set(SUBFIELD_ANALYZERS.values()) == set(ANALYZERS)
+    java = "".join(path.read_text() for path in (SOURCES / "src").rglob("*.java"))
+    components = (SOURCES / "src" / "plugin" / "named_components.json").read_text()
+    for analyzer in ANALYZERS:
+        assert f'@NamedComponent("{analyzer}")' in java and f'"{analyzer}"' in components
 
 
 def test_language_analyzers_apply_to_pages_only():
@@ -121,13 +133,13 @@ def test_mapped_fields_lists_objects_and_subfields():
 
 @pytest.mark.parametrize("analyzers", [False, True])
 def test_rendered_pages_template_in_both_shapes(analyzers):
-    """What es init sends for each node shape: language sub-fields with analysis-common, the standard analyzer (and
+    """What es init sends for each node shape: language sub-fields with the plugin, the standard analyzer (and
     the keyword sub-field for aggregations) without; the shape is recorded in _meta."""
     template = index_template("pages", "case42", language_analyzers=analyzers)
     properties = template["template"]["mappings"]["properties"]
     assert template["_meta"]["language_analyzers"] is analyzers
     assert template["template"]["mappings"]["_meta"]["language_analyzers"] is analyzers
-    expected = {"english", "french", "dutch", "german"} if analyzers else set()
+    expected = {"english", "french", "dutch", "german", "folded"} if analyzers else set()
     assert set(properties["text"].get("fields", {})) == expected
     assert set(properties["title"]["fields"]) == expected | {"keyword"}
     assert properties["title"]["fields"]["keyword"]["type"] == "keyword"

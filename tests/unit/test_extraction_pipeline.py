@@ -19,8 +19,22 @@ ONION = load_vectors("onion")["valid"][0]
 
 
 def crawler_with(**overrides: object):  # type: ignore[no-untyped-def]
-    settings = load_settings(environ={}, overrides=overrides)
+    settings = load_settings(environ={}, overrides={"DARKCRAWL_EXTRACT_WORKERS": 1, **overrides})
     return get_crawler(settings_dict=dict(settings.copy_to_dict()))
+
+
+@pytest.fixture
+def pipelines():  # type: ignore[no-untyped-def]
+    """Build pipelines from crawlers; their worker pools are closed after the test."""
+    built: list[ExtractionPipeline] = []
+
+    def build(crawler) -> ExtractionPipeline:  # type: ignore[no-untyped-def]
+        built.append(ExtractionPipeline.from_crawler(crawler))
+        return built[-1]
+
+    yield build
+    for pipeline in built:
+        pipeline.close_spider()
 
 
 def page(**fields: object) -> PageItem:
@@ -42,9 +56,9 @@ def page(**fields: object) -> PageItem:
     return PageItem(**base)  # type: ignore[arg-type]
 
 
-def test_fills_signals_and_empty_fields() -> None:
-    pipeline = ExtractionPipeline.from_crawler(crawler_with())
-    item = pipeline.process_item(page())
+async def test_fills_signals_and_empty_fields(pipelines) -> None:  # type: ignore[no-untyped-def]
+    pipeline = pipelines(crawler_with())
+    item = await pipeline.process_item(page())
     assert tuple(item.signals) == SIGNAL_KEYS
     assert item.language == "nl"
     assert item.title == "Item"
@@ -54,15 +68,16 @@ def test_fills_signals_and_empty_fields() -> None:
     assert item.links_clearnet == ["https://example.org/"]
     assert {"term": "discrete verzending", "category": "drugs", "count": 1} in item.signals["keywords"]
     assert item.signals["vendors"][0] == {"name": "Tulpen", "source": "heuristic:sold by"}
+    assert item.extraction is not None and item.extraction["status"] == "ok"
 
 
-def test_keeps_what_the_spider_set_and_passes_other_items() -> None:
-    pipeline = ExtractionPipeline.from_crawler(crawler_with())
-    item = pipeline.process_item(page(title="Spider title", links_onion=[f"http://{ONION}/"]))
+async def test_keeps_what_the_spider_set_and_passes_other_items(pipelines) -> None:  # type: ignore[no-untyped-def]
+    pipeline = pipelines(crawler_with())
+    item = await pipeline.process_item(page(title="Spider title", links_onion=[f"http://{ONION}/"]))
     assert item.title == "Spider title"
     assert item.links_onion == [f"http://{ONION}/"]
     other = {"not": "a page"}
-    assert pipeline.process_item(other) is other
+    assert await pipeline.process_item(other) is other
 
 
 def test_disabled_raises_not_configured() -> None:
@@ -70,18 +85,18 @@ def test_disabled_raises_not_configured() -> None:
         ExtractionPipeline.from_crawler(crawler_with(DARKCRAWL_EXTRACT_ENABLED=False))
 
 
-def test_settings_choose_watchlists_and_rules(tmp_path: Path) -> None:
+async def test_settings_choose_watchlists_and_rules(tmp_path: Path, pipelines) -> None:  # type: ignore[no-untyped-def]
     watch = tmp_path / "watch.yaml"
     watch.write_text("- term: tulpen\n  category: vendor of interest\n", encoding="utf-8")
     rules = tmp_path / "rules.yaml"
     rules.write_text(f"rules:\n  - id: r1\n    match: {{hosts: [{ONION}]}}\n    vendor: {{css: title}}\n", "utf-8")
-    pipeline = ExtractionPipeline.from_crawler(
+    pipeline = pipelines(
         crawler_with(
             DARKCRAWL_WATCHLISTS=[str(watch)], DARKCRAWL_VENDOR_RULES=[str(rules)], DARKCRAWL_LANGUAGE_SAMPLE=300
         )
     )
-    assert pipeline.config.language_sample == 300
-    item = pipeline.process_item(page())
+    assert pipeline.pool.spec.language_sample == 300
+    item = await pipeline.process_item(page())
     assert item.signals["keywords"] == [{"term": "tulpen", "category": "vendor of interest", "count": 1}]
     assert item.signals["vendors"][0] == {"name": "Item", "source": "rule:r1"}
 
@@ -93,27 +108,27 @@ def test_bad_watchlist_is_a_usage_error(tmp_path: Path) -> None:
         ExtractionPipeline.from_crawler(crawler_with(DARKCRAWL_WATCHLISTS=[str(watch)]))
 
 
-def test_stats_are_counted() -> None:
+async def test_stats_are_counted(pipelines) -> None:  # type: ignore[no-untyped-def]
     crawler = crawler_with()
-    pipeline = ExtractionPipeline.from_crawler(crawler)
-    pipeline.process_item(page())
+    pipeline = pipelines(crawler)
+    await pipeline.process_item(page())
     assert crawler.stats.get_value("darkcrawl/extract/pages") == 1
     assert crawler.stats.get_value("darkcrawl/extract/pages_with_vendors") == 1
 
 
-def test_watchlists_from_the_config_file(tmp_path: Path) -> None:
+async def test_watchlists_from_the_config_file(tmp_path: Path, pipelines) -> None:  # type: ignore[no-untyped-def]
     watch = tmp_path / "watch.yaml"
     watch.write_text("- terms: [verkoper]\n  category: dutch words\n", encoding="utf-8")
     config = tmp_path / "darkcrawl.toml"
     config.write_text(f'[darkcrawl]\nwatchlists = ["{watch}"]\nlanguage_sample = 400\n', encoding="utf-8")
-    settings = load_settings(config_file=config, environ={})
-    pipeline = ExtractionPipeline.from_crawler(get_crawler(settings_dict=dict(settings.copy_to_dict())))
-    assert pipeline.config.language_sample == 400
-    item = pipeline.process_item(page())
+    settings = load_settings(config_file=config, environ={}, overrides={"DARKCRAWL_EXTRACT_WORKERS": 1})
+    pipeline = pipelines(get_crawler(settings_dict=dict(settings.copy_to_dict())))
+    assert pipeline.pool.spec.language_sample == 400
+    item = await pipeline.process_item(page())
     assert item.signals["keywords"] == [{"term": "verkoper", "category": "dutch words", "count": 1}]
 
 
-def test_items_from_the_onion_spider_get_the_fixture_pages_signals() -> None:
+async def test_items_from_the_onion_spider_get_the_fixture_pages_signals(pipelines) -> None:  # type: ignore[no-untyped-def]
     """The spider's real PageItem (built from a lab fixture page) through the stage: signals match the page's truth."""
     from scrapy import Request
     from scrapy.http import HtmlResponse
@@ -125,7 +140,7 @@ def test_items_from_the_onion_spider_get_the_fixture_pages_signals() -> None:
 
     host = placeholder_onion("market")
     path = "/vendor/greywolf"
-    settings = load_settings(environ={}).copy_to_dict()
+    settings = load_settings(environ={}, overrides={"DARKCRAWL_EXTRACT_WORKERS": 1}).copy_to_dict()
     crawler = get_crawler(OnionSpider, settings_dict=dict(settings))
     spider = OnionSpider.from_crawler(crawler, seeds=[Seed(f"http://{host}/", host, 1)], crawl_id="c1")
     url = f"http://{host}{path}"
@@ -135,7 +150,7 @@ def test_items_from_the_onion_spider_get_the_fixture_pages_signals() -> None:
         headers={"Content-Type": "text/html; charset=utf-8"},
     )  # fmt: skip
     item = next(entry for entry in spider.parse(response) if isinstance(entry, PageItem))
-    item = ExtractionPipeline.from_crawler(crawler).process_item(item)
+    item = await pipelines(crawler).process_item(item)
     truth = expected_signals("market")[path]
     assert [k["fingerprint"] for k in item.signals["pgp_keys"]] == truth["pgp_fingerprints"]
     assert sorted(a["address"] for a in item.signals["crypto_addresses"]) == sorted(
@@ -145,3 +160,27 @@ def test_items_from_the_onion_spider_get_the_fixture_pages_signals() -> None:
     assert item.language == truth["language"]
     assert item.title and item.text and item.content_sha256 == item.signals["content_sha256"]
     assert {"name": "greywolf", "source": "rule:shadowstall"} in item.signals["vendors"]
+
+
+async def test_a_page_over_its_budget_is_passed_on_marked_counted_and_logged_once(caplog) -> None:  # type: ignore[no-untyped-def]
+    """The stage with a pool whose stand-in extractor spins on a marker (tests/unit/extract/test_pool.py)."""
+    from pipelines.documents import page_document
+    from pipelines.extract.pool import ConfigSpec, ExtractionPool
+
+    crawler = crawler_with()
+    with ExtractionPool(ConfigSpec(), workers=1, timeout=1.0,
+                        extract="tests.unit.extract.test_pool:hostile_extract") as pool:
+        pipeline = ExtractionPipeline(pool, crawler.stats)
+        stuck = page(html="<html><head><title>Stuck</title></head><body><p>SPIN forever</p></body></html>")
+        with caplog.at_level("WARNING"):
+            item = await pipeline.process_item(stuck)
+        after = await pipeline.process_item(page())
+    assert item.extraction["status"] == "timeout" and item.extraction["elapsed_ms"] >= 1000
+    assert item.title == "Stuck" and item.text == "SPIN forever" and len(item.content_sha256) == 64
+    assert item.signals["keywords"] == [] and item.language == "unknown"
+    document = page_document(item)
+    assert document["extraction"]["status"] == "timeout" and "html" not in document
+    assert after.extraction["status"] == "ok" and after.signals["vendors"]
+    assert crawler.stats.get_value("darkcrawl/extract/timeouts") == 1
+    assert crawler.stats.get_value("darkcrawl/extract/pages") == 2
+    assert len([r for r in caplog.records if "stopped after" in r.getMessage() and stuck.url in r.getMessage()]) == 1

@@ -12,6 +12,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from crawler.config import load_settings
+from crawler.fetch.encoding import response_html
 from crawler.fetch.limits import (
     BoundedCompressionMiddleware,
     HostileResponse,
@@ -185,7 +186,7 @@ def test_hostile_pages_are_parsed_and_extracted(path):
     response = HtmlResponse(f"{BASE}{path}", body=body, headers={"Content-Type": content_type},
                             request=Request(f"{BASE}{path}"))
     links = absolute_links(response)  # the spider's parser (lxml through parsel)
-    signals = extract_signals(response.text, response.url, content_type=content_type)
+    signals = extract_signals(response_html(response), response.url, content_type=content_type)  # the spider's text
     if path == "/longline":
         assert links == [f"{BASE}/charset/unknown"]
         assert hostile.LONG_LINE_EMAIL in signals.emails
@@ -195,3 +196,4 @@ def test_hostile_pages_are_parsed_and_extracted(path):
         assert isinstance(signals.text, str)
     else:
         assert signals.text.strip(), f"no text extracted from {path}"
+        assert signals.title.startswith("charset "), path

@@ -42,3 +42,46 @@ def test_answer_and_text():
     assert "... 1 more" in text and "(bits 4096)" in text
     assert format_pivot({"query": "x", "entities": []}) == "no sighting of 'x' in the index"
     assert sightings_query([key], 5)["size"] == 5
+
+
+def test_spellings_analysts_paste_are_read_as_the_value():
+    from pipelines.entities import candidates, key_id, typed_value
+
+    assert typed_value("mailto:Owl@Example.org?subject=x") == "Owl@Example.org"
+    assert ("email", "owl@example.org") in candidates("mailto:Owl@Example.org?subject=x")
+    assert candidates("https://t.me/NightOwl_Shop")[0] == ("handle", "telegram:nightowl_shop")
+    assert ("handle", "telegram:nightowl_shop") in candidates("t.me/s/nightowl_shop/")
+    assert ("handle", "xmpp:owl@jabber.example") in candidates("xmpp:owl@jabber.example?message")
+    assert candidates('"Night  Owl"') == [("vendor", "night owl")]
+    assert candidates("\u201cNight Owl\u201d") == [("vendor", "night owl")]
+    assert candidates("'unbalanced")[-1] == ("vendor", "'unbalanced")  # one quote is part of the name
+    assert key_id("0x92a3b4c5") == "92A3B4C5" and key_id("5E6F 7081 92A3 B4C5") == "5E6F708192A3B4C5"
+    assert key_id(FINGERPRINT) is None and key_id("92A3B4C") is None and key_id("not hex!") is None
+
+
+def test_a_key_id_keeps_only_the_fingerprints_it_is_the_key_id_of():
+    from crawler.pivot import key_id_query, key_id_readings
+
+    v6 = "AB" * 32
+    hits = [{"_source": {"value": value}} for value in (FINGERPRINT, v6, "0" * 24 + FINGERPRINT[-16:] + "0" * 24)]
+    response = {"hits": {"hits": hits}}
+    assert key_id_readings(FINGERPRINT[-8:], response) == {entity_id("pgp_fingerprint", FINGERPRINT):
+                                                           ("pgp_fingerprint", FINGERPRINT)}
+    assert key_id_readings(FINGERPRINT[-16:], response) == {entity_id("pgp_fingerprint", FINGERPRINT):
+                                                            ("pgp_fingerprint", FINGERPRINT)}
+    assert list(key_id_readings(v6[:16], response).values()) == [("pgp_fingerprint", v6)]
+    assert key_id_query("92A3B4C5")["query"]["bool"]["filter"] == [{"term": {"kind": "pgp_fingerprint"}}]
+
+
+def test_watchlist_categories_count_terms_per_language(tmp_path):
+    from crawler.cli.watchlist import categories
+    from pipelines.extract.keywords import load_watchlists
+
+    path = tmp_path / "w.yaml"
+    path.write_text("- {terms: [faux passeport, carte d'identité], category: counterfeit documents, language: fr}\n"
+                    "- {term: vals paspoort, category: counterfeit documents, language: nl}\n"
+                    "- {term: cvv, category: fraud}\n")
+    assert categories(load_watchlists([path])) == [
+        {"category": "counterfeit documents", "terms": 3, "languages": {"fr": 2, "nl": 1}},
+        {"category": "fraud", "terms": 1, "languages": {"any": 1}},
+    ]

@@ -98,3 +98,19 @@ def test_min_terms_and_operator_lists(tmp_path):
     assert middleware.process_response(request, response).body == b""
     assert request.meta[REVIEW_META]["categories"] == ["csam"]
     assert request.meta[REVIEW_META]["terms_matched"] == 2
+
+
+@pytest.mark.parametrize("charset", ["cp037", "rot13", "base64", "unicode_escape"])
+def test_a_codec_only_charset_does_not_hide_high_risk_terms(charset):
+    """cp037 decoded the page to garbage, rot13 to nothing: the policy missed the terms that extraction would index."""
+    from crawler.fetch.encoding import response_html
+    from pipelines.extract import extract_signals
+
+    body = f"<html><head><meta charset='{charset}'></head><body><p>words {SENTINEL} words</p></body></html>"
+    for headers in ({"Content-Type": "text/html"}, {"Content-Type": f"text/html; charset={charset}"}):
+        middleware, _crawler = make()
+        request = Request(f"http://{SITE}/page")
+        response = HtmlResponse(request.url, body=body.encode(), headers=headers, request=request)
+        assert SENTINEL in extract_signals(response_html(response), request.url).text  # what extraction sees
+        assert middleware.process_response(request, response).body == b""
+        assert request.meta[REVIEW_META]["reason"] == "high_risk_terms:placeholder"

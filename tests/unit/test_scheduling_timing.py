@@ -12,16 +12,21 @@ from crawler.scheduling.timing import Timing, format_duration, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "seconds"), [("90s", 90), ("15m", 900), ("6h", 21600), ("2d", 172800), ("1w", 604800), ("1h30m", 5400),
-                          ("45", 45), ("0.5s", 0.5)]
+                          ("45s", 45), ("0.5s", 0.5)]
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "6 hours", "h", "-5m", "0s", "1h 30m", "5x", "1.2.3s"])
+@pytest.mark.parametrize("text", ["", "6 hours", "h", "-5m", "0s", "1h 30m", "5x", "1.2.3s", "6", "0.5"])
 def test_bad_durations_are_usage_errors_naming_the_option(text):
     with pytest.raises(UsageError, match="--budget"):
         parse_duration(text, "--budget")
+
+
+def test_a_bare_number_needs_a_unit():
+    with pytest.raises(UsageError, match=r"--every '6' needs a unit: s, m, h, d or w \(e\.g\. 6s, 6m, 6h\)"):
+        parse_duration("6", "--every")
 
 
 def test_format_duration():

@@ -79,3 +79,17 @@ def test_render_option_after_the_url():
         (3, "unknown seed option 'colour=red' (known: render=1)"),
         (4, "render='maybe' is not 1/0, true/false, yes/no or on/off"),
     ]
+
+
+def test_a_byte_order_mark_keeps_line_one(tmp_path):
+    path = tmp_path / "seeds.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + f"http://{VALID[0]}/\n{VALID[1]}\n".encode())
+    seeds = read_seed_file(path)
+    assert [(seed.url, seed.line) for seed in seeds.seeds] == [(f"http://{VALID[0]}/", 1), (f"http://{VALID[1]}/", 2)]
+    assert parse_seeds(["\ufeff" + VALID[0]]).seeds[0].line == 1  # stdin and other readers alike
+
+
+def test_ipv6_seeds_keep_their_brackets():
+    assert parse_seeds(["http://[2606:4700::1]:8080/x"], allow_clearnet=True).seeds[0].url == (
+        "http://[2606:4700::1]:8080/x"
+    )

@@ -84,3 +84,22 @@ def test_seeds_only_when_links_are_not_followed():
     spider = make_spider(DARKCRAWL_FOLLOW_LINKS=False)
     output = list(spider.parse(response()))
     assert [type(entry) for entry in output] == [PageItem]
+
+
+def test_a_page_declaring_a_codec_only_charset_keeps_its_text_and_links():
+    """``<meta charset="rot13">`` made response.text raise (page and links lost); the spider decodes as browsers do."""
+    for label in ("rot13", "base64", "zlib", "unicode_escape", "cp037"):
+        body = PAGE.replace("<head>", f'<head><meta charset="{label}">')
+        page = HtmlResponse(f"http://{SITE}/dir/", body=body.encode(), headers={"Content-Type": "text/html"},
+                            request=Request(f"http://{SITE}/dir/", meta={"depth": 1}))
+        output = list(make_spider().parse(page))
+        item = next(entry for entry in output if isinstance(entry, PageItem))
+        assert "<title>Shop</title>" in item.html, label
+        assert f"http://{SITE}/a" in item.links_onion, label
+        assert [entry.url for entry in output if isinstance(entry, Request)] == [
+            f"http://{SITE}/a", f"http://{SITE}/dir/b?x=1"], label
+
+
+def test_base_href_resolves_relative_links():
+    body = PAGE.replace("<head>", f'<head><base href="http://{SITE}/other/">')
+    assert f"http://{SITE}/other/b?x=1" in absolute_links(response(body=body))

@@ -58,3 +58,11 @@ async def test_requests_of_a_site_the_content_policy_stopped_are_refused_at_the_
             pass
     assert handler._proxy_clients == {}
     assert crawler.stats.get_value("darkcrawl/refused/high_risk_site") == 1
+
+
+def test_no_experimental_warning_at_each_crawl(caplog):
+    """Scrapy's "experimental" warning is answered by the pin and the lab tests: an operator does not see it."""
+    settings = load_settings(environ={}, overrides={"DARKCRAWL_TOR_SOCKS": "127.0.0.1:9050"})
+    with caplog.at_level("WARNING"):
+        TorOnlyDownloadHandler(get_crawler(settings_dict=settings.copy_to_dict()))
+    assert "experimental" not in caplog.text

@@ -36,6 +36,8 @@ def page():
     ("DD9A2FA", "pgp_key_id", None),
     ("NightOwl@ProtonMail.com", None, ("email", "nightowl@protonmail.com")),
     ("telegram:@NightOwl_Shop", None, ("handle", "telegram:nightowl_shop")),
+    ("https://t.me/NightOwl_Shop", None, ("handle", "telegram:nightowl_shop")),
+    ("mailto:NightOwl@ProtonMail.com?subject=order", None, ("email", "nightowl@protonmail.com")),
     ("NightOwl_Shop", "handle", None),  # a handle needs its network
     ("  Night   Owl ", "vendor", ("vendor", "night owl")),
     (f"http://{MIRROR.upper()}/forum", None, ("onion", MIRROR)),

@@ -1,4 +1,4 @@
-"""What the watch tests share: page documents built the way the crawl builds them (extraction stage, then
+"""What the watch tests share: page documents built the way the crawl builds them (extraction, fill_item, then
 :func:`pipelines.documents.page_document`), from HTML or from the lab's fixture sites, and watches made quickly."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from crawler.items import PageItem
 from crawler.lab.sites import build_pages, placeholder_onion
 from crawler.watch.model import Watch, new_watch_id
 from pipelines.documents import page_document
-from pipelines.extract import default_config
-from pipelines.extraction import ExtractionPipeline
+from pipelines.extract import default_config, extract_signals
+from pipelines.extraction import fill_item
 
 
 def page_doc(html: str | bytes, url: str = "http://example.onion/", **fields: Any) -> dict[str, Any]:
@@ -21,8 +21,7 @@ def page_doc(html: str | bytes, url: str = "http://example.onion/", **fields: An
     body = html.decode("utf-8") if isinstance(html, bytes) else html
     item = PageItem(url=url, canonical_url=url, site=url_host(url) or "", status=200,
                     fetched_at="2026-12-06T18:00:00.000Z", crawl_id="test", html=body)
-    ExtractionPipeline(default_config()).process_item(item)
-    return page_document(item) | fields
+    return page_document(fill_item(item, extract_signals(body, url, config=default_config()))) | fields
 
 
 @cache

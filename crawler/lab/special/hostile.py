@@ -20,12 +20,18 @@ in docs/reliability.md, the tests in tests/integration/test_hostile.py):
 * ``/longurl``: a page linking to a 10,000-character URL (under ``/long/``): that URL is never requested
   (``URLLENGTH_LIMIT``).
 * ``/deep``: 100,000 nested ``<div>``\\s around a sentence: parsers must neither crash nor take minutes.
+* ``/charset/codec-rot13``, ``/charset/codec-cp037``: UTF-8 pages declaring a charset that Python knows but the web
+  does not (``<meta charset="rot13">``, ``Content-Type: ...; charset=cp037``): decoded as UTF-8, text and links kept.
+* ``/slow/``: not linked from ``/``; links to ``/slow/armor`` (:data:`SLOW_BYTES` of PGP armor, seconds of extraction
+  even at linear speed: a crawl with a small ``DARKCRAWL_EXTRACT_TIMEOUT`` and a large ``DOWNLOAD_MAXSIZE`` meets a
+  page over its budget) and to :data:`SLOW_NEIGHBOURS` small pages that must be extracted meanwhile.
 
 Anything else is a 404. Every case is linked from ``/``, so a crawl from ``/`` meets them all.
 """
 
 from __future__ import annotations
 
+import base64
 import random
 import threading
 import time
@@ -44,6 +50,9 @@ LONG_LINE_BYTES = 1 << 20
 SLOWLORIS_INTERVAL = 1.0  # seconds between trickled bytes
 CALENDAR_START = (2026, 11)
 LONG_LINE_EMAIL = "longline-end@darkcrawl-lab.example"
+SLOW_BYTES = 12 * 1000 * 1000
+SLOW_NEIGHBOURS = 8
+SLOW_TITLE = "armor wall"
 DEEP_SENTENCE = "the deepest sentence of the hostile site"
 
 CASES: tuple[str, ...] = (
@@ -62,6 +71,8 @@ CASES: tuple[str, ...] = (
     "/charset/lying-utf8",
     "/charset/lying-utf16",
     "/charset/meta-conflict",
+    "/charset/codec-rot13",
+    "/charset/codec-cp037",
     "/binary",
     "/longurl",
     "/deep",
@@ -141,6 +152,28 @@ def deep_page() -> bytes:
     )
 
 
+def armor_page(size: int = SLOW_BYTES) -> bytes:
+    """About *size* bytes of (seeded) random PGP public-key armor blocks in a ``<pre>``: every extraction stage has
+    to read it all (base64 looks like crypto addresses, handles, words), about 0.13 s a megabyte here."""
+    rng = random.Random(13)
+    blocks = []
+    length = 0
+    while length < size:
+        data = base64.b64encode(rng.randbytes(900)).decode()
+        lines = "\n".join(data[i : i + 64] for i in range(0, len(data), 64))
+        block = f"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n{lines}\n=sJ4k\n-----END PGP PUBLIC KEY BLOCK-----\n"
+        blocks.append(block)
+        length += len(block)
+    return _html(SLOW_TITLE, "<pre>" + "".join(blocks) + "</pre>")
+
+
+def slow_index_page() -> bytes:
+    links = ['<a href="/slow/armor">armor</a>'] + [
+        f'<a href="/slow/{n}">neighbour {n}</a>' for n in range(1, SLOW_NEIGHBOURS + 1)
+    ]
+    return _html("slow", "<ul>" + "".join(f"<li>{link}</li>" for link in links) + "</ul>")
+
+
 def binary_body() -> bytes:
     return random.Random(8).randbytes(256 * 1024)
 
@@ -169,7 +202,27 @@ CHARSET_CASES: dict[str, tuple[str, bytes]] = {
         + "na\u00efve \u00fcber \u20ac".encode()
         + b"</body></html>",
     ),
+    # Python codecs that are no web encoding: honoured, they made response.text raise (rot13) or decoded garbage
+    "codec-rot13": (
+        "text/html",
+        b'<html><head><meta charset="rot13"><title>charset rot13</title></head><body>caf\xc3\xa9 rot13 words'
+        b' <a href="/charset/codec-cp037">next</a></body></html>',
+    ),
+    "codec-cp037": (
+        "text/html; charset=cp037",
+        _html("charset cp037", "caf\u00e9 cp037 words"),
+    ),
 }
+
+
+_armor_cache: list[bytes] = []
+
+
+def _armor() -> bytes:
+    with _bombs_lock:
+        if not _armor_cache:
+            _armor_cache.append(armor_page())
+        return _armor_cache[0]
 
 
 def make_handler(onion_hosts: dict[str, str]) -> type[BaseHTTPRequestHandler]:
@@ -239,6 +292,12 @@ def make_handler(onion_hosts: dict[str, str]) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _html("long url target", "a crawler should never have asked for this"))
             elif path == "/deep":
                 self._send(200, deep_page())
+            elif path == "/slow/":
+                self._send(200, slow_index_page())
+            elif path == "/slow/armor":
+                self._send(200, _armor())
+            elif len(parts) == 2 and parts[0] == "slow" and parts[1].isdigit():
+                self._send(200, _html(f"neighbour {parts[1]}", f"<p>a small page, number {parts[1]}</p>"))
             else:
                 self._send(404, _html("404 Not Found", "<h1>404 Not Found</h1>"))
 

@@ -13,7 +13,9 @@ near them, and only in mixed case (as random keys are; hex digests and lowercase
 from __future__ import annotations
 
 import re
+from functools import partial
 
+from ..caps import Capped, Distinct
 from .address import CryptoAddress
 from .chains import MAX_TOKEN, SOLANA_LENGTHS, Classified, classify_token
 
@@ -147,13 +149,15 @@ def _runs(encoded: bytes, mask: bytes) -> list[tuple[int, int]]:
     return runs
 
 
-def find_crypto_addresses(text: str) -> list[CryptoAddress]:
-    """Return the valid addresses in ``text``, unique by address, in order of first appearance.
+def find_crypto_addresses(text: str, *, limit: int | None = None) -> Capped[CryptoAddress]:
+    """Return the valid addresses in ``text``, unique by address, in order of first appearance: at most *limit*,
+    the distinct addresses past it counted (validated, without a context) in ``beyond``.
 
     Every address passed its format's checksum, except Solana keys (no checksum; reported only near a Solana
-    word) and single-case Ethereum addresses (``checksum="none"``). Never raises on any ``str``.
+    word) and single-case Ethereum addresses (``checksum="none"``). Never raises on any ``str``. Linear time:
+    runs are found by ``bytes.find`` on a mask, and each run is read once.
     """
-    found: dict[str, CryptoAddress] = {}
+    found: Distinct[str, CryptoAddress] = Distinct(limit)
     classified: dict[tuple[str, str | None], Classified | None] = {}  # pages repeat their payment address
     solana: dict[str, Classified | None] = {}
     # latin-1 with "replace" keeps one byte per character, so mask positions are text positions.
@@ -163,6 +167,8 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
     for start, end in _runs(encoded, mask):
         if end - start > MAX_TOKEN or (end < size and text[end] in "=%" and _glued_right(text, end)):
             continue
+        if (start and text[start - 1].isalnum()) or (end < size and text[end].isalnum()):
+            continue  # glued to a letter or digit outside ASCII ("é1Bv..."): the end of a longer word
         before = text[start - 1] if start else ""
         left = start - 1
         if before == ":" and text.startswith("//", start):
@@ -200,17 +206,20 @@ def find_crypto_addresses(text: str) -> list[CryptoAddress]:
                 if result is None:
                     continue
             span_start = left - len(prefix) if prefix and result.currency == "BCH" else token_start
-            if result.address not in found:
-                found[result.address] = CryptoAddress(
-                    currency=result.currency,
-                    address=result.address,
-                    kind=result.kind,
-                    context=_context(text, span_start, end),
-                    ambiguous_with=result.ambiguous_with,
-                    checksum=result.checksum,
-                )
+            found.add(result.address, partial(_address, result, text, span_start, end))
             break
-    return list(found.values())
+    return found.result()
+
+
+def _address(result: Classified, text: str, start: int, end: int) -> CryptoAddress:
+    return CryptoAddress(
+        currency=result.currency,
+        address=result.address,
+        kind=result.kind,
+        context=_context(text, start, end),
+        ambiguous_with=result.ambiguous_with,
+        checksum=result.checksum,
+    )
 
 
 _SINGLE = re.compile(r"(?:([A-Za-z]+):)?([A-Za-z0-9]+)")

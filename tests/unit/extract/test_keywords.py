@@ -103,3 +103,66 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_default_path_exists() -> None:
     assert default_watchlist_path().is_file()
+
+
+def found(watchlist: Watchlist, text: str) -> set[str]:
+    return {hit["term"] for hit in watchlist.find(text)}
+
+
+def test_terms_are_found_in_their_inflected_forms_in_their_language() -> None:
+    shipped = load_watchlists()
+    assert {"faux passeport", "vals paspoort"} <= found(shipped, "Faux passeports et valse paspoorten, livraison 48h")
+    assert "gefälschter reisepass" in found(shipped, "Gefälschte Reisepässe aus Polen")
+    assert "fausse carte d'identité" in found(shipped, "Fausses cartes d'identité belges")
+    assert "mailer" not in found(shipped, "send a mail to the admin")  # English: plurals only, never a shorter word
+    terms = Watchlist([WatchTerm("pil", "drugs", "nl", "t:1"), WatchTerm("pistolet", "weapons", "fr", "t:2"),
+                       WatchTerm("bank log", "fraud", "en", "t:3"), WatchTerm("cheval", "x", "fr", "t:4")])
+    assert found(terms, "pillen, pistolets et des chevaux; bank logs") == {"pil", "pistolet", "bank log", "cheval"}
+    assert found(terms, "pills, pistol, bank logging") == set()  # nl forms are not English ones; whole words only
+
+
+def test_any_language_terms_take_every_languages_forms() -> None:
+    terms = Watchlist([WatchTerm("paspoort", "docs", "any", "t:1")])
+    assert found(terms, "paspoorten") == found(terms, "paspoorts") == {"paspoort"}
+
+
+def test_ambiguous_terms_count_only_next_to_an_unambiguous_term_of_their_category() -> None:
+    terms = Watchlist([
+        WatchTerm("speed", "drugs", "en", "t:1", ambiguous=True),
+        WatchTerm("crystal", "drugs", "en", "t:2", ambiguous=True),
+        WatchTerm("ketamine", "drugs", "en", "t:3"),
+        WatchTerm("glock", "weapons", "en", "t:4"),
+    ])
+    assert found(terms, "Speed and crystal clear water: a sports report.") == set()
+    assert found(terms, "glock, speed") == {"glock"}  # another category is no context
+    assert found(terms, "speed, crystal and ketamine, stealth shipping") == {"speed", "crystal", "ketamine"}
+    far = "speed " + "filler text " * 30 + "ketamine"
+    assert found(terms, far) == {"ketamine"}
+    assert found(terms, "ketamine " + "x" * 150 + " speed") == {"ketamine", "speed"}
+
+
+def test_the_shipped_ambiguous_words_need_context() -> None:
+    shipped = load_watchlists()
+    assert found(shipped, "Der Speed des Zuges und ein Crystal-Display; Gras im Garten, Pilze im Wald.") == set()
+    assert {"crystal", "kokain"} <= found(shipped, "Crystal und Kokain, diskreter Versand")
+
+
+def test_ambiguous_must_be_a_boolean(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("- {term: speed, category: drugs, ambiguous: maybe}\n")
+    with pytest.raises(UsageError, match=r"w.yaml:1: 'ambiguous' must be true or false"):
+        load_watchlists([path])
+    path.write_text("- {term: speed, category: drugs, ambiguous: true}\n")
+    assert load_watchlists([path]).terms[0].ambiguous is True
+
+
+def test_a_term_whose_written_form_is_another_terms_inflection_is_kept() -> None:
+    terms = Watchlist([WatchTerm("pistool", "weapons", "nl", "t:1"), WatchTerm("pistole", "weapons", "de", "t:2")])
+    assert [term.term for term in terms.terms] == ["pistool", "pistole"]
+    assert found(terms, "Pistolen und Munition") in ({"pistool"}, {"pistole"})  # one form, one term a category
+
+
+def test_baseline_without_inflections_finds_written_forms_only() -> None:
+    terms = [WatchTerm("faux passeport", "docs", "fr", "t:1")]
+    assert found(Watchlist(terms, inflect=False), "faux passeports") == set()
+    assert found(Watchlist(terms), "faux passeports") == {"faux passeport"}

@@ -74,7 +74,7 @@ def test_contexts_look_like_tor_browser_and_accept_nothing(monkeypatch):
         (f"http://{ONION}/setup.exe", "document", "extension"),
         (f"http://{ONION}/archive.zip", "other", "extension"),
         ("https://cdn.example.com/lib.js", "script", "clearnet"),
-        ("http://127.0.0.1:8080/", "document", "clearnet"),
+        ("http://127.0.0.1:8080/", "document", "local_address"),  # refused as local, clearnet allowed or not
         ("ws://" + ONION + "/socket", "websocket", "scheme"),
         ("http://abc.onion/", "document", "invalid_onion"),
     ],

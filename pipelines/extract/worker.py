@@ -1,0 +1,90 @@
+"""An extraction worker process, started by :mod:`pipelines.extract.pool` (``main([name, FD])``).
+
+Over the socket *FD* it receives ``(ConfigSpec, "module:function")`` first, compiles the configuration and answers
+``("ready", pid)`` (or ``("error", message)`` for a bad watch-list or rule file); then for each page ``(body, url,
+content_type)`` it answers ``("parsed", Signals)`` as soon as the title, text and links are known, then ``("done",
+Signals, seconds)`` without the text and links already sent (or ``("failed", message, seconds)``). ``None`` or the
+socket's end stops it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from crawler.errors import UsageError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Be killed when the thread that started this process ends (Linux); elsewhere the socket's end stops an idle
+    worker."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def resolve(name: str) -> Callable[..., Any]:
+    """The function *name* (``module:function``) designates."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def serve(conn: Connection) -> None:
+    """Compile the configuration, then extract each page received until told to stop."""
+    spec, extractor = conn.recv()
+    try:
+        config = spec.build()
+    except UsageError as exc:
+        conn.send(("error", str(exc)))
+        return
+    extract = resolve(extractor)
+    conn.send(("ready", os.getpid()))
+    parsed: list[Any] = []  # whether this page's parse was sent
+
+    def on_parsed(signals: Any) -> None:
+        parsed.append(signals)
+        conn.send(("parsed", signals))
+
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the crawl is gone
+            return
+        if task is None:
+            return
+        body, url, content_type = task
+        parsed.clear()
+        started = time.perf_counter()
+        try:
+            signals = extract(body, url, content_type=content_type, config=config, on_parsed=on_parsed)
+        except Exception as exc:  # extract_signals never raises on content; a test stand-in or a bug might
+            conn.send(("failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started))
+            continue
+        if parsed:  # the text and links crossed the socket already: not twice
+            signals.text, signals.links = "", {}
+        conn.send(("done", signals, time.perf_counter() - started))
+
+
+def main(argv: list[str]) -> int:
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the crawl decides
+    conn = Connection(int(argv[1]))
+    try:
+        serve(conn)
+    except (EOFError, OSError, KeyboardInterrupt):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
