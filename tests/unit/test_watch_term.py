@@ -118,3 +118,13 @@ def test_position_map_through_expanding_and_vanishing_characters():
     original = _original_positions(text, folded)
     assert original is not None
     assert [original(index) for index in (0, 1, 3, 4, 5, 7, len(folded))] == [0, 2, 3, 4, 5, 6, len(text)]
+
+
+def test_inflected_forms_in_the_watchs_language():
+    """The watch lists' inflection rules: a French watch finds the plural, a Dutch one the declined plural; a watch
+    of one language makes its forms in that language only."""
+    page = page_doc("<p>Vends faux passeports et valse paspoorten, livraison rapide.</p>")
+    french, dutch = watch(TERM, term_spec(["faux passeport"], ["fr"])), watch(TERM, term_spec(["vals paspoort"]))
+    found = WatchSet.compile([french, dutch]).evaluate(page | {"language": "fr"})
+    assert {match.watch.id for match in found} == {french.id, dutch.id}
+    assert found[0].matches[0]["value"] == "faux passeport"  # the term as the watch writes it
