@@ -393,8 +393,11 @@ class MispTarget:
         return cls(base, key, ca)
 
     def mask(self, text: str) -> str:
-        """*text* with the API key replaced: for messages built from what the server or PyMISP said."""
-        return text.replace(self.api_key, "<api key>") if self.api_key else text
+        """*text* with the API key (and any URL userinfo or authorization header) masked: for messages built from what
+        the server or PyMISP said. The key may come from a file, so the settings-wide masking may not know it."""
+        from crawler.redact import mask_text
+
+        return mask_text(text, [self.api_key])
 
 
 def _read_key(path: str) -> str:

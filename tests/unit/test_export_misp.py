@@ -289,7 +289,7 @@ def test_push_errors_are_one_line_and_never_show_the_key(misp, caplog):
 
 def test_mask_replaces_the_key_in_what_a_server_says():
     target = MispTarget("https://misp.example", API_KEY)
-    assert target.mask(f"bad key {API_KEY}!") == "bad key <api key>!"
+    assert target.mask(f"bad key {API_KEY}! Authorization: {API_KEY[:20]}") == "bad key ***! Authorization: ***"
 
 
 def test_feed_files_get_the_modes_the_umask_gives(tmp_path):
