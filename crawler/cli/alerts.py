@@ -10,8 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crawler.alerts.documents import ACKNOWLEDGED, DISMISSED, STATES
-from crawler.cli.common import add_command, add_json_option, es_session, print_answer
-from crawler.errors import UsageError
+from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.watch.model import SEVERITIES
 
 
@@ -30,7 +29,7 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--watch", metavar="ID", help="only alerts of this watch (its id, w-...)")
     listing.add_argument("--severity", choices=SEVERITIES, help="only alerts of watches of this severity")
     listing.add_argument("--since", help="only alerts first seen since this date (2026-12-01, now-7d)")
-    listing.add_argument("-n", "--size", type=int, default=20, help="how many (default 20, at most 10000)")
+    add_limit_option(listing, default=20, what="alerts")
     add_json_option(listing, "print the alerts as JSON for tools")
     show = add_command(actions, "show", run_show, help="one alert, with its matches and history",
                        description="One alert: watch, page, what matched and where, its state history.")
@@ -64,10 +63,8 @@ def with_alerts(settings: Any, action: Callable[[Any, str], Any]) -> Any:
 def run_list(args: argparse.Namespace, settings: Any) -> int:
     from crawler.alerts.store import AlertFilters, search_alerts
 
-    if not 0 <= args.size <= 10_000:
-        raise UsageError(f"-n {args.size}: give 0 to 10000 alerts")
     filters = AlertFilters(args.state, args.watch, args.severity, args.since)
-    total, alerts = with_alerts(settings, lambda client, alias: search_alerts(client, alias, filters, args.size))
+    total, alerts = with_alerts(settings, lambda client, alias: search_alerts(client, alias, filters, args.limit))
     print_answer(args.json, {"total": total, "alerts": alerts}, lambda: list_lines(total, alerts))
     return 0
 
