@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+
+import pytest
 
 from crawler.cli import main
 from crawler.notify.outbox import Outbox
 from tests.unit.test_notify_outbox import alert, make_watch
+
+
+@pytest.fixture(autouse=True)
+def keep_root_logging():
+    """main() puts its handler (on the captured stderr of this test) on the root logger: put the old ones back, or
+    later log lines (aiosmtpd's threads) would go to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_status_retry_dead_flush_and_test(tmp_path, monkeypatch, capsys, webhook_receiver):
