@@ -39,6 +39,7 @@ from elasticsearch.helpers import async_streaming_bulk
 from crawler.config import load_settings
 from crawler.es.client import es_client, es_sync_client
 from crawler.es.schema import IndexNames, init_schema
+from crawler.es.templates import KINDS
 from crawler.items import PageItem
 from crawler.lab.sites import ALL_SITE_NAMES, build_pages
 from pipelines.documents import page_document, page_id
@@ -87,7 +88,7 @@ def drop(settings: Any, names: IndexNames) -> None:
     try:
         for index in client.indices.get(index=f"{names.prefix}-*"):
             client.indices.delete(index=index)
-        for kind in ("pages", "entities", "sightings", "crawls"):
+        for kind in KINDS:  # every template init_schema installed
             client.indices.delete_index_template(name=names.template(kind))
     finally:
         client.close()

@@ -173,6 +173,13 @@ def _coerce(name: str, value: Any, default: Any, origin: str) -> Any:
             if not wrong:
                 return items
             raise ConfigError(f"{origin}: {name} must be a list of strings, got {wrong[0]!r} in it")
+    elif isinstance(default, dict) and isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
     elif isinstance(value, expected):
         return value
     shown = "a value of another type" if is_secret_setting(name) else repr(value)

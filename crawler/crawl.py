@@ -167,6 +167,13 @@ def check_safety_config(settings: Settings) -> None:
     policy_from_settings(settings)
 
 
+def check_notify_config(settings: Settings) -> None:
+    """Read the notification targets once before anything starts: a malformed table is a one-line error."""
+    from crawler.notify.deliver import NotifyConfig
+
+    NotifyConfig.from_settings(settings)
+
+
 def endpoint_settings(endpoints: list[TorEndpoint]) -> dict[str, str]:
     """The settings that hand *endpoints* to the crawl's components."""
     values = {"DARKCRAWL_TOR_SOCKS": ",".join(endpoint.socks_address for endpoint in endpoints)}
@@ -273,6 +280,7 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
     private_files(settings)
     check_extraction_config(settings)
     check_safety_config(settings)
+    check_notify_config(settings)
     distributed = bool(settings.get("DARKCRAWL_REDIS_URL"))
     if distributed:
         prepare_frontier(settings, seeds, say)

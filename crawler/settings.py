@@ -157,6 +157,29 @@ DARKCRAWL_EXTRACT_WORKERS = 0  # extraction worker processes; 0: one per core th
 DARKCRAWL_EXTRACT_TIMEOUT = 10.0  # seconds one page's extraction may take; then its worker is killed, the page marked
 DARKCRAWL_EXTRACT_MAX_PER_KIND = 1000  # values kept per page of each signal kind; more are counted in signals.capped
 
+# --- darkcrawl: alerts (crawler/alerts, pipelines/watching.py, README "Watch and warn") ---------------------------
+DARKCRAWL_ALERTS_ENABLED = True  # check new or changed pages against the active watches during a crawl
+DARKCRAWL_ALERTS_BATCH = 100  # pages checked together: one mget of stored hashes, one bulk of alerts
+DARKCRAWL_ALERTS_BATCH_WAIT = 0.5  # seconds a page waits at most for its batch to fill before it is checked
+DARKCRAWL_ALERTS_HUNT_BATCH = 500  # pages a retro-hunt (watch hunt) reads and checks per request
+
+# --- darkcrawl: notifications (crawler/notify, docs/notify.md) -------------------------------------------------------
+DARKCRAWL_NOTIFY_TARGETS: dict[str, str] = {}  # named targets: name -> Apprise URL ([darkcrawl.notify_targets]); secret
+DARKCRAWL_NOTIFY_DEFAULT_TARGETS: list[str] = []  # targets (names or URLs) of watches that name none
+DARKCRAWL_NOTIFY_INTERVAL = 2.0  # seconds between delivery rounds (crawl, scheduler; a new one starts at once); 0: off
+DARKCRAWL_NOTIFY_RETRY_BASE = 10.0  # seconds before the first retry of a failing target; doubled per failure
+DARKCRAWL_NOTIFY_RETRY_MAX = 900.0  # cap of the retry delay (jitter 50-100% on top of the exponential)
+DARKCRAWL_NOTIFY_DEAD_AFTER = 3.0  # days a notification may stay undelivered before it goes to dead/ (retry-dead)
+DARKCRAWL_NOTIFY_TIMEOUT = 15.0  # seconds a target may take to connect and to answer
+DARKCRAWL_NOTIFY_CLOSE_WAIT = 30.0  # seconds a closing crawl spends at most on its last delivery round
+DARKCRAWL_NOTIFY_WORKERS = 4  # watch-and-target streams delivered at once (a slow target holds up no other)
+
+# --- darkcrawl: sharing (crawler/export, docs/sharing.md) ----------------------------------------------------------
+DARKCRAWL_EXPORT_ORG = "darkcrawl"  # your organisation's name in exported MISP events (Orgc) and STIX (identity)
+DARKCRAWL_MISP_URL = ""  # MISP instance export misp --push sends events to (--push URL wins)
+DARKCRAWL_MISP_API_KEY = ""  # MISP API key (--api-key-file wins); never logged
+DARKCRAWL_MISP_CA_CERTS = ""  # CA file to verify the MISP instance's TLS certificate (--misp-ca-certs wins)
+
 # --- Scrapy ------------------------------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -198,9 +221,11 @@ EXTENSIONS = {
     "crawler.frontier.worker.FrontierWorkerExtension": 310,  # distributed only: heartbeat, re-queue, idle stop
     "crawler.scheduling.crawlstatus.CrawlStatusExtension": 210,
     "crawler.scheduling.sites.SiteStateExtension": 220,
+    "crawler.notify.extension.NotifyExtension": 400,  # delivers alerts' notifications in a thread (crawler/notify)
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 300,  # signals (pure functions in pipelines/extract)
+    "pipelines.watching.WatchingPipeline": 700,  # watches -> alerts, before indexing (off when no watch is active)
     "pipelines.indexing.ElasticsearchPipeline": 800,  # bulk indexing into the pages alias
 }
 

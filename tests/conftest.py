@@ -6,4 +6,5 @@ from scrapy.utils.reactor import install_reactor
 # Scrapy components built in unit tests (get_crawler) expect the reactor darkcrawl runs with.
 install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 
-pytest_plugins = ["tests.integration.fixtures_es", "tests.integration.fixtures_lab", "tests.integration.fixtures_redis"]
+pytest_plugins = ["tests.integration.fixtures_es", "tests.integration.fixtures_lab", "tests.integration.fixtures_redis",
+                  "tests.integration.fixtures_notify"]

@@ -27,7 +27,7 @@ from crawler.redact import MaskingFormatter, mask_text, secret_values
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
     "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "history", "watchlist", "extract", "es",
-    "kibana", "evidence", "lab", "schedule", "scheduler", "status",
+    "kibana", "evidence", "lab", "schedule", "scheduler", "status", "alerts", "watch", "notify", "export",
 )
 
 
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Libraries whose INFO lines are noise for an operator (Scrapy's start-up listing, stem's socket chatter, httpx's
 # per-request lines); their warnings and errors still show. ``-v`` shows everything.
-QUIET_LOGGERS = ("scrapy", "stem", "httpx", "httpcore", "elastic_transport", "twisted", "asyncio")
+QUIET_LOGGERS = ("scrapy", "stem", "httpx", "httpcore", "elastic_transport", "twisted", "asyncio", "apprise")
 
 
 class ConsoleFormatter(MaskingFormatter):

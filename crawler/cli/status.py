@@ -1,4 +1,5 @@
-"""``darkcrawl status``: Tor, Elasticsearch, running crawls and scheduled runs at a glance (``--json`` for scripts).
+"""``darkcrawl status``: Tor, Elasticsearch, running crawls, scheduled runs and the notification outbox at a glance
+(``--json`` for scripts).
 
 Exit code 0 when Elasticsearch and every configured tor instance are healthy, 1 otherwise. See docs/operations.md.
 """
@@ -72,6 +73,17 @@ def lines(report: dict[str, Any]) -> list[str]:
             f"{format_duration(crawl.get('elapsed_seconds', 0))} elapsed"
             + (f", {format_duration(max(left, 0))} left" if left is not None else "")
         )
+    notify = report.get("notify") or {}
+    if "error" in notify:
+        out.append(f"notifications: outbox not readable: {notify['error']}")
+    elif notify:
+        oldest = notify["oldest_pending_seconds"]
+        out.append(
+            f"notifications: {notify['pending']} pending"
+            + (f" (oldest {format_duration(oldest)})" if oldest is not None else "")
+            + f", {notify['delivered']} delivered, {notify['failed_attempts']} failed attempts, {notify['dead']} dead"
+            + (" (darkcrawl notify status)" if notify["dead"] or notify["failing"] else "")
+        )
     scheduler = report["scheduler"]
     out.append(
         "schedules: "
@@ -89,10 +101,22 @@ def lines(report: dict[str, Any]) -> list[str]:
     return out
 
 
+def notify_report(settings: Any) -> dict[str, Any]:
+    """The notification outbox's counts (docs/notify.md), or what made it unreadable."""
+    from crawler.notify.outbox import Outbox
+
+    try:
+        return Outbox.from_settings(settings).status().to_json()
+    except OSError as exc:
+        return {"error": str(exc)}
+
+
 def run(args: argparse.Namespace, settings: Any) -> int:
     from crawler.redact import mask_data, secret_values
     from crawler.scheduling.health import gather
 
-    report = mask_data(gather(settings), secret_values(settings))
+    report = gather(settings)
+    report["notify"] = notify_report(settings)
+    report = mask_data(report, secret_values(settings))
     print_answer(args.json, report, lambda: lines(report), default=str)
     return 0 if report["healthy"] else 1

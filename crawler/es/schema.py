@@ -80,6 +80,10 @@ class IndexNames:
         return self.alias("sites")
 
     @property
+    def alerts(self) -> str:
+        return self.alias("alerts")
+
+    @property
     def versions(self) -> str:
         return self.alias("versions")
 

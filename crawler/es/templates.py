@@ -321,6 +321,72 @@ def version_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     }
 
 
+def alert_mappings(language_analyzers: bool = False) -> dict[str, Any]:
+    """Mapping of the alerts index: one document per watch and page content (id = ``crawler.alerts.documents.
+    alert_id``), written with ``create`` by the crawl's watching stage and the retro-hunt (crawler/alerts).
+
+    Added beside the other kinds without changing them. ``matches`` is a plain object array (not nested), so Kibana
+    can aggregate the matched values."""
+    date = {"type": "date"}
+    return {
+        "dynamic": "strict",
+        "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
+        "properties": {
+            "alert_id": keyword(),
+            "watch": {
+                "properties": {
+                    "id": keyword(),
+                    "name": keyword(LABEL_LENGTH),
+                    "kind": keyword(),
+                    "severity": keyword(),
+                    "owner": keyword(),
+                    "tags": keyword(),
+                }
+            },
+            "page": {
+                "properties": {
+                    "id": keyword(),
+                    "url": keyword(URL_LENGTH),
+                    "site": keyword(),
+                    "title": _drop_empty_fields(text_with_keyword()),
+                    "content_sha256": keyword(),
+                    "language": keyword(),
+                }
+            },
+            "matches": {
+                "properties": {
+                    "kind": keyword(),
+                    "value": keyword(LABEL_LENGTH),
+                    "entity_kind": keyword(),
+                    "context": {"type": "text"},
+                    "rule": keyword(LABEL_LENGTH),
+                }
+            },
+            "clone": {
+                "properties": {
+                    "of_site": keyword(),
+                    "of_url": keyword(URL_LENGTH),
+                    "distance": {"type": "integer"},
+                    "addresses": {"properties": {"this": keyword(LABEL_LENGTH), "watched": keyword(LABEL_LENGTH)}},
+                }
+            },
+            "first_seen": date,
+            "last_seen": date,
+            "state": keyword(),
+            "state_changed_by": keyword(),
+            "state_changed_at": date,
+            "state_note": {"type": "text"},
+            "history": {
+                "properties": {"state": keyword(), "by": keyword(), "at": date, "note": {"type": "text"}}
+            },
+            "source": keyword(),
+            "crawl_id": keyword(),
+            "created_at": date,
+            "schema_version": {"type": "short"},
+        },
+    }
+
+
 # kind -> mapping builder (each takes ``language_analyzers``). To add an index kind, add its builder here: es init,
 # the aliases (``<prefix>-<kind>``), the docs/mapping test and the template tests pick it up.
 MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
@@ -329,6 +395,7 @@ MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "sightings": sighting_mappings,
     "crawls": crawl_mappings,
     "sites": site_mappings,  # the recrawl state (crawler/scheduling/recrawl.py)
+    "alerts": alert_mappings,  # what the watches found (crawler/alerts)
     "versions": version_mappings,  # the page history (pipelines/indexing.py writes it, darkcrawl history reads it)
 }
 KINDS = tuple(MAPPING_BUILDERS)

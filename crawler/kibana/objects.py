@@ -46,6 +46,7 @@ TIME_FIELDS = {
     "sightings": "last_seen",
     "crawls": "started_at",
     "sites": "last_visit",  # the recrawl state (crawler/scheduling/recrawl.py)
+    "alerts": "first_seen",  # when a watch first fired (crawler/alerts)
     "versions": "first_seen",  # the page history: when the page began to show that content
 }
 LAYER = "layer1"
@@ -199,6 +200,7 @@ def saved_searches(prefix: str, categories: list[str]) -> list[dict[str, Any]]:
             "counts.sites >= 2",
             ["kind", "label", "counts.sites", "counts.pages", "sites"],
         ),
+        open_alerts_search(prefix),
     ]
     for category in categories:
         searches.append(
@@ -214,6 +216,20 @@ def saved_searches(prefix: str, categories: list[str]) -> list[dict[str, Any]]:
             )
         )
     return searches
+
+
+def open_alerts_search(prefix: str) -> dict[str, Any]:
+    """The alerts nobody has acknowledged or dismissed yet (``darkcrawl alerts list --state new``)."""
+    return saved_search(
+        prefix,
+        "search-open-alerts",
+        "darkcrawl: open alerts",
+        "Alerts in state new: what the watches found that nobody acknowledged or dismissed yet "
+        "(darkcrawl alerts ack|dismiss ID).",
+        "alerts",
+        'state: "new"',
+        ["watch.name", "watch.severity", "page.site", "page.url", "matches.value"],
+    )
 
 
 # --- Lens charts -------------------------------------------------------------------------------------------------
@@ -434,6 +450,25 @@ def crawl_charts(prefix: str) -> list[dict[str, Any]]:
     ]
 
 
+def alert_charts(prefix: str) -> list[dict[str, Any]]:
+    """Open alerts per watch and severity, with the latest."""
+    columns = {
+        "watch": terms_column("watch.name", "watch", 20, "alerts"),
+        "severity": terms_column("watch.severity", "severity", 4, "alerts"),
+        "alerts": count_column("open alerts"),
+        "sites": metric_column("unique_count", "page.site", "sites"),
+        "last": metric_column("max", "last_seen", "last seen"),
+    }
+    columns["last"]["dataType"] = "date"
+    return [
+        lens(
+            prefix, "lens-open-alerts", "darkcrawl: open alerts per watch", "alerts", "lnsDatatable", columns,
+            table(list(columns)), query='state: "new"',
+            description="Alerts in state new per watch and severity: how many, on how many sites, the latest.",
+        )
+    ]
+
+
 # --- the watch-list categories chart (Vega: nested aggregation) --------------------------------------------------
 
 
@@ -489,18 +524,21 @@ def vega(prefix: str, name: str, title: str, spec: dict[str, Any], description: 
 
 # (object name, x, y, width, height) on Kibana's 48-column grid.
 DASHBOARD_LAYOUT = (
-    ("lens-pages-over-time", 0, 0, 32, 12),
-    ("lens-languages", 32, 0, 16, 12),
-    ("vega-keyword-categories", 0, 12, 24, 14),
-    ("lens-top-crypto-addresses", 24, 12, 24, 14),
-    ("lens-top-vendors", 0, 26, 24, 14),
-    ("lens-crawl-pages", 24, 26, 24, 14),
-    ("lens-crawl-runs", 0, 40, 48, 12),
+    ("search-open-alerts", 0, 0, 32, 14),
+    ("lens-open-alerts", 32, 0, 16, 14),
+    ("lens-pages-over-time", 0, 14, 32, 12),
+    ("lens-languages", 32, 14, 16, 12),
+    ("vega-keyword-categories", 0, 26, 24, 14),
+    ("lens-top-crypto-addresses", 24, 26, 24, 14),
+    ("lens-top-vendors", 0, 40, 24, 14),
+    ("lens-crawl-pages", 24, 40, 24, 14),
+    ("lens-crawl-runs", 0, 54, 48, 12),
 )
 
 
 def dashboard(prefix: str, panels: list[dict[str, Any]]) -> dict[str, Any]:
-    """The analysts' overview: every chart above, by reference; the last 30 days by default."""
+    """The analysts' overview: the open alerts, then every chart above, by reference; the last 30 days by
+    default."""
     by_id = {panel["id"]: panel for panel in panels}
     panel_specs: list[dict[str, Any]] = []
     references: list[dict[str, str]] = []
@@ -524,8 +562,8 @@ def dashboard(prefix: str, panels: list[dict[str, Any]]) -> dict[str, Any]:
         "dashboard",
         object_id(prefix, "dashboard-overview"),
         {
-            "description": "darkcrawl: what was crawled, in which languages, which watch-list categories, the "
-            "addresses and vendors seen on the most sites, and whether the crawls are healthy.",
+            "description": "darkcrawl: the open alerts, what was crawled, in which languages, which watch-list "
+            "categories, the addresses and vendors seen on the most sites, and whether the crawls are healthy.",
             "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps(search_source, sort_keys=True)},
             "optionsJSON": json.dumps(options, sort_keys=True),
             "panelsJSON": json.dumps(panel_specs, sort_keys=True),
@@ -556,8 +594,10 @@ def saved_objects(prefix: str = DEFAULT_PREFIX, categories: list[str] | None = N
             "Pages per watch-list category (Vega: the keywords are nested, which Lens cannot aggregate).",
         ),
         *crawl_charts(prefix),
+        *alert_charts(prefix),
     ]
-    return [*views, *saved_searches(prefix, categories), *charts, dashboard(prefix, charts)]
+    searches = saved_searches(prefix, categories)
+    return [*views, *searches, *charts, dashboard(prefix, charts + searches)]
 
 
 def render_ndjson(prefix: str = DEFAULT_PREFIX, categories: list[str] | None = None) -> str:

@@ -2,19 +2,24 @@
 default: put a reverse proxy or an SSH tunnel in front rather than exposing it).
 
 Counters grow when a run ends (pages, errors by type, Tor circuit failures read from the crawl's status file);
-gauges are refreshed every tick (running crawls, the indexing spool backlog, live pages of running crawls). One
-registry per scheduler, so tests can run several.
+gauges are refreshed every tick (running crawls, the indexing spool backlog, live pages of running crawls); the
+notification outbox is read at each scrape (:class:`OutboxCollector`: pending, dead, oldest pending age, and the
+delivered, suppressed and failed-attempt totals of every process delivering). One registry per scheduler, so tests
+can run several.
 
-Offers: :class:`SchedulerMetrics` (``serve``, ``run_started``, ``run_finished``, ``refresh``).
+Offers: :class:`SchedulerMetrics` (``serve``, ``run_started``, ``run_finished``, ``refresh``),
+:class:`OutboxCollector`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from crawler.scheduling.crawlstatus import read_status, status_dir
 
@@ -49,6 +54,7 @@ class SchedulerMetrics:
         self.running_pages = Gauge("darkcrawl_running_pages", "Pages fetched so far by running crawls", registry=r)
         self.backlog_pages = Gauge("darkcrawl_index_backlog_pages", "Pages waiting in the indexing spool", registry=r)
         self.backlog_bytes = Gauge("darkcrawl_index_backlog_bytes", "Bytes of the indexing spool", registry=r)
+        r.register(OutboxCollector(settings))
         self.last_refresh = 0.0
         self.url = ""
 
@@ -92,3 +98,29 @@ class SchedulerMetrics:
             self.backlog_bytes.set(spool.size_bytes())
         except Exception as exc:  # the spool is advisory here; never stop the scheduler for it
             logger.debug("spool not readable: %s", exc)
+
+
+class OutboxCollector:
+    """The notification outbox as Prometheus reads it: from disk at each scrape, so the counts cover the crawls,
+    ``notify flush`` and this scheduler alike."""
+
+    def __init__(self, settings: Any):
+        from crawler.notify.outbox import Outbox
+
+        self.outbox = Outbox.from_settings(settings)
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            status = self.outbox.status()
+        except OSError as exc:  # an unreadable outbox must not break the scrape of everything else
+            logger.warning("notification outbox %s not readable: %s", self.outbox.root, exc)
+            return
+        yield GaugeMetricFamily("darkcrawl_notify_pending", "Notifications waiting in the outbox", status.pending)
+        yield GaugeMetricFamily("darkcrawl_notify_dead", "Notifications given up on (dead/)", status.dead)
+        yield GaugeMetricFamily("darkcrawl_notify_oldest_pending_seconds", "Age of the oldest pending alert",
+                                status.oldest_pending_seconds or 0.0)
+        yield CounterMetricFamily("darkcrawl_notify_delivered", "Notifications delivered", status.delivered)
+        yield CounterMetricFamily("darkcrawl_notify_suppressed", "Notifications not sent: realert window",
+                                  status.suppressed)
+        yield CounterMetricFamily("darkcrawl_notify_failed_attempts", "Failed delivery attempts",
+                                  status.failed_attempts)

@@ -15,7 +15,7 @@ One loop, one tick every ``DARKCRAWL_SCHEDULER_TICK`` seconds:
 A restarted scheduler adopts the crawls an earlier one started that are still alive (pid and start time match) and
 records those that ended meanwhile. A second scheduler on the same store is refused (a lock file). On SIGTERM or
 SIGINT it stops starting runs, stops its crawls cleanly (resumable) and exits; ``--leave-running`` leaves them to
-the next scheduler instead.
+the next scheduler instead. Meanwhile a thread delivers the alert notifications the crawls queued (crawler/notify).
 
 Offers: :class:`Scheduler`, :func:`service_alive`, :func:`acquire_lock`.
 """
@@ -132,11 +132,18 @@ class Scheduler:
                 self.record(run, outcome)
 
     def serve(self) -> None:
-        """Run until :attr:`stopping` is set."""
+        """Run until :attr:`stopping` is set; alert notifications are delivered meanwhile, in a thread."""
+        from crawler.notify.runner import start_delivery
+
         self.recover()
-        while not self.stopping.is_set():
-            self.tick(time.time())
-            self.stopping.wait(self.tick_seconds)
+        notifier = start_delivery(self.settings, self.say)
+        try:
+            while not self.stopping.is_set():
+                self.tick(time.time())
+                self.stopping.wait(self.tick_seconds)
+        finally:
+            if notifier is not None:
+                notifier.stop(flush=True)
 
     def tick(self, now: float) -> None:
         for run in self.store.running():

@@ -12,7 +12,6 @@ Offers: :class:`Schedule`, :class:`Run`, :class:`ScheduleStore` (``open_store(se
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
@@ -23,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ServiceError, UsageError
-from crawler.paths import data_dir, ensure_private_dir
+from crawler.paths import data_dir
 from crawler.scheduling.timing import Timing
+from crawler.sqlitefile import open_shared_db
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -170,18 +170,12 @@ class ScheduleStore:
 
     def __init__(self, path: Path):
         self.path = path
-        ensure_private_dir(path.parent)
+        self.connection = open_shared_db(path, SCHEMA, "the schedule store")
         try:
-            self.connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-            os.chmod(path, 0o600)
-            self.connection.row_factory = sqlite3.Row
-            self.connection.execute("PRAGMA journal_mode=WAL")
-            self.connection.execute("PRAGMA busy_timeout=30000")
-            self.connection.executescript(SCHEMA)
             self._add_columns()
         except sqlite3.Error as exc:
             raise ServiceError(
-                f"cannot open the schedule store {path}: {exc}; check the file and its permissions"
+                f"cannot upgrade the schedule store {path}: {exc}; check the file and its permissions"
             ) from None
 
     def _add_columns(self) -> None:

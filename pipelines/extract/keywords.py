@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,8 +170,22 @@ class Watchlist:
         automaton, then a sort of the hits)."""
         if self._automaton is None or not text:
             return Capped()
-        folded = fold(text, normalised=normalised)
-        hits: list[tuple[int, int]] = []  # (end position, term index), in text order
+        hits = [(end, index) for _start, end, indexes in self.spans(fold(text, normalised=normalised))
+                for index in indexes]  # (end position, term index), in text order
+        counts: dict[int, int] = {}
+        for index in self._in_context(hits):
+            counts[index] = counts.get(index, 0) + 1
+        ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
+        terms = self.terms
+        return Capped.of(({"term": terms[i].term, "category": terms[i].category, "count": n} for i, n in ranked), limit)
+
+    def spans(self, folded: str) -> Iterator[tuple[int, int, tuple[int, ...]]]:
+        """``(start, end, term indexes)`` of each whole-word match of a form of a term in *folded* (text already
+        through :func:`fold`), *end* exclusive; the indexes point into :attr:`terms`; ambiguous terms are not
+        checked for context here. For callers that need where a term is, not only how often (the watches' match
+        context)."""
+        if self._automaton is None:
+            return
         last = len(folded) - 1
         for end, (length, indexes) in self._automaton.iter(folded):
             start = end - length + 1
@@ -179,13 +193,7 @@ class Watchlist:
                 continue
             if end < last and folded[end + 1].isalnum():
                 continue
-            hits.extend((end, index) for index in indexes)
-        counts: dict[int, int] = {}
-        for index in self._in_context(hits):
-            counts[index] = counts.get(index, 0) + 1
-        ranked = sorted(counts.items(), key=lambda pair: (-pair[1], self.terms[pair[0]].term))
-        terms = self.terms
-        return Capped.of(({"term": terms[i].term, "category": terms[i].category, "count": n} for i, n in ranked), limit)
+            yield start, end + 1, indexes
 
     def _in_context(self, hits: list[tuple[int, int]]) -> list[int]:
         """The term indexes of *hits* that count: every plain term, and ambiguous ones with a plain term of the same

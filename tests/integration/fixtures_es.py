@@ -180,6 +180,11 @@ def es_prefix(es_node: EsNode) -> Iterator[str]:
     """A unique index prefix for one test; its indices and templates are deleted afterwards."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
     yield prefix
+    drop_prefix(es_node, prefix)
+
+
+def drop_prefix(es_node: EsNode, prefix: str) -> None:
+    """Delete the indices and index templates of *prefix* (a test's or a benchmark's)."""
     client = es_node.client()
     try:
         indices = list(client.indices.get(index=f"{prefix}-*", expand_wildcards="all"))
