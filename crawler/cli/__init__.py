@@ -26,8 +26,8 @@ from crawler.redact import MaskingFormatter, mask_text, secret_values
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
-    "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "history", "watchlist", "extract", "es",
-    "kibana", "evidence", "lab", "schedule", "scheduler", "status", "alerts", "watch", "notify", "export",
+    "demo", "crawl", "worker", "search", "pivot", "profile", "entities", "clones", "history", "watchlist", "extract",
+    "es", "kibana", "evidence", "lab", "schedule", "scheduler", "status", "alerts", "watch", "notify", "export",
 )
 
 

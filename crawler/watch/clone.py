@@ -15,7 +15,8 @@ Pages with less than :data:`MIN_TEXT` characters of text take no part: their Sim
 a login form looks like every other one).
 
 Offers :func:`clone_spec`, :func:`clone_fingerprint`, :class:`ReferencePage`, :class:`CloneReferences`,
-:func:`load_clone_references`, :func:`aload_clone_references`, :func:`references_query`, :class:`CloneMatcher`.
+:func:`load_clone_references`, :func:`aload_clone_references`, :func:`references_query`, :func:`closest`,
+:class:`CloneMatcher`.
 """
 
 from __future__ import annotations
@@ -150,6 +151,17 @@ async def aload_clone_references(
     return references
 
 
+def closest(pages: Iterable[ReferencePage], fingerprint: int, max_distance: int) -> tuple[int, ReferencePage] | None:
+    """The page of *pages* nearest to *fingerprint* (a :func:`clone_fingerprint`) within *max_distance* bits, with
+    its distance (ties: the smallest URL), or ``None``."""
+    best: tuple[int, str, ReferencePage] | None = None
+    for reference in pages:
+        distance = (fingerprint ^ reference.simhash).bit_count()
+        if distance <= max_distance and (best is None or (distance, reference.url) < best[:2]):
+            best = (distance, reference.url, reference)
+    return None if best is None else (best[0], best[2])
+
+
 class CloneMatcher:
     """The clone watches. :meth:`evaluate` returns watch id -> matches and leaves the clone details of the page in
     :attr:`last_clones` (watch id -> the alert's ``clone`` object)."""
@@ -174,16 +186,10 @@ class CloneMatcher:
             watched_site = str(watch.spec["site"])
             if site == watched_site:
                 continue
-            best: tuple[int, str, ReferencePage] | None = None
-            for reference in self.references.pages(watched_site):
-                distance = (value ^ reference.simhash).bit_count()
-                if distance <= int(watch.spec["max_distance"]) and (
-                    best is None or (distance, reference.url) < best[:2]
-                ):
-                    best = (distance, reference.url, reference)
+            best = closest(self.references.pages(watched_site), value, int(watch.spec["max_distance"]))
             if best is None:
                 continue
-            distance, _url, reference = best
+            distance, reference = best
             if addresses is None:
                 addresses = _addresses(page)
             this, watched = sorted(addresses - reference.addresses), sorted(reference.addresses - addresses)
