@@ -98,7 +98,7 @@ def test_scheduler_dispatches_to_scrapyd_and_the_job_crawls_through_tor_into_ela
     pages = [hit["_source"] for hit in hits["hits"]["hits"]]
     assert {page["url"] for page in pages} == expected
     assert {page["crawl_id"] for page in pages} == {run["crawl_id"]}
-    # through Tor: the job's download handler is the Tor-only one (it says so when loaded), which refuses any request not proxied to the
-    # configured SOCKS port (the lab's); an onion cannot be reached any other way
+    # through Tor: the job's download handler is the Tor-only one (it says so when loaded), which refuses any request
+    # not proxied to the configured SOCKS port (the lab's); an onion cannot be reached any other way
     assert "TorOnlyDownloadHandler" in job_log
     assert f"DARKCRAWL_TOR_SOCKS=127.0.0.1:{tor_lab.socks_port}" in (home / "scrapyd.out").read_text()
