@@ -100,14 +100,15 @@ def free_transport_port(avoid: int = 0) -> int:
 
 def instance_for_tests(root: Path, port: int, settings: Settings | None = None,
                        transport_port: int | None = None) -> NodeInstance:
-    """A node instance for tests: the installed distribution, its own directory, HTTP and transport ports, a small
-    heap."""
+    """A node instance for tests: the installed distribution, its own directory, HTTP and transport ports, and the
+    managed node's default heap (1g: Elasticsearch's indexing pressure limit is a tenth of it, and a 512m heap turns a
+    12 MB page, the extraction-budget test's, away with 429 until it is spooled)."""
     settings = settings or install_settings()
     return NodeInstance(
         distribution=distribution_dir(settings),
         root=root,
         port=port,
-        heap="512m",
+        heap="1g",
         user=service_user(settings),
         cluster_name="darkcrawl-test",
         java_home_setting=str(settings.get("DARKCRAWL_JAVA_HOME") or ""),
