@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     listing = add_command(actions, "list", run_list, help="alerts, newest first",
                           description="Alerts newest first (by first seen), filtered.")
     listing.add_argument("--state", choices=STATES, help="only alerts in this state (new: the open ones)")
-    listing.add_argument("--watch", metavar="ID", help="only alerts of this watch (its id, w-...)")
+    listing.add_argument("--watch", metavar="ID", help="only alerts of this watch (its id, w-..., or its name)")
     listing.add_argument("--severity", choices=SEVERITIES, help="only alerts of watches of this severity")
     listing.add_argument("--since", help="only alerts first seen since this date (2026-12-01, now-7d)")
     add_limit_option(listing, default=20, what="alerts")
@@ -60,10 +60,25 @@ def with_alerts(settings: Any, action: Callable[[Any, str], Any]) -> Any:
         return action(client, alias)
 
 
+def watch_id(settings: Any, key: str | None) -> str | None:
+    """The id of the watch *key* names (an id or a name); an id of a watch removed since is taken as it is."""
+    from crawler.watch.store import WatchStore
+
+    if not key:
+        return key
+    with WatchStore.from_settings(settings) as store:
+        watch = store.find(key)
+    if watch is None and not key.startswith("w-"):
+        from crawler.errors import UsageError
+
+        raise UsageError(f"no watch named {key!r} (darkcrawl watch list shows them)")
+    return watch.id if watch is not None else key
+
+
 def run_list(args: argparse.Namespace, settings: Any) -> int:
     from crawler.alerts.store import AlertFilters, search_alerts
 
-    filters = AlertFilters(args.state, args.watch, args.severity, args.since)
+    filters = AlertFilters(args.state, watch_id(settings, args.watch), args.severity, args.since)
     total, alerts = with_alerts(settings, lambda client, alias: search_alerts(client, alias, filters, args.limit))
     print_answer(args.json, {"total": total, "alerts": alerts}, lambda: list_lines(total, alerts))
     return 0
