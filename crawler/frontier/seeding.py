@@ -13,8 +13,8 @@ from scrapy.utils.request import fingerprint
 
 from crawler.frontier.scheduler import LeasedQueue
 from crawler.frontier.store import QUEUED, Frontier
+from crawler.identity import META_SEED, site_key
 from crawler.seeds import Seed
-from crawler.tor.isolation import site_key
 
 
 @dataclass
@@ -33,7 +33,7 @@ def push_seeds(frontier: Frontier, seeds: list[Seed]) -> SeedPush:
     frontier.add_sites(site_key(seed.site) for seed in seeds)
     outcome = SeedPush()
     for seed in seeds:
-        request = Request(seed.url, callback=spider.parse, errback=spider.on_error, meta={"darkcrawl_seed": True})
+        request = Request(seed.url, callback=spider.parse, errback=spider.on_error, meta={META_SEED: True})
         result = frontier.push(queue.encode(request), fingerprint(request), site_key(seed.site))
         if result == QUEUED:
             outcome.queued += 1
