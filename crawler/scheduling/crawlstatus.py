@@ -33,9 +33,10 @@ from crawler.progress import error_count
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
+    from scrapy.settings import BaseSettings
 
 
-def status_dir(settings: Any) -> Path:
+def status_dir(settings: BaseSettings) -> Path:
     return data_dir(settings) / "crawls"
 
 
