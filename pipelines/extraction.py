@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def fill_item(item: PageItem, signals: Signals) -> PageItem:
 class ExtractionPipeline:
     """Fill each page item's ``signals`` (and its empty derived fields) from its body, in the worker pool."""
 
-    def __init__(self, pool: ExtractionPool, stats: Any = None) -> None:
+    def __init__(self, pool: ExtractionPool, stats: StatsCollector | None = None) -> None:
         self.pool = pool
         self.stats = stats
 

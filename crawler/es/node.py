@@ -32,7 +32,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.errors import ServiceError, UsageError
 from crawler.es.install import (
@@ -43,6 +43,9 @@ from crawler.es.install import (
     require_user,
     service_user,
 )
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 HOST = "127.0.0.1"
 ES_USERNAME = "elastic"
@@ -79,7 +82,7 @@ class NodeInstance:
     transport_port: int | None = None  # node-to-node port; None: Elasticsearch takes the first free one of 9300-9399
 
     @classmethod
-    def from_settings(cls, settings: Any) -> NodeInstance:
+    def from_settings(cls, settings: BaseSettings) -> NodeInstance:
         """The managed node described by the settings (``DARKCRAWL_ES_HOME``, ``_PORT``, ``_HEAP``, ``_USER``).
 
         Raises :class:`UsageError` for a heap size the JVM would not understand or a port out of range."""

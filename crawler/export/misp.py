@@ -33,6 +33,7 @@ from crawler.export import write_atomic
 
 if TYPE_CHECKING:
     from pymisp import MISPEvent, MISPObject
+    from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class Producer:
         return c.stable_uuid("organisation", self.name)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Producer:
+    def from_settings(cls, settings: BaseSettings) -> Producer:
         name = str(settings.get("DARKCRAWL_EXPORT_ORG") or "").strip()
         if not name:
             raise UsageError("DARKCRAWL_EXPORT_ORG is empty: set it to your organisation's name (partners see it)")
@@ -364,7 +365,7 @@ class MispTarget:
     ca_certs: str = ""
 
     @classmethod
-    def from_settings(cls, settings: Any, url: str | None = None, api_key_file: str | None = None,
+    def from_settings(cls, settings: BaseSettings, url: str | None = None, api_key_file: str | None = None,
                       ca_certs: str | None = None) -> MispTarget:
         """``DARKCRAWL_MISP_URL``/``_API_KEY``/``_CA_CERTS``; the command line's *url*, *api_key_file* and *ca_certs*
         win. Raises :class:`UsageError` for a missing or malformed URL or key, or a missing CA file."""

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.errors import UsageError
@@ -35,6 +35,9 @@ from crawler.notify.message import render
 from crawler.notify.outbox import MAX_SUPPRESSED_LISTED, Notification, Outbox, OutboxFullError, StreamState
 from crawler.notify.secrets import install_log_masking, register_secrets, scrub
 from crawler.watch.model import mask_target
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ class NotifyConfig:
     workers: int = 4  # streams delivered at once
 
     @classmethod
-    def from_settings(cls, settings: Any) -> NotifyConfig:
+    def from_settings(cls, settings: BaseSettings) -> NotifyConfig:
         targets = settings.getdict("DARKCRAWL_NOTIFY_TARGETS")
         bad = [name for name, url in targets.items() if not isinstance(url, str) or "://" not in url]
         if bad:
@@ -208,7 +211,7 @@ class Deliverer:
         self.rng = rng
 
     @classmethod
-    def from_settings(cls, settings: Any, send: Sender | None = None) -> Deliverer:
+    def from_settings(cls, settings: BaseSettings, send: Sender | None = None) -> Deliverer:
         return cls(Outbox.from_settings(settings), NotifyConfig.from_settings(settings), send)
 
     def deliver(self, force: bool = False, deadline: float | None = None) -> DeliveryReport:

@@ -27,12 +27,13 @@ from crawler.notify.runner import BackgroundDelivery
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
 
-def watches_have_targets(settings: Any) -> bool:
+def watches_have_targets(settings: BaseSettings) -> bool:
     """Whether an active watch names a target (False when the watch store is absent or unreadable)."""
     from crawler.paths import data_dir
 
@@ -53,7 +54,7 @@ def watches_have_targets(settings: Any) -> bool:
         return True  # cannot tell: deliver rather than miss an alert
 
 
-def has_work(settings: Any, deliverer: Deliverer) -> bool:
+def has_work(settings: BaseSettings, deliverer: Deliverer) -> bool:
     """Whether delivery could ever send something: targets configured anywhere, or notifications pending."""
     return bool(
         deliverer.config.targets

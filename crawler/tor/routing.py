@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class TorRoutingMiddleware:
         new_circuit_after: int,
         isolation_secret: str,
         newnym_after: int = 0,
-        signals: Any = None,
+        signals: SignalManager | None = None,
     ):
         self.endpoints = endpoints
         self.stats = stats
