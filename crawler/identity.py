@@ -22,7 +22,7 @@ from urllib.parse import urldefrag, urlsplit
 from crawler.hosts import local_host_reason, normalise_host, url_text_problem
 
 # request.meta keys: set by one component, read by another (the module that sets each is named).
-META_SEED = "darkcrawl_seed"  # spider, frontier seeding: the request is a seed
+META_SEED = "darkcrawl_seed"  # spider, spiders.seeding: the request is a seed
 META_LEASE = "darkcrawl_lease"  # frontier scheduler: the Redis lease of a request taken from the shared frontier
 META_SITE_TOKEN = "darkcrawl_site_token"  # frontier politeness: the per-site token the request holds
 META_WARC = "darkcrawl_warc"  # evidence middleware: where the response's WARC record lies

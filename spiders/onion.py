@@ -208,7 +208,7 @@ class OnionSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.frontier is not None:
-            return  # the seeds were pushed into the shared queue (crawler.frontier.seeding)
+            return  # the seeds were pushed into the shared queue (spiders.seeding)
         for seed in self.seeds:
             if self._may_schedule(seed.url):
                 yield scrapy.Request(
