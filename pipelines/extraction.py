@@ -21,8 +21,6 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem
 from pipelines.extract import Signals
-from pipelines.extract.caps import DEFAULT_MAX_PER_KIND
-from pipelines.extract.language import DEFAULT_SAMPLE
 from pipelines.extract.pool import ConfigSpec, ExtractionPool, Outcome
 
 if TYPE_CHECKING:
@@ -41,8 +39,8 @@ def spec_from_settings(settings: BaseSettings) -> ConfigSpec:
     return ConfigSpec(
         watchlists=tuple(str(path) for path in settings.getlist("DARKCRAWL_WATCHLISTS")),
         vendor_rules=tuple(str(path) for path in settings.getlist("DARKCRAWL_VENDOR_RULES")),
-        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
-        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND", DEFAULT_MAX_PER_KIND),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE"),
+        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"),
     )
 
 
@@ -82,7 +80,7 @@ class ExtractionPipeline:
         """Read the settings and start the workers, each compiling the watch lists and vendor rules. Raises
         ``NotConfigured`` when ``DARKCRAWL_EXTRACT_ENABLED`` is false, :class:`crawler.errors.UsageError` for a bad
         YAML file or budget."""
-        if not crawler.settings.getbool("DARKCRAWL_EXTRACT_ENABLED", True):
+        if not crawler.settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
             raise NotConfigured("extraction is off (DARKCRAWL_EXTRACT_ENABLED = false)")
         pool = pool_from_settings(crawler.settings).start()
         logger.info("extraction: %d worker processes, %g s per page at most", pool.size, pool.timeout)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawler import settings as default_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.es.plugin import ensure_plugin
 from crawler.paths import data_dir
@@ -76,7 +77,7 @@ def service_user(settings: BaseSettings) -> str | None:
     None (the node runs as the current user)."""
     if not is_root():
         return None
-    return str(settings.get("DARKCRAWL_ES_USER") or "darkcrawl")
+    return str(settings.get("DARKCRAWL_ES_USER") or default_settings.DARKCRAWL_ES_USER)
 
 
 def require_user(name: str) -> pwd.struct_passwd:

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler import settings as default_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.es.install import (
     Say,
@@ -73,7 +74,7 @@ class NodeInstance:
     distribution: Path
     root: Path
     port: int
-    heap: str = "1g"
+    heap: str = default_settings.DARKCRAWL_ES_HEAP
     user: str | None = None
     cluster_name: str = "darkcrawl"
     java_home_setting: str = ""
@@ -86,7 +87,7 @@ class NodeInstance:
         """The managed node described by the settings (``DARKCRAWL_ES_HOME``, ``_PORT``, ``_HEAP``, ``_USER``).
 
         Raises :class:`UsageError` for a heap size the JVM would not understand or a port out of range."""
-        heap = str(settings.get("DARKCRAWL_ES_HEAP") or "1g").strip()
+        heap = str(settings.get("DARKCRAWL_ES_HEAP") or default_settings.DARKCRAWL_ES_HEAP).strip()
         if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", heap):
             raise UsageError(f"DARKCRAWL_ES_HEAP={heap!r} is not a JVM heap size: write it like 512m or 1g")
         port = settings.getint("DARKCRAWL_ES_PORT")

@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler import settings as default_settings
 from crawler.evidence.warc import WarcFile
 from crawler.items import utc_timestamp
 from crawler.redact import mask_data, masked_settings, secret_values
@@ -79,7 +80,7 @@ def build_manifest(*, crawl_id: str, worker: str, seeds: list[str], settings: Ba
         "finish_reason": finish_reason,
         "seeds": seeds,
         "settings": recorded_settings(settings),
-        "software": software_versions(settings.get("DARKCRAWL_TOR_BINARY") or "tor"),
+        "software": software_versions(settings.get("DARKCRAWL_TOR_BINARY") or default_settings.DARKCRAWL_TOR_BINARY),
         "counts": counts,
         "warc_files": [
             {"name": f.name, "bytes": f.bytes, "records": f.records, "sha256": f.sha256} for f in files

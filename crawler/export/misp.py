@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from crawler import settings as default_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.export import cases as c
 from crawler.export import write_atomic
@@ -70,7 +71,7 @@ def _tag_value(text: str) -> str:
 class Producer:
     """Who shares: the organisation named in each event (``Orgc``) and the STIX identity."""
 
-    name: str = "darkcrawl"
+    name: str = default_settings.DARKCRAWL_EXPORT_ORG
 
     @property
     def uuid(self) -> str:

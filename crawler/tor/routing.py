@@ -122,7 +122,7 @@ class TorRoutingMiddleware:
             crawler.stats,
             allow_clearnet=crawler.settings.getbool("DARKCRAWL_ALLOW_CLEARNET"),
             new_circuit_after=crawler.settings.getint("DARKCRAWL_TOR_NEW_CIRCUIT_AFTER"),
-            isolation_secret=crawler.settings.get("DARKCRAWL_TOR_ISOLATION_SECRET", ""),
+            isolation_secret=crawler.settings.get("DARKCRAWL_TOR_ISOLATION_SECRET"),
             newnym_after=crawler.settings.getint("DARKCRAWL_TOR_NEWNYM_AFTER"),
             signals=crawler.signals,
         )
