@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch
 
@@ -35,9 +35,6 @@ from crawler.es.templates import (
     mapped_fields,
     mappings_for,
 )
-
-if TYPE_CHECKING:
-    from scrapy.settings import BaseSettings
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -119,7 +116,7 @@ class IndexNames:
         return f"{self.prefix}-{kind}"
 
 
-def index_names(settings: BaseSettings) -> IndexNames:
+def index_names(settings: Any) -> IndexNames:
     """The index names for ``DARKCRAWL_ES_INDEX_PREFIX``. Raises :class:`UsageError` for a prefix Elasticsearch
     would refuse (upper case, spaces, ``*?"<>|,#:/\\``, a leading ``-_+``)."""
     prefix = str(settings.get("DARKCRAWL_ES_INDEX_PREFIX") or "")
@@ -328,7 +325,7 @@ def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int
     return report
 
 
-def ensure_indices(settings: BaseSettings, say: Say) -> InitReport:
+def ensure_indices(settings: Any, say: Say) -> InitReport:
     """Connect to the configured cluster, check it answers as 9.x, and run :func:`init_schema`.
 
     Raises :class:`ServiceError` (unreachable, credentials refused, setup refused) or :class:`UsageError` (prefix)."""
