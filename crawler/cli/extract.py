@@ -96,13 +96,12 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from pipelines.extract.language import DEFAULT_SAMPLE
     from pipelines.extract.pool import ConfigSpec, ExtractionPool
 
     spec = ConfigSpec(
         watchlists=tuple(args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")),
         vendor_rules=tuple(args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")),
-        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE"),
         max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"),
     )
     data = read_input(args.file)
