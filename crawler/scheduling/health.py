@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crawler.scheduling.crawlstatus import pid_alive, read_statuses, status_dir
-
-if TYPE_CHECKING:
-    from scrapy.settings import BaseSettings
 
 CONTROL_TIMEOUT = 3.0
 
@@ -42,7 +39,7 @@ def circuit_states(endpoint: Any) -> dict[str, int]:
     return dict(states)
 
 
-def tor_report(settings: BaseSettings, crawls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from crawler.tor.control import check_endpoint
     from crawler.tor.endpoints import endpoints_from_settings
 
@@ -80,7 +77,7 @@ def tor_report(settings: BaseSettings, crawls: list[dict[str, Any]]) -> list[dic
     return reports
 
 
-def index_sizes(settings: BaseSettings) -> list[dict[str, Any]]:
+def index_sizes(settings: Any) -> list[dict[str, Any]]:
     from crawler.es.client import es_sync_client
     from crawler.es.schema import index_names
 
@@ -105,7 +102,7 @@ def index_sizes(settings: BaseSettings) -> list[dict[str, Any]]:
     )
 
 
-def es_report(settings: BaseSettings) -> dict[str, Any]:
+def es_report(settings: Any) -> dict[str, Any]:
     from crawler.cli.es import status_report
 
     try:
@@ -128,7 +125,7 @@ def es_report(settings: BaseSettings) -> dict[str, Any]:
     return report
 
 
-def crawls_report(settings: BaseSettings, store: Any = None) -> list[dict[str, Any]]:
+def crawls_report(settings: Any, store: Any = None) -> list[dict[str, Any]]:
     """Live crawls (a status file whose process still runs and has not finished), with their schedule and time left."""
     runs = {run.crawl_id: run for run in store.running()} if store is not None else {}
     now = time.time()
@@ -175,7 +172,7 @@ def schedules_report(store: Any) -> dict[str, Any]:
     }
 
 
-def gather(settings: BaseSettings) -> dict[str, Any]:
+def gather(settings: Any) -> dict[str, Any]:
     from crawler.scheduling.store import open_store, store_path
 
     store = open_store(settings) if store_path(settings).is_file() else None
