@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
@@ -40,9 +40,6 @@ from crawler.identity import (
 )
 from crawler.items import PageItem, utc_timestamp
 from crawler.seeds import Seed, parse_seeds
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
 
 HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
 
@@ -143,7 +140,7 @@ class OnionSpider(scrapy.Spider):
         self.sites_read_at = 0.0
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OnionSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OnionSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.follow_links = settings.getbool("DARKCRAWL_FOLLOW_LINKS")
