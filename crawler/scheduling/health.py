@@ -40,11 +40,11 @@ def circuit_states(endpoint: Any) -> dict[str, int]:
 
 
 def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from crawler.tor.config import TorConfig
     from crawler.tor.control import check_endpoint
-    from crawler.tor.endpoints import endpoints_from_settings
 
     try:
-        endpoints = endpoints_from_settings(settings)
+        endpoints = TorConfig.from_settings(settings).endpoints
     except Exception as exc:
         return [{"index": None, "ok": False, "message": str(exc)}]
     failures: Counter[int] = Counter()

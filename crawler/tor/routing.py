@@ -34,7 +34,8 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.fetch.hosts import local_host_reason, normalise_host, url_text_problem
-from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
+from crawler.tor.config import TorConfig
+from crawler.tor.endpoints import TorEndpoint
 from crawler.tor.isolation import instance_index, site_key, socks_credentials
 from pipelines.extract.onion import is_valid_onion_v3
 
@@ -136,7 +137,7 @@ class TorRoutingMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TorRoutingMiddleware:
-        endpoints = endpoints_from_settings(crawler.settings)
+        endpoints = list(TorConfig.from_settings(crawler.settings).endpoints)
         if not endpoints:
             raise NotConfigured("no Tor SOCKS port configured (DARKCRAWL_TOR_SOCKS)")
         assert crawler.stats is not None
