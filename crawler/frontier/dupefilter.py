@@ -15,6 +15,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from crawler.frontier.store import Frontier
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
@@ -33,7 +34,7 @@ class BloomDupeFilter(RFPDupeFilter):
         return cls.from_settings(crawler.settings)
 
     @classmethod
-    def from_spider(cls, spider: Any) -> BloomDupeFilter:
+    def from_spider(cls, spider: Spider) -> BloomDupeFilter:
         return cls.from_settings(spider.settings)
 
     def request_fingerprint(self, request: Any) -> Any:
