@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from crawler.paths import ensure_private_dir
-from pipelines.documents import page_id
+from crawler.sink.documents import page_id
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

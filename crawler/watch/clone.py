@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crawler.errors import UsageError
+from crawler.sink.entities import CRYPTO, page_entities
 from crawler.watch.context import address_context
 from crawler.watch.model import CLONE, Watch
-from pipelines.entities import CRYPTO, page_entities
 from pipelines.extract.onion import normalise_onion
 from pipelines.extract.simhash import simhash
 

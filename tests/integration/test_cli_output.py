@@ -16,7 +16,7 @@ import pytest
 
 from crawler.es.schema import index_names, init_schema
 from crawler.items import PageItem
-from pipelines.documents import page_document, page_id
+from crawler.sink.documents import page_document, page_id
 from tests.integration.test_crawl import REPO
 
 pytestmark = pytest.mark.integration

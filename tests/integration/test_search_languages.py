@@ -29,7 +29,7 @@ from crawler.es.plugin import ANALYZERS
 from crawler.es.schema import IndexNames, index_names, init_schema, node_modules
 from crawler.es.templates import ANALYSIS_PLUGIN, KINDS, SCHEMA_VERSION, index_template
 from crawler.items import PageItem
-from pipelines.documents import page_document, page_id
+from crawler.sink.documents import page_document, page_id
 
 pytestmark = pytest.mark.integration
 

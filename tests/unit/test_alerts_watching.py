@@ -18,9 +18,9 @@ import crawler.settings as defaults
 from crawler.alerts.evaluation import WatchInputs
 from crawler.alerts.store import AlertRecorder, AlertWriter
 from crawler.items import PageItem
+from crawler.sink.documents import page_id
+from crawler.sink.spool import SpoolFullError
 from crawler.watch.model import Watch
-from pipelines.documents import page_id
-from pipelines.spool import SpoolFullError
 from pipelines.watching import WatchingPipeline
 
 OLD = "2026-12-01T00:00:00.000Z"

@@ -10,7 +10,7 @@ from crawler.config import load_settings
 from crawler.items import PageItem
 from crawler.safety.highrisk import default_terms_path, load_high_risk_terms
 from crawler.safety.middleware import REVIEW_META, SafetyMiddleware
-from pipelines.documents import page_document
+from crawler.sink.documents import page_document
 from spiders.onion import OnionSpider
 
 SITE = "darkcrawlsafetyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion"
