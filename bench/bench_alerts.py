@@ -38,8 +38,8 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.config import load_settings
 from crawler.es.client import es_sync_client
+from crawler.identity import page_id
 from crawler.items import utc_timestamp
-from crawler.sink.documents import page_id
 from crawler.watch.model import Watch
 from pipelines.watching import WatchingPipeline
 

@@ -40,10 +40,11 @@ from crawler.config import load_settings
 from crawler.es.client import es_client, es_sync_client
 from crawler.es.schema import IndexNames, init_schema
 from crawler.es.templates import KINDS
+from crawler.identity import page_id
 from crawler.items import PageItem
 from crawler.lab.sites import ALL_SITE_NAMES, build_pages
 from crawler.sink.bulk import BulkConfig, PageSink
-from crawler.sink.documents import page_document, page_id
+from crawler.sink.documents import page_document
 from crawler.sink.rollup import EntityRollup
 from pipelines.extract import default_config, extract_signals
 from pipelines.extraction import fill_item

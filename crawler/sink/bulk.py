@@ -34,9 +34,10 @@ from typing import Any
 
 from crawler.backoff import backoff_delay
 from crawler.es.client import is_transient
+from crawler.identity import page_id, version_id
 from crawler.items import utc_timestamp
 from crawler.sink.deadletter import dead_letter
-from crawler.sink.documents import page_id, version_document, version_id
+from crawler.sink.documents import version_document
 from crawler.sink.entities import Entity, page_entities, sighting_document, sighting_id
 from crawler.sink.rollup import EntityRollup, RollupError
 from crawler.sink.spool import Spool

@@ -17,8 +17,8 @@ from scrapy.statscollectors import StatsCollector
 import crawler.settings as defaults
 from crawler.alerts.evaluation import WatchInputs
 from crawler.alerts.store import AlertRecorder, AlertWriter
+from crawler.identity import page_id
 from crawler.items import PageItem
-from crawler.sink.documents import page_id
 from crawler.sink.spool import SpoolFullError
 from crawler.watch.model import Watch
 from pipelines.watching import WatchingPipeline
