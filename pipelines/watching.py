@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
     from crawler.notify.outbox import Outbox
+    from crawler.sink.spool import Spool
     from crawler.watch.matchers import WatchSet
     from crawler.watch.model import Watch
 
@@ -62,7 +63,7 @@ class WatchingConfig:
         )
 
 
-def alert_spool(settings: BaseSettings) -> Any:
+def alert_spool(settings: BaseSettings) -> Spool:
     """The spool of alerts Elasticsearch did not take: ``<data dir>/spool/alerts.jsonl``."""
     from crawler.paths import data_dir
     from crawler.sink.spool import Spool
