@@ -7,13 +7,16 @@ shared frontier in Redis; see docs/distributed.md.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer, say
 from crawler.cli.crawl import add_crawl_options, ensure_index, load_seeds, overrides_from_args, print_summary
 from crawler.crawl import run_crawl
 from crawler.errors import ServiceError, UsageError
 from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -40,7 +43,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(from_index=False)
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.frontier.store import Frontier
     from spiders.seeding import push_seeds
 
