@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, json_text, print_answer, say
+from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
 from crawler.errors import UsageError
 from crawler.evidence import EvidenceMismatch
+from crawler.terminal import json_text
 
 
 def register(subparsers: Any) -> None:

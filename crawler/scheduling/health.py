@@ -103,7 +103,7 @@ def index_sizes(settings: Any) -> list[dict[str, Any]]:
 
 
 def es_report(settings: Any) -> dict[str, Any]:
-    from crawler.cli.es import status_report
+    from crawler.backlog import status_report
 
     try:
         report = status_report(settings)
