@@ -6,6 +6,10 @@ printed as one line, without a traceback, with secrets masked (:mod:`crawler.red
 and control characters removed. A reader that leaves early (``darkcrawl search x | head -3``) ends the command
 quietly with exit code 141, as SIGPIPE would. What subcommands share (declaring themselves, ``--json`` answers, progress
 on stderr, Elasticsearch errors as one line) is in :mod:`crawler.cli.common`.
+
+Building the parser imports no heavy library (Scrapy, Twisted, Elasticsearch, stem, Playwright): each subcommand
+imports what it needs when it runs, so that ``darkcrawl --help`` and ``darkcrawl extract`` start fast
+(tests/unit/test_cli_startup.py; docs/performance.md, "Startup").
 """
 
 from __future__ import annotations
@@ -16,13 +20,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from crawler import __version__
-from crawler.cli.common import printable
-from crawler.config import load_settings
 from crawler.errors import DarkcrawlError
 from crawler.redact import MaskingFormatter, mask_text, secret_values
+from crawler.terminal import printable
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
@@ -36,8 +39,6 @@ class Parser(argparse.ArgumentParser):
     usage first), control characters of what was typed removed. Subcommand parsers are of the same class."""
 
     def error(self, message: str) -> NoReturn:
-        from crawler.cli.common import printable
-
         self.exit(2, f"darkcrawl: error: {printable(message)} (see {self.prog} --help)\n")
 
 
@@ -118,7 +119,7 @@ def _run(argv: Sequence[str] | None) -> int:
     formatter = configure_logging(args.verbose)
     secrets: list[str] = []
     try:
-        settings = load_settings(config_file=args.config)
+        settings = _load_settings(args)
         secrets = secret_values(settings)
         formatter.secrets = tuple(secrets)
         return int(args.handler(args, settings) or 0)
@@ -128,6 +129,16 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("darkcrawl: interrupted", file=sys.stderr)
         return 130
+
+
+def _load_settings(args: argparse.Namespace) -> Any:
+    """Scrapy's ``Settings``, or for a command declared without them (:func:`crawler.cli.common.add_command`) the
+    same values without importing Scrapy."""
+    from crawler.config import load_settings, load_values
+
+    if getattr(args, "scrapy_settings", True):
+        return load_settings(config_file=args.config)
+    return load_values(config_file=args.config)
 
 
 if __name__ == "__main__":
