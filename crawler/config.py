@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,6 +238,8 @@ def _parse_toml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}): "
                           "save it as UTF-8") from None
+    import tomllib  # only when there is a config file: most commands have none
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -42,7 +42,10 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"darkcrawl: error: {printable(message)} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the *argv* to parse, only the parser of the command it names is built (its
+    module alone imported: the others' imports would only slow its start), else every command's (``--help``, a
+    mistyped command)."""
     parser = Parser(
         prog="darkcrawl",
         description="Crawl onion and deep-web sites through Tor, extract signals, index them into Elasticsearch.",
@@ -50,11 +53,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"darkcrawl {__version__}")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (default: $DARKCRAWL_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    command = _command_named(argv) if argv is not None else None
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in [command] if command else COMMAND_MODULES:
         module = importlib.import_module(f"crawler.cli.{name}")
         module.register(subparsers)
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command *argv* runs (each is the module of the same name), past the top-level options ``-v`` and
+    ``--config FILE``; None when there is none, or anything else comes first (``--help``, ``--version``, a mistyped
+    name or option): then the whole parser reads *argv* and answers."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in ("-v", "--verbose") or token.startswith("--config="):
+            continue
+        if token == "--config":
+            next(tokens, None)
+            continue
+        return token if token in COMMAND_MODULES else None
+    return None
 
 
 # Libraries whose INFO lines are noise for an operator (Scrapy's start-up listing, stem's socket chatter, httpx's
@@ -111,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+from itertools import repeat
 from typing import Any
 
 from langdetect import DetectorFactory, detector_factory
@@ -127,16 +128,16 @@ class _GramProbabilities(dict[str, list[float]]):
     def __init__(self, counts: list[dict[str, int]], n_words: list[list[int]]) -> None:
         super().__init__()
         self.counts = counts
-        self.n_words = n_words
+        self.totals = [[words[size] for words in n_words] for size in range(NGram.N_GRAM)]  # per n: per language
 
     def __missing__(self, gram: str) -> list[float]:
-        probabilities = [0.0] * len(self.counts)
-        length = len(gram)
-        if 1 <= length <= 3:
-            for index, counts in enumerate(self.counts):
-                count = counts.get(gram)
-                if count is not None:
-                    probabilities[index] = 1.0 * count / self.n_words[index][length - 1]
+        size = len(gram)
+        if 1 <= size <= NGram.N_GRAM:
+            found = map(dict.get, self.counts, repeat(gram))
+            probabilities = [0.0 if count is None else 1.0 * count / total
+                             for count, total in zip(found, self.totals[size - 1], strict=True)]
+        else:
+            probabilities = [0.0] * len(self.counts)
         self[gram] = probabilities
         return probabilities
 
