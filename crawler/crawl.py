@@ -216,9 +216,9 @@ def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
     """Distributed crawl: check Redis, push *seeds* into the shared queue (once: seen ones are dropped). Raises
     UsageError or ServiceError."""
     from crawler.errors import UsageError
-    from crawler.frontier.seeding import push_seeds
     from crawler.frontier.store import Frontier
     from crawler.redact import mask_url
+    from spiders.seeding import push_seeds
 
     if settings.get("JOBDIR"):
         raise UsageError(

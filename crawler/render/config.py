@@ -11,8 +11,8 @@ from pathlib import Path
 from scrapy.settings import BaseSettings
 
 from crawler.errors import UsageError
+from crawler.identity import site_key
 from crawler.tor.endpoints import is_loopback, parse_hostport
-from crawler.tor.isolation import site_key
 
 # What Tor Browser shows a site: a letterboxed window, UTC, US English.
 VIEWPORT = {"width": 1400, "height": 900}

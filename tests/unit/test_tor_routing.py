@@ -7,9 +7,10 @@ from scrapy.utils.test import get_crawler
 
 from crawler.config import load_settings
 from crawler.errors import UsageError
+from crawler.identity import refusal_reason, site_key
 from crawler.tor.endpoints import endpoints_from_settings
-from crawler.tor.isolation import instance_index, site_key, socks_credentials
-from crawler.tor.routing import TorRoutingMiddleware, refusal_reason
+from crawler.tor.isolation import instance_index, socks_credentials
+from crawler.tor.routing import TorRoutingMiddleware
 
 ONION_A = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
 ONION_B = "sp3k262uwy4r2k3ycr5awluarykdpag6a7y33jxop4cs2lu5uz5sseqd.onion"
