@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("scrapy", "twisted", "elasticsearch", "elastic_transport", "stem", "playwright", "redis", "croniter")
@@ -56,3 +57,27 @@ def test_the_check_can_fail() -> None:
         from crawler.config import load_settings
         load_settings()
     """)
+
+
+def commands_of(parser: Any) -> set[str]:
+    [subparsers] = list(parser._subparsers._group_actions)
+    return set(subparsers.choices)
+
+
+def test_only_the_command_run_is_built_and_it_parses_as_in_the_whole_parser() -> None:
+    from crawler.cli import COMMAND_MODULES, build_parser
+
+    whole = build_parser()
+    assert commands_of(whole) == set(COMMAND_MODULES)
+    for argv, command in (
+        (["extract", "page.html", "--json"], "extract"),
+        (["-v", "--config", "c.toml", "lab", "status", "--no-fetch"], "lab"),
+        (["--config=c.toml", "es", "status", "--json"], "es"),
+        (["search", "escrow", "-n", "3"], "search"),
+    ):
+        parser = build_parser(argv)
+        assert commands_of(parser) == {command}
+        assert {key: value for key, value in vars(parser.parse_args(argv)).items() if key != "handler"} == {
+            key: value for key, value in vars(whole.parse_args(argv)).items() if key != "handler"}
+    for argv in (["--help"], ["--version"], [], ["extractt"], ["--conf", "c.toml", "extract"], ["-x", "extract"]):
+        assert commands_of(build_parser(argv)) == set(COMMAND_MODULES), argv
