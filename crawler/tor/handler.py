@@ -29,7 +29,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from crawler.fetch.limits import ResponseTooSlowError
 from crawler.identity import META_RESPONSE_MAX_TIME, site_key
 from crawler.safety.middleware import site_stopped
-from crawler.tor.endpoints import endpoints_from_settings
+from crawler.tor.config import TorConfig
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +52,12 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
     experimental = False
 
     def __init__(self, crawler: Crawler):
-        endpoints = endpoints_from_settings(crawler.settings)
-        if not endpoints:
+        tor = TorConfig.from_settings(crawler.settings)
+        if not tor.endpoints:
             raise NotConfigured(
                 "no Tor SOCKS port configured (DARKCRAWL_TOR_SOCKS): darkcrawl never downloads without Tor"
             )
-        self._tor_socks = {(endpoint.socks_host, endpoint.socks_port) for endpoint in endpoints}
+        self._tor_socks = set(tor.socks_addresses)
         self._max_time = crawler.settings.getfloat("DARKCRAWL_RESPONSE_MAX_TIME")
         self._stopped_sites: set[str] = set()
         self._stats = crawler.stats

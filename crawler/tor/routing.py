@@ -34,7 +34,8 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.identity import META_CIRCUIT, META_TOR_INSTANCE, META_TOR_REQUEUED, refusal_reason, site_key
-from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
+from crawler.tor.config import TorConfig
+from crawler.tor.endpoints import TorEndpoint
 from crawler.tor.isolation import instance_index, socks_credentials
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class TorRoutingMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TorRoutingMiddleware:
-        endpoints = endpoints_from_settings(crawler.settings)
+        endpoints = list(TorConfig.from_settings(crawler.settings).endpoints)
         if not endpoints:
             raise NotConfigured("no Tor SOCKS port configured (DARKCRAWL_TOR_SOCKS)")
         assert crawler.stats is not None
