@@ -2,7 +2,7 @@
 
 Documented in docs/schema.md. With ``DARKCRAWL_ES_URL`` set, darkcrawl uses that cluster: ``start`` and ``stop`` only
 say so (nothing is started or stopped), ``status`` and ``init`` talk to it. The work is done in :mod:`crawler.es`
-(the node, the cluster's status, the index setup) and :mod:`crawler.backlog` (the spools); this module parses the
+(the node, the cluster's status, the index setup) and :mod:`crawler.sink.backlog` (the spools); this module parses the
 command line and prints. Its progress goes to stdout: it is all these commands print.
 """
 
@@ -92,8 +92,8 @@ def run_stop(args: argparse.Namespace, settings: Any) -> int:
 
 
 def run_status(args: argparse.Namespace, settings: Any) -> int:
-    from crawler.backlog import status_report
-    from crawler.crawlrecord import crawl_spool
+    from crawler.sink.backlog import status_report
+    from crawler.sink.crawlrecord import crawl_spool
 
     report = status_report(settings)
     if args.json:
@@ -123,7 +123,7 @@ def run_init(args: argparse.Namespace, settings: Any) -> int:
 
 def run_replay(args: argparse.Namespace, settings: Any) -> int:
     """Index the spooled pages now (a crawl also does it when it starts); they stay spooled if this fails."""
-    from crawler.backlog import replay_backlog
+    from crawler.sink.backlog import replay_backlog
 
     replayed = replay_backlog(settings, say)
     if replayed.empty:

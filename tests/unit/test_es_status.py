@@ -1,9 +1,9 @@
-"""crawler/es/status.py and crawler/backlog.py: what `darkcrawl es status` and `darkcrawl status` report of the
+"""crawler/es/status.py and crawler/sink/backlog.py: what `darkcrawl es status` and `darkcrawl status` report of the
 cluster darkcrawl uses (its own credentials decide) and of the spooled backlog."""
 
 from __future__ import annotations
 
-from crawler.backlog import status_report
+from crawler.sink.backlog import status_report
 
 
 def test_a_managed_node_that_refuses_darkcrawls_credentials_is_unhealthy(monkeypatch, tmp_path):

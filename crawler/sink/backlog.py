@@ -19,8 +19,8 @@ from crawler.redact import mask_data, secret_values
 
 def backlog_report(settings: Any) -> dict[str, Any]:
     """The page spool's ``path``, its ``pages`` and ``bytes``, and the ``crawl_records`` spooled beside it."""
-    from crawler.crawlrecord import crawl_spool
-    from pipelines.indexing import spool_from_settings
+    from crawler.sink.bulk import spool_from_settings
+    from crawler.sink.crawlrecord import crawl_spool
 
     spool = spool_from_settings(settings)
     return {"path": str(spool.path), "pages": spool.count(), "bytes": spool.size_bytes(),
@@ -55,11 +55,11 @@ def replay_backlog(settings: Any, say: Callable[[str], None]) -> Replayed:
     spooled. Raises :class:`~crawler.errors.ServiceError` when Elasticsearch fails."""
     import asyncio
 
-    from crawler.crawlrecord import crawl_spool, replay_crawl_spool
     from crawler.es.client import client_url, es_client, service_error
     from crawler.es.schema import ensure_indices, index_names
     from crawler.paths import data_dir
-    from pipelines.indexing import replay_spool, sink_from_settings, spool_from_settings
+    from crawler.sink.bulk import replay_spool, sink_from_settings, spool_from_settings
+    from crawler.sink.crawlrecord import crawl_spool, replay_crawl_spool
 
     spool = spool_from_settings(settings)
     crawls = crawl_spool(settings)
