@@ -155,8 +155,12 @@ def _forked_worker(conn: Connection, config: ExtractionConfig, extractor: str) -
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a started worker: Ctrl-C is for the parent to handle
         serve_pages(conn, config, resolve(extractor))
         code = 0
-    except (EOFError, OSError, KeyboardInterrupt):
+    except (EOFError, OSError, KeyboardInterrupt):  # the parent is gone or closing: as a started worker's main()
         pass
+    except BaseException:  # a bug: said as a started worker's interpreter would say it
+        import traceback
+
+        traceback.print_exc()
     finally:
         os._exit(code)
 
