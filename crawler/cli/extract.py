@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer, say
 from crawler.errors import UsageError
 from crawler.terminal import printable
+
+if TYPE_CHECKING:
+    from crawler.config import SettingValues
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
 
@@ -97,7 +100,7 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: SettingValues) -> int:
     from pipelines.extract.pool import ConfigSpec, ExtractionPool
 
     spec = ConfigSpec(

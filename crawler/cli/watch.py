@@ -20,6 +20,8 @@ from crawler.watch.model import CLONE, ENTITY, KINDS, NEW_SITE, REGEX, SEVERITIE
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
+    from crawler.watch.store import WatchStore
+
 NAME_PATTERN = re.compile(r"\S(.{0,78}\S)?")
 LANGUAGE = re.compile(r"[a-z]{2}")
 # The options of each kind (dest names): given to another kind, they are refused rather than ignored.
@@ -119,7 +121,7 @@ def duration_seconds(text: str, what: str) -> int:
     return round(parse_duration(value, what))  # a bare number is refused there
 
 
-def _store(settings: BaseSettings) -> Any:
+def _store(settings: BaseSettings) -> WatchStore:
     from crawler.watch.store import WatchStore
 
     return WatchStore.from_settings(settings)
