@@ -1,6 +1,6 @@
 """Item pipeline stage that extracts signals from each fetched page; a thin wrapper of :mod:`pipelines.extract`.
 
-Settings (defaults and one-line docs in :mod:`crawler.settings`, contract in docs/signals.md):
+Settings (defaults in :mod:`crawler.settings`, documented in the README's table; the contract in docs/signals.md):
 ``DARKCRAWL_EXTRACT_ENABLED`` (off: the stage raises ``NotConfigured`` and is skipped), ``DARKCRAWL_WATCHLISTS``,
 ``DARKCRAWL_VENDOR_RULES`` (empty: the shipped files), ``DARKCRAWL_LANGUAGE_SAMPLE``, ``DARKCRAWL_EXTRACT_WORKERS``,
 ``DARKCRAWL_EXTRACT_TIMEOUT`` and ``DARKCRAWL_EXTRACT_MAX_PER_KIND``.
