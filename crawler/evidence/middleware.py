@@ -103,7 +103,7 @@ class WarcMiddleware:
         )
         logger.info("writing WARC evidence to %s", self.directory)
 
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+    async def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if self.writer is None:
             return response
         exchange = Exchange(
