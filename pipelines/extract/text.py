@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -49,6 +50,7 @@ _ODD_SPACES = r"\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"  # horizontal whi
 _HSPACE = re.compile(rf"[ {_ODD_SPACES}]{{2,}}|[{_ODD_SPACES}]")
 _ODD_SPACE = re.compile(rf"[{_ODD_SPACES}]")
 _NEWLINE_SPACE = re.compile(r"\n\s+")
+_HTTP_NETLOC = re.compile(r"https?://([^/?#]*)", re.IGNORECASE)  # the scheme and the authority of a URL
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -90,22 +92,14 @@ def looks_like_html(text: str, content_type: str | None = None) -> bool:
     return bool(_HTML_SNIFF.search(text[:2048]))
 
 
+@lru_cache(maxsize=16384)  # a site's pages link to the same URLs: navigation, categories, mirrors
 def url_host(url: str) -> str | None:
-    """The lowercase host of an absolute http(s) *url* (``None`` for other schemes or no host). Plain string work
-    for the usual shapes, ``urlsplit`` for the rest (IPv6 literals); never raises."""
-    head = url[:8].lower()
-    if head.startswith("http://"):
-        rest = url[7:]
-    elif head.startswith("https://"):
-        rest = url[8:]
-    else:
+    """The lowercase host of an absolute http(s) *url* (``None`` for other schemes or no host). One regular
+    expression for the usual shapes, ``urlsplit`` for the rest (IPv6 literals); never raises."""
+    match = _HTTP_NETLOC.match(url)
+    if match is None:
         return None
-    end = len(rest)
-    for mark in "/?#":
-        index = rest.find(mark)
-        if index != -1 and index < end:
-            end = index
-    netloc = rest[:end].rpartition("@")[2]
+    netloc = match.group(1).rpartition("@")[2]
     if netloc.startswith("["):
         try:
             return urlsplit(url).hostname
