@@ -17,9 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
-from bench_extract import build_corpus  # noqa: E402
+from bench_extract import build_corpus
 
-from pipelines.extract import default_config, extract_signals  # noqa: E402
+from pipelines.extract import default_config, extract_signals
 
 
 def digests(pages: int, seed: int) -> list[str]:

@@ -95,7 +95,8 @@ class _Detector(Detector):
             weight = alpha / self.BASE_FREQ
             i = 0
             while True:
-                prob = [p * (weight + q) for p, q in zip(prob, word_probabilities[choice(ngrams)])]
+                factors = word_probabilities[choice(ngrams)]
+                prob = [p * (weight + q) for p, q in zip(prob, factors, strict=True)]
                 if i % 5 == 0:
                     total = sum(prob)
                     prob = [p / total for p in prob]
