@@ -72,10 +72,8 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def crawl_one(body: bytes, url: str) -> tuple[PageItem, list[Request], InProcessPool]:
-    settings = load_settings(
-        environ={},
-        overrides={"DARKCRAWL_RENDER": True, "DARKCRAWL_RENDER_JS_GATES": True, "DARKCRAWL_TOR_SOCKS": "127.0.0.1:9050"},
-    ).copy_to_dict()
+    overrides = {"DARKCRAWL_RENDER": True, "DARKCRAWL_RENDER_JS_GATES": True, "DARKCRAWL_TOR_SOCKS": "127.0.0.1:9050"}
+    settings = load_settings(environ={}, overrides=overrides).copy_to_dict()
     crawler = get_crawler(OnionSpider, settings_dict=settings)
     spider = OnionSpider.from_crawler(crawler, seeds=[Seed(f"http://{SITE}/", SITE, 1)], crawl_id="c1")
     crawler.spider = spider
