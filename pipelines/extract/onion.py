@@ -68,6 +68,11 @@ def is_valid_onion_v3(host: str) -> bool:
 
 def normalise_onion(host: str) -> str | None:
     """Return the bare lowercase ``<label>.onion`` of a valid v3 *host* (subdomains dropped), else ``None``."""
+    return _normalised_onion(host) if isinstance(host, str) else None
+
+
+@lru_cache(maxsize=8192)  # a page links to the same onions again and again, and so do a site's pages
+def _normalised_onion(host: str) -> str | None:
     if not is_valid_onion_v3(host):
         return None
     label = host.strip().rstrip(".").lower()[: -len(".onion")].rsplit(".", 1)[-1]
