@@ -6,7 +6,7 @@ does (:func:`crawler.fetch.encoding.response_html`) and parses it with
 :func:`pipelines.extract.text.parse_document` once, remembering the result for as long as the request lives (a
 weak mapping keyed on the request: middlewares that replace the response, such as the encoding middleware, keep the
 request and the body). The spider hands the parse's extraction product to the extraction stage with the page item
-(:func:`attach_extraction_input`), so the extraction workers never parse the page again.
+(:func:`pipelines.extraction.attach_extraction_input`), so the extraction workers never parse the page again.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from scrapy.http import TextResponse
 
 from crawler.fetch.encoding import response_content_type
 from pipelines.extract.text import ParsedDocument, decode_body, parse_document
-
-_EXTRACTION_INPUT = "_darkcrawl_extraction_input"  # attribute of a page item: not a field, never exported or indexed
 
 
 @dataclass
@@ -62,16 +60,3 @@ def parsed_response(response: TextResponse, request: Any = None, *, gate_up_to: 
 def decoded_html(response: TextResponse, request: Any = None) -> str:
     """*response*'s body as text, decoded as extraction decodes it (the same str :func:`parsed_response` parsed)."""
     return _entry(response, request, 0).html
-
-
-def attach_extraction_input(item: Any, parsed: ParsedDocument) -> None:
-    """Hand *parsed* (a :meth:`ParsedDocument.for_extraction` product) to the extraction stage with *item*."""
-    setattr(item, _EXTRACTION_INPUT, parsed)
-
-
-def take_extraction_input(item: Any) -> ParsedDocument | None:
-    """The parse the spider handed over with *item* (then forgotten by the item), or None."""
-    parsed = getattr(item, _EXTRACTION_INPUT, None)
-    if parsed is not None:
-        delattr(item, _EXTRACTION_INPUT)
-    return parsed if isinstance(parsed, ParsedDocument) else None
