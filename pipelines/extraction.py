@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import PageItem
+from crawler.items import PageItem, take_extraction_input
 from pipelines.extract import Signals
 from pipelines.extract.caps import DEFAULT_MAX_PER_KIND
 from pipelines.extract.language import DEFAULT_SAMPLE
@@ -34,23 +34,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SIGNAL_STATS = ("crypto_addresses", "onions", "pgp_keys", "emails", "handles", "vendors", "keywords")
-
-
-_EXTRACTION_INPUT = "_darkcrawl_extraction_input"  # attribute of a page item: not a field, never exported or indexed
-
-
-def attach_extraction_input(item: Any, parsed: ParsedDocument) -> None:
-    """Hand *parsed* (the page's one parse, :meth:`ParsedDocument.for_extraction`) to this stage with *item*, so that
-    the workers extract from it instead of parsing the markup again (the spider does, crawler/fetch/parsed.py)."""
-    setattr(item, _EXTRACTION_INPUT, parsed)
-
-
-def take_extraction_input(item: Any) -> ParsedDocument | None:
-    """The parse handed over with *item* (then forgotten by the item), or None."""
-    parsed = getattr(item, _EXTRACTION_INPUT, None)
-    if parsed is not None:
-        delattr(item, _EXTRACTION_INPUT)
-    return parsed if isinstance(parsed, ParsedDocument) else None
 
 
 def spec_from_settings(settings: BaseSettings) -> ConfigSpec:

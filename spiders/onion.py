@@ -37,11 +37,10 @@ from crawler.identity import (
     is_valid_onion_v3,
     site_key,
 )
-from crawler.items import PageItem, utc_timestamp
+from crawler.items import PageItem, attach_extraction_input, utc_timestamp
 from crawler.seeds import Seed, parse_seeds
 from pipelines.extract.text import ParsedDocument
 from pipelines.extract.vendors import VendorRules, load_vendor_rules, rule_vendor_values
-from pipelines.extraction import attach_extraction_input
 
 HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
 

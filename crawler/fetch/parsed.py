@@ -6,7 +6,7 @@ does (:func:`crawler.fetch.encoding.response_html`) and parses it with
 :func:`pipelines.extract.text.parse_document` once, remembering the result for as long as the request lives (a
 weak mapping keyed on the request: middlewares that replace the response, such as the encoding middleware, keep the
 request and the body). The spider hands the parse's extraction product to the extraction stage with the page item
-(:func:`pipelines.extraction.attach_extraction_input`), so the extraction workers never parse the page again.
+(:func:`crawler.items.attach_extraction_input`), so the extraction workers never parse the page again.
 """
 
 from __future__ import annotations
