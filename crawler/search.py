@@ -20,8 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.cli.common import printable
 from crawler.es.templates import FOLDED_SUBFIELD, LANGUAGE_SUBFIELDS
+from crawler.terminal import printable
 
 # What a page must match, in one of these fields: the words as written, accent-folded, or stemmed in any of the four
 # languages (so a French page whose language detection failed is still found by its stems).
@@ -38,7 +38,7 @@ TEXT_FIELDS = ("text", "title")
 SUBFIELDS = (FOLDED_SUBFIELD, *LANGUAGE_SUBFIELDS.values())
 SORTS = ("relevance", "date")
 SIGNAL_KINDS = ("crypto_addresses", "pgp_keys", "emails", "handles", "vendors", "onions", "keywords")
-# Entity kind (pipelines/entities.py) -> the page field that holds its values: --entity-kind keeps pages having one.
+# Entity kind (crawler/sink/entities.py) -> the page field that holds its values: --entity-kind keeps pages having one.
 ENTITY_KIND_FIELDS = {
     "crypto_address": "signals.crypto_addresses.address",
     "pgp_fingerprint": "signals.pgp_keys.fingerprint",

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
+from crawler.cli.common import add_command, add_command_group, add_json_option, es_session, print_answer, say
 from crawler.errors import UsageError
 from crawler.watch.model import CLONE, ENTITY, KINDS, NEW_SITE, REGEX, SEVERITIES, TERM, YARA, Watch, WatchMatch
 
@@ -31,15 +31,13 @@ KIND_OPTIONS = {
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "watch",
+    actions = add_command_group(
+        subparsers, "watch",
         help="watches: terms, regex, YARA, entities, clones, new sites; add, list, test, hunt",
         description="Watches say what to warn about: the crawl checks new or changed pages against the active ones "
         "and writes an alert (darkcrawl alerts) per watch and page content; hunt checks what is already indexed. "
         "Kinds and options: docs/watch.md.",
     )
-    actions = parser.add_subparsers(dest="watch_action", metavar="ACTION")
-    actions.required = True
 
     add = add_command(actions, "add", run_add, help="add a watch",
                       description="Add a watch. Give --kind and that kind's options (docs/watch.md).")
@@ -311,10 +309,10 @@ def run_change(args: argparse.Namespace, settings: Any) -> int:
 
 def file_page(path: str, page_url: str | None, settings: Any) -> dict[str, Any]:
     """The page document the crawl would index for the saved page at *path*: extracted as the crawl's extraction
-    stage does (:func:`pipelines.extraction.fill_item`), shaped by :func:`pipelines.documents.page_document`."""
+    stage does (:func:`pipelines.extraction.fill_item`), shaped by :func:`crawler.sink.documents.page_document`."""
     from crawler.cli.extract import read_input
     from crawler.items import PageItem, utc_timestamp
-    from pipelines.documents import page_document
+    from crawler.sink.documents import page_document
     from pipelines.extract import extract_signals
     from pipelines.extract.text import url_host
     from pipelines.extraction import fill_item, spec_from_settings
