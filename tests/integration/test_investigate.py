@@ -16,7 +16,6 @@ from tests.integration.test_entities import (
     SITE_B,
     index_all,
     make_sink,
-    names,  # noqa: F401  (fixture)
     page,
     run_cli,
 )
@@ -28,10 +27,10 @@ LONE = "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
 
 
 @pytest.fixture
-async def indexed(es_node, names, tmp_path):  # noqa: F811
+async def indexed(es_node, es_names, tmp_path):
     """Sites A and B share the vendor's address and handle; A alone shows its key and an e-mail; C shows the
     address on a page of its own, without the vendor; a lone address is on one page of C."""
-    sink, _counts = make_sink(es_node, names, tmp_path)
+    sink, _counts = make_sink(es_node, es_names, tmp_path)
     documents = [page(SITE_A, n, f"2026-11-2{n}T10:00:00.000Z") for n in range(3)]
     documents[0]["signals"]["emails"] = ["owl@example.org"]
     documents.append(page(SITE_B, 7, "2026-11-26T10:00:00.000Z", keys=()))
@@ -46,14 +45,14 @@ async def indexed(es_node, names, tmp_path):  # noqa: F811
     return documents
 
 
-def answer(es_node, names, *args: str) -> dict:  # noqa: F811
-    result = run_cli(es_node, names.prefix, *args, "--json")
+def answer(es_node, es_names, *args: str) -> dict:
+    result = run_cli(es_node, es_names.prefix, *args, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def test_profile_of_a_vendor_names_what_goes_with_it(es_node, names, indexed):  # noqa: F811
-    profile = answer(es_node, names, "profile", '"Night Owl"')
+def test_profile_of_a_vendor_names_what_goes_with_it(es_node, es_names, indexed):
+    profile = answer(es_node, es_names, "profile", '"Night Owl"')
     [vendor] = profile["entities"]
     assert (vendor["kind"], vendor["value"]) == ("vendor", "night owl")
     assert vendor["counts"] == {"pages": 4, "sites": 2}
@@ -67,32 +66,32 @@ def test_profile_of_a_vendor_names_what_goes_with_it(es_node, names, indexed):  
     # the lone address and ETH were never on a page with the vendor
     assert LONE not in json.dumps(seen_with) and ETH.lower() not in json.dumps(seen_with)
 
-    text = run_cli(es_node, names.prefix, "profile", "Night Owl").stdout
+    text = run_cli(es_node, es_names.prefix, "profile", "Night Owl").stdout
     assert "seen with it on the same pages:" in text and f"{BTC}  4 page(s), 2 site(s)" in text
 
 
-def test_profile_of_an_address_and_of_nothing(es_node, names, indexed):  # noqa: F811
-    profile = answer(es_node, names, "profile", LONE)
+def test_profile_of_an_address_and_of_nothing(es_node, es_names, indexed):
+    profile = answer(es_node, es_names, "profile", LONE)
     [entity] = profile["entities"]
     assert entity["counts"] == {"pages": 1, "sites": 1}
     assert [a["value"] for a in profile["seen_with"]["crypto_address"]] == [BTC]
     assert "vendor" not in profile["seen_with"]
-    assert answer(es_node, names, "profile", "nobody@example.org") == {
+    assert answer(es_node, es_names, "profile", "nobody@example.org") == {
         "query": "nobody@example.org", "entities": [], "seen_with": {}}
 
 
-def test_entities_seen_on_several_sites(es_node, names, indexed):  # noqa: F811
-    shared = answer(es_node, names, "entities", "--min-sites", "2")
+def test_entities_seen_on_several_sites(es_node, es_names, indexed):
+    shared = answer(es_node, es_names, "entities", "--min-sites", "2")
     values = [(entity["kind"], entity["value"]) for entity in shared["entities"]]
     assert values[0] == ("crypto_address", BTC) and shared["entities"][0]["counts"]["sites"] == 3
     assert set(values) == {("crypto_address", BTC), ("vendor", "night owl"), ("handle", "telegram:nightowl_shop"),
                            ("onion", SITE_A), ("onion", SITE_B)}
     assert shared["total"] == 5
-    only = answer(es_node, names, "entities", "--min-sites", "3", "--kind", "crypto_address")
+    only = answer(es_node, es_names, "entities", "--min-sites", "3", "--kind", "crypto_address")
     assert [entity["value"] for entity in only["entities"]] == [BTC]
-    limited = answer(es_node, names, "entities", "-n", "1")
+    limited = answer(es_node, es_names, "entities", "-n", "1")
     assert len(limited["entities"]) == 1 and limited["total"] == 5
-    text = run_cli(es_node, names.prefix, "entities", "--min-sites", "9").stdout
+    text = run_cli(es_node, es_names.prefix, "entities", "--min-sites", "9").stdout
     assert text.strip() == "no entity seen on 9 or more sites"
 
 
@@ -103,12 +102,12 @@ def test_entities_seen_on_several_sites(es_node, names, indexed):  # noqa: F811
     ("mailto:Owl@Example.org?subject=order", "email", "owl@example.org"),
     ("\u201cNight  Owl\u201d", "vendor", "night owl"),
 ])  # fmt: skip
-def test_pivot_takes_the_spellings_analysts_paste(es_node, names, indexed, spelling, kind, value):  # noqa: F811
-    found = answer(es_node, names, "pivot", spelling)
+def test_pivot_takes_the_spellings_analysts_paste(es_node, es_names, indexed, spelling, kind, value):
+    found = answer(es_node, es_names, "pivot", spelling)
     assert (kind, value) in [(entity["kind"], entity["value"]) for entity in found["entities"]]
 
 
-def test_a_key_id_that_names_no_key_finds_nothing(es_node, names, indexed):  # noqa: F811
-    assert answer(es_node, names, "pivot", "0xDEADBEEF", "--kind", "pgp_fingerprint")["entities"] == []
-    result = run_cli(es_node, names.prefix, "pivot", "not a key", "--kind", "pgp_fingerprint")
+def test_a_key_id_that_names_no_key_finds_nothing(es_node, es_names, indexed):
+    assert answer(es_node, es_names, "pivot", "0xDEADBEEF", "--kind", "pgp_fingerprint")["entities"] == []
+    result = run_cli(es_node, es_names.prefix, "pivot", "not a key", "--kind", "pgp_fingerprint")
     assert result.returncode == 2 and "key id" in result.stderr
