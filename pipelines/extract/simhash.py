@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 
 SHINGLE_WORDS = 3
 MAX_WORDS = 20000  # words read at most: beyond this a page's fingerprint is settled
@@ -21,9 +22,12 @@ _MASK = (1 << 64) - 1
 _BIT_TABLES = [bytes((value >> k) & 1 for value in range(256)) for k in range(8)]
 
 
-# word -> its 64-bit hash rotated by 42, 21 and 0 bits (its three positions in a shingle); shared by all pages, whose
-# vocabularies overlap; cleared when it grows large.
-_WORD_HASHES: dict[str, tuple[int, int, int]] = {}
+# word -> its 64-bit hash rotated by 42, 21 and 0 bits (its three positions in a shingle), one mapping per position
+# so that a page's shingles are XORed by map() in C; shared by all pages, whose vocabularies overlap; cleared when
+# they grow large.
+_FIRST: dict[str, int] = {}
+_SECOND: dict[str, int] = {}
+_THIRD: dict[str, int] = {}
 _WORD_HASHES_MAX = 200_000
 
 
@@ -40,21 +44,24 @@ def simhash(text: str) -> str:
     """Return the 64-bit SimHash of *text* as 16 lowercase hex digits (``"0000000000000000"`` for no words).
 
     Each distinct word is hashed once (BLAKE2b, 64 bits); a shingle's hash is the XOR of its words' hashes rotated
-    by their position, so word order matters and a shingle costs two XORs.
+    by their position, so word order matters and a distinct shingle costs two XORs.
     """
     words = _WORD.findall(text.casefold())[:MAX_WORDS]
     if not words:
         return _EMPTY
-    if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
-        _WORD_HASHES.clear()
-    for word in set(words).difference(_WORD_HASHES):
-        _WORD_HASHES[word] = _word_hashes(word)
-    rotated = [_WORD_HASHES[word] for word in words]
-    if len(rotated) < SHINGLE_WORDS:
-        features = {rotated[0][2] if len(rotated) == 1 else rotated[0][1] ^ rotated[1][2]}
-    else:
-        features = {a[0] ^ b[1] ^ c[2] for a, b, c in zip(rotated, rotated[1:], rotated[2:], strict=False)}
-    data = b"".join(value.to_bytes(8, "big") for value in features)
+    if len(_THIRD) >= _WORD_HASHES_MAX:
+        _FIRST.clear()
+        _SECOND.clear()
+        _THIRD.clear()
+    for word in set(words).difference(_THIRD):
+        _FIRST[word], _SECOND[word], _THIRD[word] = _word_hashes(word)
+    if len(words) < SHINGLE_WORDS:
+        features = {_THIRD[words[0]] if len(words) == 1 else _SECOND[words[0]] ^ _THIRD[words[1]]}
+    else:  # a page repeats its shingles (navigation, listings): each distinct one is hashed once
+        first, second, third = _FIRST, _SECOND, _THIRD
+        shingles = set(zip(words, words[1:], words[2:], strict=False))
+        features = {first[a] ^ second[b] ^ third[c] for a, b, c in shingles}
+    data = struct.pack(f">{len(features)}Q", *features)
     half = len(features) / 2
     result = 0
     for byte_index in range(8):
