@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+import re
 
-from pipelines.extract.simhash import hamming, simhash
+from pipelines.extract.simhash import _LATIN1_WORDS, _words, hamming, simhash
 
 
 def corpus(seed: int, words: int = 800) -> str:
@@ -31,3 +32,25 @@ def test_near_duplicates_are_close_and_others_far() -> None:
 def test_hamming() -> None:
     assert hamming("0000000000000000", "ffffffffffffffff") == 64
     assert hamming("00000000000000f0", "0000000000000010") == 3
+
+
+def test_values_pinned_on_both_word_paths() -> None:
+    # Values of the implementation before the Latin-1 fast path; the first two texts go through bytes, the third
+    # (Cyrillic) through the regular expression, the last two through the one- and two-word cases.
+    assert simhash("the quick brown fox jumps over the lazy dog") == "3e5a5a2ca95245a3"
+    assert simhash("Café crème, Straße — naïve façade µ ² x_y") == "00098016a1060235"
+    assert simhash("один два три — Café") == "5d80870040080840"
+    assert simhash("a") == "40f89e395b66422f" and simhash("a b") == "4359ae2b086d5066"
+
+
+def test_latin1_words_are_the_regular_expressions() -> None:
+    for value in range(256):
+        assert _LATIN1_WORDS[value] == (value if re.fullmatch(r"\w", chr(value)) else 0x20)
+    rng = random.Random(3)
+    alphabet = [chr(n) for n in range(256)] + ["İ", "ß", "µ", "\u200b", "ǅ", "Ω", "\u2014"]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        words = [w.decode("latin-1") if isinstance(w, bytes) else w for w in _words(text)]
+        assert words == re.findall(r"\w+", text.casefold())
+    # the same words by either path give the same value: an em dash (not Latin-1) is a separator like a space
+    assert simhash("déjà vu \u2014 encore une fois") == simhash("déjà vu - encore une fois")
