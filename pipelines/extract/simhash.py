@@ -18,8 +18,6 @@ MAX_WORDS = 20000  # words read at most: beyond this a page's fingerprint is set
 _WORD = re.compile(r"\w+")
 _EMPTY = "0" * 16
 _MASK = (1 << 64) - 1
-# _BIT_TABLES[k] maps a byte to 1 when its bit k (7 = most significant) is set, else 0, for bytes.translate.
-_BIT_TABLES = [bytes((value >> k) & 1 for value in range(256)) for k in range(8)]
 # Latin-1 byte -> itself when its character is a word character of _WORD (str.isalnum or "_", as \w), else a space:
 # a Latin-1 text's words by bytes.translate and bytes.split, three times cheaper than _WORD.findall.
 _LATIN1_WORDS = bytes(value if chr(value).isalnum() or value == 0x5F else 0x20 for value in range(256))
@@ -79,13 +77,17 @@ def simhash(text: str) -> str:
         first, second, third = _FIRST, _SECOND, _THIRD
         shingles = set(zip(words, words[1:], words[2:], strict=False))
         features = {first[a] ^ second[b] ^ third[c] for a, b, c in shingles}
+    # Bit k of the result is set when more than half the features have it: the features' bytes at one position
+    # form one big integer (a byte a feature), whose bit b of every byte is counted by a shift, a mask and
+    # int.bit_count.
     data = struct.pack(f">{len(features)}Q", *features)
     half = len(features) / 2
+    low_bits = int.from_bytes(b"\x01" * len(features), "big")  # bit 0 of every byte
     result = 0
     for byte_index in range(8):
-        column = data[byte_index::8]
+        column = int.from_bytes(data[byte_index::8], "big")
         for bit in range(8):
-            if column.translate(_BIT_TABLES[bit]).count(1) > half:
+            if ((column >> bit) & low_bits).bit_count() > half:
                 result |= 1 << (8 * (7 - byte_index) + bit)
     return f"{result:016x}"
 

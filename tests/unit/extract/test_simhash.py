@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 
@@ -54,3 +55,39 @@ def test_latin1_words_are_the_regular_expressions() -> None:
         assert words == re.findall(r"\w+", text.casefold())
     # the same words by either path give the same value: an em dash (not Latin-1) is a separator like a space
     assert simhash("déjà vu \u2014 encore une fois") == simhash("déjà vu - encore une fois")
+
+
+def _reference(text: str) -> str:
+    """SimHash written plainly: BLAKE2b-64 word hashes, shingles XORed with rotations 42 and 21, majority bits."""
+
+    def word_hash(word: str) -> int:
+        return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "big")
+
+    def rotate(value: int, bits: int) -> int:
+        return ((value << bits) | (value >> (64 - bits))) & ((1 << 64) - 1)
+
+    words = re.findall(r"\w+", text.casefold())
+    if not words:
+        return "0" * 16
+    hashes = [word_hash(word) for word in words]
+    if len(hashes) == 1:
+        features = {hashes[0]}
+    elif len(hashes) == 2:
+        features = {rotate(hashes[0], 21) ^ hashes[1]}
+    else:
+        shingles = zip(hashes, hashes[1:], hashes[2:], strict=False)
+        features = {rotate(a, 42) ^ rotate(b, 21) ^ c for a, b, c in shingles}
+    result = 0
+    for bit in range(64):
+        if sum((feature >> bit) & 1 for feature in features) > len(features) / 2:
+            result |= 1 << bit
+    return f"{result:016x}"
+
+
+def test_equals_a_plain_reference() -> None:
+    rng = random.Random(5)
+    vocabulary = ["vendor", "Escrow", "déjà", "straße", "x_1", "42", "один", "—", "!!", "naïve"]
+    for size in [0, 1, 2, 3, 4, 7, 50, 400]:
+        for _ in range(5):
+            text = " ".join(rng.choice(vocabulary) for _ in range(size))
+            assert simhash(text) == _reference(text), text
