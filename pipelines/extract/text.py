@@ -70,9 +70,13 @@ def _without_ignorecase(pattern: str) -> str:
 
 
 # Block elements and <br>, grouped by first letter (a third faster than a flat alternation: this runs at every "<"),
-# in any case (by classes rather than re.IGNORECASE: see _without_ignorecase).
+# in any case (by classes rather than re.IGNORECASE: see _without_ignorecase). The commonest inline tags (links and
+# icons: a third of a market page's tags) are turned away first, before the fourteen groups are tried in turn.
+COMMON_INLINE_TAGS = ("a", "span", "svg", "path")  # none is a block element: the test checks it
 BLOCK_TAG_PATTERN = (
-    r"<(?=/?(?:a(?:ddress|rticle|side)|b(?:r|lockquote|ody)|center|d(?:iv|[dlt])|f(?:orm|ieldset|ig(?:ure|caption)"
+    "<"
+    + rf"(?!/?(?:{'|'.join(COMMON_INLINE_TAGS)})[\s/>])"
+    + r"(?=/?(?:a(?:ddress|rticle|side)|b(?:r|lockquote|ody)|center|d(?:iv|[dlt])|f(?:orm|ieldset|ig(?:ure|caption)"
     r"|ooter)|h(?:[1-6r]|eader)|l(?:i|abel|egend)|main|nav|o(?:l|ption)|p(?:re)?|section|t(?:[dhr]|able|itle"
     r"|extarea)|ul)[\s/>])"
 )

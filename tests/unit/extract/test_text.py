@@ -104,3 +104,23 @@ def test_block_tags_match_in_any_case_as_with_ignorecase() -> None:
     names = ("DIV", "Div", "d\u0130v", "\u017fection", "TEXTAREA", "t\u0131tle", "br", "BR", "span", "h7", "H1")
     page = "".join(f"x<{slash}{name}{end}y" for slash in ("", "/") for end in (" ", ">", "/", "z") for name in names)
     assert reference.subn("\n<", page) == _BLOCK_TAG.subn("\n<", page)
+
+
+def test_common_inline_tags_turned_away_are_not_block_tags() -> None:
+    """The block-tag pattern turns the commonest inline tags away first: that must change no match."""
+    import re
+
+    from pipelines.extract.text import _BLOCK_TAG, BLOCK_TAG_PATTERN, COMMON_INLINE_TAGS, _without_ignorecase
+
+    turned_away = f"(?!/?(?:{'|'.join(COMMON_INLINE_TAGS)})[\\s/>])"
+    assert turned_away in BLOCK_TAG_PATTERN
+    without = re.compile(_without_ignorecase(BLOCK_TAG_PATTERN.replace(turned_away, "")))
+    names = [*COMMON_INLINE_TAGS, "A", "Span", "SVG", "pAth", "abbr", "address", "aside", "area", "div", "p", "pre",
+             "param", "s", "spacer", "svgx", "paths", "section", "\u017fpan", "br", "img", "li", "label"]  # fmt: skip
+    page = "".join(
+        f"x<{slash}{name}{end}y" for slash in ("", "/") for end in (" ", "\n", ">", "/", "z", "") for name in names
+    )
+    assert without.subn("\n<", page) == _BLOCK_TAG.subn("\n<", page)
+    assert without.subn("\n<", page)[1] > 0
+    for name in COMMON_INLINE_TAGS:
+        assert not without.match(f"<{name}>") and not without.match(f"</{name} ")
