@@ -96,6 +96,8 @@ _ODD_SPACE = re.compile(rf"[{_ODD_SPACES}]")
 _NEWLINE_SPACE = re.compile(r"\n\s+")
 _HTTP_NETLOC = re.compile(r"https?://([^/?#]*)", re.IGNORECASE)  # the scheme and the authority of a URL
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Every Latin-1 byte but the control characters and the odd spaces (what _CONTROL and _ODD_SPACE find there).
+_LATIN1_PLAIN = bytes(v for v in range(256) if not (_CONTROL.match(chr(v)) or _ODD_SPACE.match(chr(v))))
 
 
 @dataclass
@@ -191,6 +193,16 @@ def url_host(url: str) -> str | None:
 def normalise_text(text: str) -> str:
     """Collapse horizontal whitespace, drop control characters, invisible characters (:mod:`.invisible`) and blank
     lines; strip each line."""
+    try:  # a Latin-1 text (most pages) is searched for control characters and odd spaces by one bytes.translate
+        clean = not text.encode("latin-1").translate(None, _LATIN1_PLAIN)
+    except UnicodeEncodeError:
+        clean = False
+    if clean:
+        text = strip_invisible(text)
+        if "  " in text:
+            text = _HSPACE.sub(" ", text)
+        text = _NEWLINE_SPACE.sub("\n", text)
+        return text.replace(" \n", "\n").strip()
     text = strip_invisible(_CONTROL.sub("", text))
     if "  " in text or _ODD_SPACE.search(text):  # a scan that finds nothing is cheaper than one that replaces
         text = _HSPACE.sub(" ", text)

@@ -124,3 +124,25 @@ def test_common_inline_tags_turned_away_are_not_block_tags() -> None:
     assert without.subn("\n<", page)[1] > 0
     for name in COMMON_INLINE_TAGS:
         assert not without.match(f"<{name}>") and not without.match(f"</{name} ")
+
+
+def test_normalise_text_latin1_path_is_the_general_one() -> None:
+    """A Latin-1 text skips the control and odd-space scans when it has neither: same result as the general path."""
+    import random
+
+    from pipelines.extract.invisible import strip_invisible
+    from pipelines.extract.text import _CONTROL, _HSPACE, _NEWLINE_SPACE, _ODD_SPACE, normalise_text
+
+    def general(text: str) -> str:
+        text = strip_invisible(_CONTROL.sub("", text))
+        if "  " in text or _ODD_SPACE.search(text):
+            text = _HSPACE.sub(" ", text)
+        text = _NEWLINE_SPACE.sub("\n", text)
+        return text.replace(" \n", "\n").strip()
+
+    rng = random.Random(13)
+    alphabet = [chr(n) for n in range(256)] + ["\u200b", "\u2003", "Ω", " ", " ", "\n", "a", "é", "\xad"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert normalise_text(text) == general(text), repr(text)
+    assert normalise_text("a \xad b\n  c\t\td ") == "a b\nc d"
