@@ -238,7 +238,7 @@ def _links(anchors: list[str], base: str | None) -> list[str]:
         except ValueError:
             origin = ""
     seen: dict[str, None] = {}
-    for raw in anchors:
+    for raw in dict.fromkeys(anchors):  # a page repeats its links (navigation): each distinct one is read once
         href = raw.strip()
         if not href or href[0] == "#":
             continue
