@@ -22,7 +22,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
 
 from crawler.fetch.parsed import parsed_response
-from crawler.identity import META_RENDER, META_RENDER_REASON, site_key
+from crawler.identity import META_JS_GATE, META_RENDER, META_RENDER_REASON, site_key
 from crawler.render.config import RenderConfig
 from crawler.render.gate import MAX_SCANNED, gate_reason
 
@@ -94,5 +94,5 @@ class RenderMiddleware:
         self.stats.inc_value(f"darkcrawl/render/js_gate/{gate}")
         logger.info("%s looks like a JavaScript gate (%s): fetching it again in the browser", request.url, gate)
         meta = dict(request.meta)
-        meta.update(darkcrawl_render=True, darkcrawl_render_reason="js_gate", darkcrawl_js_gate=gate)
+        meta.update({META_RENDER: True, META_RENDER_REASON: "js_gate", META_JS_GATE: gate})
         return request.replace(meta=meta, dont_filter=True)
