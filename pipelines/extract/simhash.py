@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections.abc import Sequence
 
 SHINGLE_WORDS = 3
 MAX_WORDS = 20000  # words read at most: beyond this a page's fingerprint is settled
@@ -62,7 +63,7 @@ def simhash(text: str) -> str:
     Each distinct word is hashed once (BLAKE2b, 64 bits); a shingle's hash is the XOR of its words' hashes rotated
     by their position, so word order matters and a distinct shingle costs two XORs.
     """
-    words: list[str] | list[bytes] = _words(text)[:MAX_WORDS]
+    words: Sequence[str | bytes] = _words(text)[:MAX_WORDS]
     if not words:
         return _EMPTY
     if len(_THIRD) >= _WORD_HASHES_MAX:
