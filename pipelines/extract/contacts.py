@@ -61,6 +61,11 @@ _TOX = re.compile(r"[0-9a-fA-F]{76}")
 # ids are found by _TOX itself: an attempt reads at most 76 characters (linear; a look-behind first is slower).
 _SESSION_IN_TEXT = re.compile(r"05(?<![0-9a-fA-F]05)[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 _HEX = frozenset("0123456789abcdefABCDEF")
+# Latin-1 byte -> "h" for a hex digit, else a space (a text encoded to Latin-1 with "replace": one byte a character).
+# A page without a run of 76 hex digits holds no Tox id, and bytes.find says so ten times faster than _TOX, which
+# makes an attempt at every hex digit (every a-f letter of the prose).
+_HEX_MASK = bytes(0x68 if chr(value) in _HEX else 0x20 for value in range(256))
+_TOX_RUN = b"h" * 76
 _WICKR_VALUE = re.compile(rf"(?:\s*me)?{_STRICT_GAP}([a-z0-9][a-z0-9_.-]{{2,31}})\b", re.IGNORECASE)
 _THREEMA_VALUE = re.compile(rf"{_LABEL_GAP}([A-Z0-9*][A-Z0-9]{{7}})\b")
 _PHONE_VALUE = re.compile(rf"{_LABEL_GAP}(\+?\d[\d ().-]{{6,20}}\d)")
@@ -245,7 +250,8 @@ def find_contacts(text: str, links: Iterable[str] = (), *, limit: int | None = N
     if "05" in text:
         for match in _SESSION_IN_TEXT.finditer(text):
             out.handle("session", match.group(0).lower())
-    for match in _TOX.finditer(text):
+    tox_possible = text.encode("latin-1", "replace").translate(_HEX_MASK).find(_TOX_RUN) != -1
+    for match in _TOX.finditer(text) if tox_possible else ():
         if _hex_bounded(text, match.start(), match.end()) and is_valid_tox_id(match.group(0)):
             out.handle("tox", match.group(0).upper())
     for _label, name in _labelled(text, lowered, ("wickr",), _WICKR_VALUE):

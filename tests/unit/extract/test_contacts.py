@@ -70,6 +70,10 @@ def test_session_and_tox() -> None:
     assert is_valid_tox_id(good) and not is_valid_tox_id(bad)
     assert handles(f"tox {good} or {bad}") == {("tox", good)}
     assert handles(f"sha256 {hashlib.sha256(b'x').hexdigest()}") == set()  # 64 hex: neither
+    # the Tox id among non-Latin-1 text, at the page's edges, and glued to a longer hex run (not one)
+    assert handles(f"密钥 — {good.lower()} ✓") == {("tox", good)}
+    assert handles(good) == {("tox", good)} and handles(f"{good}\nΩ") == {("tox", good)}
+    assert handles(f"{good}a") == set() and handles(f"é{good}é") == {("tox", good)}
 
 
 def test_labelled_handles() -> None:

@@ -166,3 +166,26 @@ def test_baseline_without_inflections_finds_written_forms_only() -> None:
     terms = [WatchTerm("faux passeport", "docs", "fr", "t:1")]
     assert found(Watchlist(terms, inflect=False), "faux passeports") == set()
     assert found(Watchlist(terms), "faux passeports") == {"faux passeport"}
+
+
+def test_latin1_accent_stripping_is_unicodedatas() -> None:
+    """The Latin-1 fast path of fold gives what NFKD and the removal of combining marks give."""
+    import random
+    import re
+    import unicodedata
+
+    from pipelines.extract.keywords import _strip_accents
+
+    combining = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+    def reference(text: str) -> str:
+        return combining.sub("", unicodedata.normalize("NFKD", text))
+
+    latin1 = [chr(n) for n in range(256)]
+    assert [_strip_accents(char) for char in latin1] == [reference(char) for char in latin1]
+    rng = random.Random(11)
+    alphabet = [*latin1, "\u0301", "\u0327", "Ω", "ǅ", "\u2014", "ﬁ"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert _strip_accents(text) == reference(text), text
+    assert fold("Café  Déjà-vu ½ Straße") == "cafe deja-vu 1\u20442 strasse"

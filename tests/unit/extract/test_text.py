@@ -104,3 +104,45 @@ def test_block_tags_match_in_any_case_as_with_ignorecase() -> None:
     names = ("DIV", "Div", "d\u0130v", "\u017fection", "TEXTAREA", "t\u0131tle", "br", "BR", "span", "h7", "H1")
     page = "".join(f"x<{slash}{name}{end}y" for slash in ("", "/") for end in (" ", ">", "/", "z") for name in names)
     assert reference.subn("\n<", page) == _BLOCK_TAG.subn("\n<", page)
+
+
+def test_common_inline_tags_turned_away_are_not_block_tags() -> None:
+    """The block-tag pattern turns the commonest inline tags away first: that must change no match."""
+    import re
+
+    from pipelines.extract.text import _BLOCK_TAG, BLOCK_TAG_PATTERN, COMMON_INLINE_TAGS, _without_ignorecase
+
+    turned_away = f"(?!/?(?:{'|'.join(COMMON_INLINE_TAGS)})[\\s/>])"
+    assert turned_away in BLOCK_TAG_PATTERN
+    without = re.compile(_without_ignorecase(BLOCK_TAG_PATTERN.replace(turned_away, "")))
+    names = [*COMMON_INLINE_TAGS, "A", "Span", "SVG", "pAth", "abbr", "address", "aside", "area", "div", "p", "pre",
+             "param", "s", "spacer", "svgx", "paths", "section", "\u017fpan", "br", "img", "li", "label"]  # fmt: skip
+    page = "".join(
+        f"x<{slash}{name}{end}y" for slash in ("", "/") for end in (" ", "\n", ">", "/", "z", "") for name in names
+    )
+    assert without.subn("\n<", page) == _BLOCK_TAG.subn("\n<", page)
+    assert without.subn("\n<", page)[1] > 0
+    for name in COMMON_INLINE_TAGS:
+        assert not without.match(f"<{name}>") and not without.match(f"</{name} ")
+
+
+def test_normalise_text_latin1_path_is_the_general_one() -> None:
+    """A Latin-1 text skips the control and odd-space scans when it has neither: same result as the general path."""
+    import random
+
+    from pipelines.extract.invisible import strip_invisible
+    from pipelines.extract.text import _CONTROL, _HSPACE, _NEWLINE_SPACE, _ODD_SPACE, normalise_text
+
+    def general(text: str) -> str:
+        text = strip_invisible(_CONTROL.sub("", text))
+        if "  " in text or _ODD_SPACE.search(text):
+            text = _HSPACE.sub(" ", text)
+        text = _NEWLINE_SPACE.sub("\n", text)
+        return text.replace(" \n", "\n").strip()
+
+    rng = random.Random(13)
+    alphabet = [chr(n) for n in range(256)] + ["\u200b", "\u2003", "Ω", " ", " ", "\n", "a", "é", "\xad"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert normalise_text(text) == general(text), repr(text)
+    assert normalise_text("a \xad b\n  c\t\td ") == "a b\nc d"
