@@ -8,7 +8,8 @@ tor (stem, ephemeral, removed at the end), then for each concurrency level runs,
 
 * ``bare-direct``: plain Scrapy, default handler, straight to the loopback server, no pipeline;
 * ``bare-tor``: plain Scrapy through the lab's SOCKS port with the httpx handler, no pipeline (Tor's cost);
-* ``darkcrawl``: ``darkcrawl crawl`` through the lab with every stage (routing, content policy, extraction, indexing).
+* ``darkcrawl``: ``darkcrawl crawl`` through the lab with every stage (routing, content policy, extraction, indexing),
+  into indices of its own (a fresh prefix, set up by ``darkcrawl es init`` before the timed run).
 
 It prints a table (pages, seconds, pages/s, peak RSS of the crawling process) and the ratios darkcrawl/bare-tor
 (darkcrawl's own cost) and bare-tor/bare-direct (Tor's). Figures go in docs/performance.md.
@@ -187,11 +188,33 @@ def run_darkcrawl(
         "0",
     ]
     try:
+        # the run's fresh indices are made first, untimed, as `darkcrawl es init` makes them once for a deployment:
+        # creating seven indices is not a cost of each crawl (on a busy node it took 10-15 s)
+        subprocess.run([sys.executable, "-m", "crawler.cli", "es", "init"], env=env, cwd=tree, check=True,
+                       capture_output=True)
         out, seconds, rss, cpu = run_measured(command, env=env, cwd=tree)
     finally:
         config.unlink()
+        drop_indices(env["DARKCRAWL_ES_INDEX_PREFIX"])
     summary = json.loads(out[out.index("{") :])
     return row(name, level, summary["pages"], seconds, rss, cpu, indexed=summary["indexed"], round=round_number)
+
+
+def drop_indices(prefix: str) -> None:
+    """Delete the indices and templates of one run's prefix (the shared node keeps no benchmark data)."""
+    from crawler.es.client import es_sync_client
+    from crawler.es.schema import KINDS, index_names
+
+    settings = load_settings(overrides={"DARKCRAWL_ES_INDEX_PREFIX": prefix})
+    names = index_names(settings)
+    client = es_sync_client(settings)
+    try:
+        for index in client.indices.get(index=f"{prefix}-*"):
+            client.indices.delete(index=index)
+        for kind in KINDS:
+            client.options(ignore_status=404).indices.delete_index_template(name=names.template(kind))
+    finally:
+        client.close()
 
 
 def row(name: str, level: int, pages: int, seconds: float, rss: float, cpu: float, **extra: Any) -> dict[str, Any]:
