@@ -38,9 +38,9 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.config import load_settings
 from crawler.es.client import es_sync_client
+from crawler.identity import page_id
 from crawler.items import utc_timestamp
 from crawler.watch.model import Watch
-from pipelines.documents import page_id
 from pipelines.watching import WatchingPipeline
 
 YARA_RULE = 'rule official_mirror { strings: $a = "Official Mirror" condition: $a }\n'

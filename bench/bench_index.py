@@ -40,9 +40,10 @@ from crawler.config import load_settings
 from crawler.es.client import es_client, es_sync_client
 from crawler.es.schema import IndexNames, init_schema
 from crawler.es.templates import KINDS
+from crawler.identity import page_id
 from crawler.items import PageItem
 from crawler.lab.sites import ALL_SITE_NAMES, build_pages
-from pipelines.documents import page_document, page_id
+from pipelines.documents import page_document
 from pipelines.extract import default_config, extract_signals
 from pipelines.extraction import fill_item
 from pipelines.indexing import BulkConfig, PageSink

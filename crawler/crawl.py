@@ -24,8 +24,9 @@ from scrapy.settings import Settings
 from crawler.errors import ServiceError
 from crawler.paths import data_dir, ensure_private_dir
 from crawler.seeds import Seed
+from crawler.tor.config import TorConfig
 from crawler.tor.control import check_endpoint
-from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
+from crawler.tor.endpoints import TorEndpoint
 from crawler.tor.launcher import LaunchedTor, launch_instances, stop_instances
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class CrawlResult:
 
 def prepare_tor(settings: Settings, say: Say) -> tuple[list[TorEndpoint], list[LaunchedTor]]:
     """Return usable Tor endpoints, launching darkcrawl's own tor when none is configured. Raises ServiceError."""
-    endpoints = endpoints_from_settings(settings)
+    endpoints = list(TorConfig.from_settings(settings).endpoints)
     if endpoints:
         statuses = [check_endpoint(endpoint) for endpoint in endpoints]
         for status in statuses:
@@ -219,9 +220,9 @@ def prepare_frontier(settings: Settings, seeds: list[Seed], say: Say) -> None:
     """Distributed crawl: check Redis, push *seeds* into the shared queue (once: seen ones are dropped). Raises
     UsageError or ServiceError."""
     from crawler.errors import UsageError
-    from crawler.frontier.seeding import push_seeds
     from crawler.frontier.store import Frontier
     from crawler.redact import mask_url
+    from spiders.seeding import push_seeds
 
     if settings.get("JOBDIR"):
         raise UsageError(
@@ -310,7 +311,7 @@ def _run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str) -
         crawl_settings.set("STATS_DUMP", False, priority="cmdline")
         crawl_settings.update(browser_settings(crawl_settings, launched), priority="cmdline")
         if crawl_settings.getbool("DARKCRAWL_RENDER"):
-            sockets = crawl_settings.get("DARKCRAWL_RENDER_SOCKS") or crawl_settings.get("DARKCRAWL_TOR_SOCKS")
+            sockets = ",".join(f"{host}:{port}" for host, port in TorConfig.from_settings(crawl_settings).render_socks)
             say(f"rendering JavaScript pages in Chromium through Tor SOCKS {sockets}")
         say(
             f"crawl {crawl_id}: {len(seeds)} seeds on {len({seed.site for seed in seeds})} sites through "

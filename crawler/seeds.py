@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.errors import UsageError
-from crawler.fetch.hosts import local_host_reason, normalise_host, url_text_problem
-from pipelines.extract.onion import is_valid_onion_v3
+from crawler.hosts import local_host_reason, normalise_host, url_text_problem
+from crawler.identity import is_valid_onion_v3
 
 MAX_URL_LENGTH = 2048
 BOM = "\ufeff"
@@ -55,7 +55,7 @@ class SeedList:
 def normalise_seed(text: str, allow_clearnet: bool) -> tuple[str, str]:
     """Return ``(url, site)`` for one seed, or raise ValueError with the reason it is refused.
 
-    Refused like a link would be (:func:`crawler.tor.routing.refusal_reason`): a local host in any spelling, even
+    Refused like a link would be (:func:`crawler.identity.refusal_reason`): a local host in any spelling, even
     with clearnet allowed; a control character (a NUL above all) or port 0."""
     candidate = text.strip()
     if len(candidate) > MAX_URL_LENGTH:

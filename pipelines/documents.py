@@ -7,20 +7,13 @@ Pure functions, shared by the indexing stage, the spool replay and the tests, so
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from typing import Any
-from urllib.parse import urldefrag
 
 from crawler.es.templates import SCHEMA_VERSION
 from crawler.items import PageItem
 
 # Item fields that never go to Elasticsearch: the raw body stays out of the index (size, and what it may contain).
 EXCLUDED_FIELDS = frozenset({"html"})
-
-
-def page_id(url: str) -> str:
-    """The page document's id: SHA-256 of its URL without fragment, so a recrawl updates the same document."""
-    return hashlib.sha256(urldefrag(url)[0].encode("utf-8")).hexdigest()
 
 
 def page_document(item: PageItem) -> dict[str, Any]:
@@ -38,12 +31,6 @@ def page_document(item: PageItem) -> dict[str, Any]:
 # Page fields a version keeps: what the page said and where its evidence is, not its links or signals (those are the
 # page's and its sightings'). docs/schema.md, "versions".
 VERSION_FIELDS = ("url", "site", "status", "title", "text", "language", "content_sha256", "crawl_id", "warc")
-
-
-def version_id(page: str, content_sha256: str, since: str) -> str:
-    """The id of a version: SHA-256 of the page id, its content hash and the fetch that first showed that content
-    (content that comes back after a change is a new version: history keeps the order)."""
-    return hashlib.sha256(f"{page}\0{content_sha256}\0{since}".encode()).hexdigest()
 
 
 def version_document(document: dict[str, Any], page: str, seen: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from crawler.es.schema import entity_id
 from crawler.es.templates import SCHEMA_VERSION
-from pipelines.extract.onion import normalise_onion
+from crawler.identity import normalise_onion
 
 CRYPTO = "crypto_address"
 PGP = "pgp_fingerprint"

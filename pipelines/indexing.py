@@ -31,9 +31,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.es.client import is_transient
+from crawler.identity import page_id, version_id
 from crawler.items import PageItem, utc_timestamp
 from crawler.signals import page_stored
-from pipelines.documents import page_document, page_id, version_document, version_id
+from pipelines.documents import page_document, version_document
 from pipelines.entities import Entity, page_entities, sighting_document, sighting_id
 from pipelines.rollup import EntityRollup, RollupError
 from pipelines.spool import Spool, SpoolFullError

@@ -29,8 +29,9 @@ from crawler.alerts.documents import CRAWL
 from crawler.alerts.evaluation import WatchInputs, changed_since, load_watch_inputs, page_alerts
 from crawler.alerts.store import AlertRecorder, AlertWriter
 from crawler.errors import ServiceError, UsageError
+from crawler.identity import page_id
 from crawler.items import PageItem, utc_timestamp
-from pipelines.documents import page_document, page_id
+from pipelines.documents import page_document
 
 if TYPE_CHECKING:
     from scrapy import Spider

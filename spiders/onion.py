@@ -27,11 +27,19 @@ from scrapy.selector import Selector
 from crawler import signals as darkcrawl_signals
 from crawler.fetch.encoding import response_html
 from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
+from crawler.identity import (
+    META_PATTERN_RUN,
+    META_RENDER_REASON,
+    META_REVIEW,
+    META_SCREENSHOT,
+    META_SEED,
+    META_TOR_INSTANCE,
+    META_WARC,
+    is_valid_onion_v3,
+    site_key,
+)
 from crawler.items import PageItem, utc_timestamp
-from crawler.safety.middleware import REVIEW_META
 from crawler.seeds import Seed, parse_seeds
-from crawler.tor.isolation import site_key
-from pipelines.extract.onion import is_valid_onion_v3
 
 HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
 
@@ -90,10 +98,10 @@ def rendering_fields(response: Response) -> dict[str, Any]:
     """The page item's rendering fields: whether the browser rendered it, why, and its screenshot (crawler/render)."""
     if "playwright" not in response.flags:
         return {}
-    screenshot = response.meta.get("darkcrawl_screenshot") or {}
+    screenshot = response.meta.get(META_SCREENSHOT) or {}
     return {
         "rendered": True,
-        "render_reason": response.meta.get("darkcrawl_render_reason") or "request",
+        "render_reason": response.meta.get(META_RENDER_REASON) or "request",
         "screenshot_path": screenshot.get("path"),
         "screenshot_sha256": screenshot.get("sha256"),
     }
@@ -197,11 +205,11 @@ class OnionSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.frontier is not None:
-            return  # the seeds were pushed into the shared queue (crawler.frontier.seeding)
+            return  # the seeds were pushed into the shared queue (spiders.seeding)
         for seed in self.seeds:
             if self._may_schedule(seed.url):
                 yield scrapy.Request(
-                    seed.url, callback=self.parse, errback=self.on_error, meta={"darkcrawl_seed": True}
+                    seed.url, callback=self.parse, errback=self.on_error, meta={META_SEED: True}
                 )
 
     def should_follow(self, url: str) -> bool:
@@ -221,7 +229,7 @@ class OnionSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             stats.inc_value("darkcrawl/skipped/not_text")
             return
-        review = response.meta.get(REVIEW_META)
+        review = response.meta.get(META_REVIEW)
         if review is not None:  # the content policy stopped this site: URL, hashes and reason only, no text, no links
             stats.inc_value("darkcrawl/pages")
             yield self.flagged_page(response, review)
@@ -229,7 +237,7 @@ class OnionSpider(scrapy.Spider):
         html = response_html(response)
         selector = Selector(text=html, type="html", base_url=response.url)
         links = absolute_links(response, selector)
-        page_run = int(response.meta.get("darkcrawl_pattern_run", 1))
+        page_run = int(response.meta.get(META_PATTERN_RUN, 1))
         onion_links = [url for url in links if (urlsplit(url).hostname or "").endswith(".onion")]
         clearnet_links = [url for url in links if not (urlsplit(url).hostname or "").endswith(".onion")]
         headers = {}
@@ -255,8 +263,8 @@ class OnionSpider(scrapy.Spider):
             html=html,
             links_onion=onion_links,
             links_clearnet=clearnet_links,
-            tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
-            warc=response.meta.get("darkcrawl_warc"),
+            tor_instance=int(response.meta.get(META_TOR_INSTANCE, 0)),
+            warc=response.meta.get(META_WARC),
             **rendering_fields(response),
         )
         stats.inc_value("darkcrawl/pages")
@@ -275,7 +283,7 @@ class OnionSpider(scrapy.Spider):
                 continue
             if self._may_schedule(url):
                 yield scrapy.Request(  # not response.follow: it would decode the page by its declared charset
-                    url, callback=self.parse, errback=self.on_error, meta={"darkcrawl_pattern_run": run}
+                    url, callback=self.parse, errback=self.on_error, meta={META_PATTERN_RUN: run}
                 )
 
     def flagged_page(self, response: TextResponse, review: dict[str, Any]) -> PageItem:
@@ -290,7 +298,7 @@ class OnionSpider(scrapy.Spider):
             depth=int(response.meta.get("depth", 0)),
             content_length=int(review.get("body_length", 0)),
             content_sha256=str(review.get("text_sha256", "")),
-            tor_instance=int(response.meta.get("darkcrawl_tor_instance", 0)),
+            tor_instance=int(response.meta.get(META_TOR_INSTANCE, 0)),
             review=dict(review),
         )
 

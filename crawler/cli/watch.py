@@ -332,7 +332,7 @@ def file_page(path: str, page_url: str | None, settings: Any) -> dict[str, Any]:
 
 def indexed_page(client: Any, settings: Any, url: str) -> dict[str, Any]:
     from crawler.es.schema import index_names
-    from pipelines.documents import page_id
+    from crawler.identity import page_id
 
     names = index_names(settings)
     response = client.options(ignore_status=404).get(index=names.pages, id=page_id(url))

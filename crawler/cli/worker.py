@@ -41,8 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from crawler.frontier.seeding import push_seeds
     from crawler.frontier.store import Frontier
+    from spiders.seeding import push_seeds
 
     if not settings.get("DARKCRAWL_REDIS_URL"):
         raise UsageError(

@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.evidence.manifest import build_manifest, write_manifest
 from crawler.evidence.warc import Exchange, WarcWriter
+from crawler.identity import META_CIRCUIT, META_TOR_INSTANCE, META_WARC
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-WARC_META = "darkcrawl_warc"
 
 
 def warc_dir(settings: Any) -> Path:
@@ -53,11 +53,11 @@ def _header_pairs(headers: Any) -> list[tuple[str, str]]:
 def tor_identity(request: Request, worker: str, crawl_id: str) -> dict[str, str]:
     """The Tor instance and circuit a request went through, from what the routing middleware put in its meta."""
     proxy = urlsplit(request.meta.get("proxy") or "")
-    circuit = str(request.meta.get("darkcrawl_circuit", ""))
+    circuit = str(request.meta.get(META_CIRCUIT, ""))
     _index, _, rest = circuit.partition("/")
     username, _, generation = rest.partition("/")
     return {
-        "tor-instance": str(request.meta.get("darkcrawl_tor_instance", "")),
+        "tor-instance": str(request.meta.get(META_TOR_INSTANCE, "")),
         "socks-endpoint": f"{proxy.hostname}:{proxy.port}" if proxy.hostname else "",
         "socks-username": username or (proxy.username or ""),
         "circuit-generation": generation or (proxy.password or ""),
@@ -118,7 +118,7 @@ class WarcMiddleware:
             tor=tor_identity(request, self.worker, self.crawl_id),
         )
         location = await asyncio.to_thread(self.writer.write_exchange, exchange)
-        request.meta[WARC_META] = location.as_dict()
+        request.meta[META_WARC] = location.as_dict()
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("darkcrawl/warc/exchanges")
         self.crawler.stats.inc_value("darkcrawl/warc/bytes", location.exchange_length)

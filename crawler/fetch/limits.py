@@ -33,8 +33,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 
-from crawler.tor.isolation import site_key
-from crawler.tor.routing import refusal_reason
+from crawler.identity import refusal_reason, site_key
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

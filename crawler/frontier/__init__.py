@@ -10,5 +10,6 @@ Redis. Documentation: docs/distributed.md.
 * :mod:`crawler.frontier.middleware` -- when a leased request is fully done (children queued, page stored).
 * :mod:`crawler.frontier.politeness` -- per-site concurrency and delay held across all workers.
 * :mod:`crawler.frontier.worker` -- heartbeat, re-queue of dead workers' requests, when a worker stops.
-* :mod:`crawler.frontier.seeding` -- pushing seeds into the shared queue.
+
+Seeds are pushed into the shared queue by :mod:`spiders.seeding`, beside the spider whose requests it builds.
 """

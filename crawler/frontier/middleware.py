@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
 
-from crawler.frontier.scheduler import LEASE_KEY, FrontierScheduler
+from crawler.frontier.scheduler import FrontierScheduler
+from crawler.identity import META_LEASE
 from crawler.items import PageItem
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class LeaseSpiderMiddleware:
                 yield output
             return
         tracker = scheduler.tracker
-        lease_id = response.meta.get(LEASE_KEY)
+        lease_id = response.meta.get(META_LEASE)
         try:
             async for output in result:
                 if isinstance(output, Request):

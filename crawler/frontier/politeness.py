@@ -29,14 +29,13 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.tor.isolation import site_key
+from crawler.identity import META_SITE_TOKEN, site_key
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-TOKEN_KEY = "darkcrawl_site_token"
 
 # KEYS: tokens(site), next(site). ARGV: token, limit, delay ms, token ttl ms. Returns 0 (taken) or ms to wait.
 ACQUIRE = """
@@ -110,10 +109,10 @@ class SitePolitenessMiddleware:
             await asyncio.sleep(min(wait_ms, 1000) / 1000)
         if waited and self.stats is not None:
             self.stats.inc_value("darkcrawl/politeness/waited_ms", waited)
-        request.meta[TOKEN_KEY] = (site, token)
+        request.meta[META_SITE_TOKEN] = (site, token)
 
     async def _give_back(self, request: Request) -> None:
-        taken = request.meta.pop(TOKEN_KEY, None)
+        taken = request.meta.pop(META_SITE_TOKEN, None)
         if taken:
             site, token = taken
             await self.client.zrem(self._keys(site)[0], token)

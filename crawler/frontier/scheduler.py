@@ -13,7 +13,7 @@ At a graceful stop the leases not yet done go back to the queue; after a crash (
 and another worker puts them back. Redis calls here are synchronous (Scrapy's scheduler interface is), one round trip
 each, sub-millisecond on loopback or a LAN.
 
-Offers: :class:`FrontierScheduler`, :class:`LeaseTracker`, :data:`LEASE_KEY`.
+Offers: :class:`FrontierScheduler`, :class:`LeaseTracker`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from crawler import signals as darkcrawl_signals
 from crawler.frontier.store import PUSH_RESULTS, QUEUED, Frontier
-from crawler.tor.isolation import site_key
+from crawler.identity import META_LEASE, META_SITE_TOKEN, META_WARC, site_key
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -40,9 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LEASE_KEY = "darkcrawl_lease"
 # Request meta that belongs to one worker's processing and must not travel through the queue.
-LOCAL_META = ("darkcrawl_lease", "darkcrawl_site_token", "darkcrawl_warc", "download_slot", "proxy", "_auth_proxy")
+LOCAL_META = (META_LEASE, META_SITE_TOKEN, META_WARC, "download_slot", "proxy", "_auth_proxy")
 
 
 @dataclass
@@ -169,7 +168,7 @@ class FrontierScheduler(RedisScheduler):
             self.tracker.page_resolved(url)
 
     def _request_failed(self, request: Request) -> None:
-        lease_id = request.meta.get(LEASE_KEY)
+        lease_id = request.meta.get(META_LEASE)
         if self.tracker.holds(lease_id):
             self.tracker.done(lease_id)
 
@@ -190,7 +189,7 @@ class FrontierScheduler(RedisScheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         assert self.queue is not None
-        lease_id = request.meta.get(LEASE_KEY)
+        lease_id = request.meta.get(META_LEASE)
         transfer = lease_id if self.tracker.holds(lease_id) else None
         result = self.frontier.push(
             self.queue.encode(request),
@@ -219,7 +218,7 @@ class FrontierScheduler(RedisScheduler):
                 logger.error("dropping an unreadable request from the shared queue (%s: %s)", type(exc).__name__, exc)
                 self.frontier.ack([lease_id])
                 continue
-            request.meta[LEASE_KEY] = lease_id
+            request.meta[META_LEASE] = lease_id
             self.tracker.leased(lease_id)
             if self.stats is not None:
                 self.stats.inc_value("scheduler/dequeued")

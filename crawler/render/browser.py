@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.fetch.content import denied_extension
+from crawler.identity import refusal_reason
 from crawler.render.config import LOCALE, TIMEZONE, VIEWPORT, RenderConfig
-from crawler.tor.routing import refusal_reason
 
 CHROMIUM_ARGS = (
     "--no-sandbox",  # needed as root; the browser only ever talks to Tor and renders, it never downloads

@@ -1,6 +1,6 @@
 """Rendering settings, read once: :class:`RenderConfig` (``RenderConfig.from_settings``); see docs/rendering.md.
 
-Offers :class:`RenderConfig`, :func:`render_socks_endpoints`.
+Offers :class:`RenderConfig`.
 """
 
 from __future__ import annotations
@@ -11,33 +11,13 @@ from pathlib import Path
 from scrapy.settings import BaseSettings
 
 from crawler.errors import UsageError
-from crawler.tor.endpoints import is_loopback, parse_hostport
-from crawler.tor.isolation import site_key
+from crawler.identity import site_key
+from crawler.tor.config import TorConfig
 
 # What Tor Browser shows a site: a letterboxed window, UTC, US English.
 VIEWPORT = {"width": 1400, "height": 900}
 TIMEZONE = "UTC"
 LOCALE = "en-US"
-
-
-def render_socks_endpoints(settings: BaseSettings) -> list[tuple[str, int]]:
-    """The Tor SOCKS ports browser contexts use: ``DARKCRAWL_RENDER_SOCKS``, else the crawl's own SOCKS ports.
-
-    Raises :class:`UsageError` for a malformed entry or a non-loopback host (unless remote SOCKS is allowed)."""
-    items = [item for item in settings.get("DARKCRAWL_RENDER_SOCKS", "").split(",") if item.strip()]
-    what = "DARKCRAWL_RENDER_SOCKS"
-    if not items:
-        items = [item for item in settings.get("DARKCRAWL_TOR_SOCKS", "").split(",") if item.strip()]
-        what = "DARKCRAWL_TOR_SOCKS"
-    endpoints = [parse_hostport(item, what) for item in items]
-    if not settings.getbool("DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS"):
-        for host, _port in endpoints:
-            if not is_loopback(host):
-                raise UsageError(
-                    f"{what}: {host} is not a loopback address; the browser's hostnames would cross the network "
-                    "before reaching Tor. Run tor locally, or set DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS=1 if you mean it"
-                )
-    return endpoints
 
 
 @dataclass(frozen=True)
@@ -89,7 +69,7 @@ class RenderConfig:
             enabled=enabled,
             sites=frozenset(site_key(host) for host in settings.getlist("DARKCRAWL_RENDER_SITES") if host.strip()),
             js_gates=settings.getbool("DARKCRAWL_RENDER_JS_GATES"),
-            socks=tuple(render_socks_endpoints(settings)) if enabled else (),
+            socks=TorConfig.from_settings(settings).render_socks if enabled else (),
             browser=settings.get("DARKCRAWL_RENDER_BROWSER"),
             page_timeout=numbers["DARKCRAWL_RENDER_PAGE_TIMEOUT"],
             settle=settings.getfloat("DARKCRAWL_RENDER_SETTLE"),

@@ -12,8 +12,8 @@ import os
 import re
 from pathlib import Path
 
+from crawler.identity import page_id
 from crawler.paths import ensure_private_dir
-from pipelines.documents import page_id
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

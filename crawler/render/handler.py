@@ -35,11 +35,12 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
 
+from crawler.identity import META_SCREENSHOT, site_key
 from crawler.render.browser import INIT_SCRIPT, abort_reason, context_options, launch_options, proxy_server
 from crawler.render.config import RenderConfig
 from crawler.render.evidence import store_screenshot
 from crawler.tor.handler import NotThroughTorError, TorOnlyDownloadHandler
-from crawler.tor.isolation import instance_index, site_key
+from crawler.tor.isolation import instance_index
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -266,7 +267,7 @@ class TorRenderDownloadHandler(ScrapyPlaywrightDownloadHandler):
             path, digest = await asyncio.to_thread(
                 store_screenshot, self.render.screenshot_dir, self.crawl_id, request.url, png
             )
-            request.meta["darkcrawl_screenshot"] = {"path": str(path), "sha256": digest}
+            request.meta[META_SCREENSHOT] = {"path": str(path), "sha256": digest}
             self.stats.inc_value("darkcrawl/render/screenshots")
 
     # --- browser health ---------------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
 
 from crawler.fetch.encoding import response_html
+from crawler.identity import META_RENDER, META_RENDER_REASON, site_key
 from crawler.render.config import RenderConfig
 from crawler.render.gate import js_gate_reason
-from crawler.tor.isolation import site_key
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -58,11 +58,11 @@ class RenderMiddleware:
 
     def reason_for(self, request: Request) -> str | None:
         """Why *request* is rendered, or None for a plain fetch."""
-        asked = request.meta.get("darkcrawl_render")
+        asked = request.meta.get(META_RENDER)
         if asked is False:
             return None
         if asked:
-            return str(request.meta.get("darkcrawl_render_reason") or "request")
+            return str(request.meta.get(META_RENDER_REASON) or "request")
         if site_key(urlsplit(request.url).hostname or "") in self.render_sites():
             return "site"
         return None
@@ -74,13 +74,13 @@ class RenderMiddleware:
         if not request.meta.get("playwright"):
             self.stats.inc_value(f"darkcrawl/render/requested/{reason}")
         request.meta["playwright"] = True
-        request.meta["darkcrawl_render_reason"] = reason
+        request.meta[META_RENDER_REASON] = reason
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
         if (
             not self.config.js_gates
             or request.meta.get("playwright")
-            or request.meta.get("darkcrawl_render") is False
+            or request.meta.get(META_RENDER) is False
             or not isinstance(response, TextResponse)
             or response.status != 200
         ):

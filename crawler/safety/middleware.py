@@ -26,10 +26,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
 from crawler.fetch.encoding import response_content_type, response_html
+from crawler.identity import META_REVIEW, site_key
 from crawler.items import utc_timestamp
 from crawler.safety.blocklist import Blocklist, load_blocklists
 from crawler.safety.highrisk import HighRiskTerms, load_high_risk_terms
-from crawler.tor.isolation import site_key
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REVIEW_META = "darkcrawl_review"
 # Signal sent with ``site=<site key>`` when the content policy stops a site. Requests of that site may already wait in
 # the downloader's queue (they passed this middleware earlier); the download handler listens and refuses them.
 site_stopped = object()
@@ -131,5 +130,5 @@ class SafetyMiddleware:
             "body_length": len(response.body),
             "text_sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
         }
-        request.meta[REVIEW_META] = review
+        request.meta[META_REVIEW] = review
         return response.replace(body=b"")

@@ -26,9 +26,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.identity import site_key
 from crawler.paths import data_dir, ensure_private_dir
 from crawler.progress import error_count
-from crawler.tor.isolation import site_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -254,7 +254,9 @@ class ScrapydDispatcher:
     def prepare(self) -> None:
         """What ``darkcrawl crawl`` checks before a crawl and a Scrapyd job cannot: a configured Tor (the job cannot
         launch its own) and the index templates (installed here, once)."""
-        if not self.settings.get("DARKCRAWL_TOR_SOCKS"):
+        from crawler.tor.config import TorConfig
+
+        if not TorConfig.from_settings(self.settings).endpoints:
             raise ServiceError(
                 "Scrapyd runs need DARKCRAWL_TOR_SOCKS (and DARKCRAWL_TOR_CONTROL): a Scrapyd job cannot launch its "
                 "own tor. Point them at the tor the Scrapyd host uses"

@@ -1,6 +1,7 @@
 """What ``darkcrawl status`` shows: tor instances, Elasticsearch, running crawls, the schedules. Each check is short
-(a few seconds at most) and reports a failure as data, never as an exception, so one dead service does not hide the
-others.
+(at most :data:`TOR_CHECK_TIMEOUT` per tor instance and :data:`ES_CHECK_TIMEOUT` for Elasticsearch, in total: a port
+that accepts and never answers costs that, not more) and reports a failure as data, never as an exception, so one
+dead service does not hide the others.
 
 * tor: each configured instance (``DARKCRAWL_TOR_SOCKS``/``_CONTROL``): SOCKS answering, bootstrap %, circuits by
   state now (``GETINFO circuit-status``), and the connection failures running crawls counted on it;
@@ -19,18 +20,19 @@ import time
 from collections import Counter
 from typing import Any
 
+from crawler.deadline import run_within
 from crawler.scheduling.crawlstatus import pid_alive, read_statuses, status_dir
 
-CONTROL_TIMEOUT = 3.0
+TOR_CHECK_TIMEOUT = 8.0  # seconds one tor instance's check takes at most: SOCKS, bootstrap and circuits together
+ES_CHECK_TIMEOUT = 10.0  # seconds the Elasticsearch check takes at most: health, credentials and index sizes together
 
 
-def circuit_states(endpoint: Any) -> dict[str, int]:
-    """Circuits of a tor by state (BUILT, LAUNCHED, EXTENDED, FAILED, CLOSED) from ``GETINFO circuit-status``."""
-    from stem.control import Controller
+def circuit_states(endpoint: Any, timeout: float) -> dict[str, int]:
+    """Circuits of a tor by state (BUILT, LAUNCHED, EXTENDED, FAILED, CLOSED) from ``GETINFO circuit-status``, asked
+    within *timeout* seconds in total (:class:`TimeoutError` past it)."""
+    from crawler.tor.control import control_session
 
-    with Controller.from_port(address=endpoint.control_host or "127.0.0.1", port=endpoint.control_port) as controller:
-        controller.authenticate(password=endpoint.control_password)
-        text = controller.get_info("circuit-status")
+    text = control_session(endpoint, timeout, lambda controller: controller.get_info("circuit-status"))
     states: Counter[str] = Counter()
     for line in text.splitlines():
         parts = line.split()
@@ -40,11 +42,11 @@ def circuit_states(endpoint: Any) -> dict[str, int]:
 
 
 def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from crawler.tor.config import TorConfig
     from crawler.tor.control import check_endpoint
-    from crawler.tor.endpoints import endpoints_from_settings
 
     try:
-        endpoints = endpoints_from_settings(settings)
+        endpoints = TorConfig.from_settings(settings).endpoints
     except Exception as exc:
         return [{"index": None, "ok": False, "message": str(exc)}]
     failures: Counter[int] = Counter()
@@ -55,7 +57,8 @@ def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, An
                 failures[int(instance)] += int(value)
     reports = []
     for endpoint in endpoints:
-        status = check_endpoint(endpoint)
+        deadline = time.monotonic() + TOR_CHECK_TIMEOUT
+        status = check_endpoint(endpoint, TOR_CHECK_TIMEOUT)
         report: dict[str, Any] = {
             "index": endpoint.index,
             "socks": endpoint.socks_address,
@@ -69,7 +72,7 @@ def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, An
         }
         if endpoint.control_port is not None and not status.error:
             try:
-                report["circuits"] = circuit_states(endpoint)
+                report["circuits"] = circuit_states(endpoint, deadline - time.monotonic())
             except Exception as exc:  # stem raises several unrelated types
                 report["ok"] = False
                 report["message"] = f"tor #{endpoint.index}: control port unusable: {type(exc).__name__}: {exc}"
@@ -77,12 +80,12 @@ def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, An
     return reports
 
 
-def index_sizes(settings: Any) -> list[dict[str, Any]]:
+def index_sizes(settings: Any, timeout: float) -> list[dict[str, Any]]:
     from crawler.es.client import es_sync_client
     from crawler.es.schema import index_names
 
     names = index_names(settings)
-    client = es_sync_client(settings).options(request_timeout=CONTROL_TIMEOUT, max_retries=0)
+    client = es_sync_client(settings).options(request_timeout=timeout, max_retries=0)
     try:
         body: Any = client.cat.indices(index=f"{names.prefix}-*", format="json", bytes="b").body
         rows: list[dict[str, Any]] = list(body)
@@ -103,6 +106,15 @@ def index_sizes(settings: Any) -> list[dict[str, Any]]:
 
 
 def es_report(settings: Any) -> dict[str, Any]:
+    """The Elasticsearch check, :data:`ES_CHECK_TIMEOUT` seconds at most in total."""
+    deadline = time.monotonic() + ES_CHECK_TIMEOUT
+    try:
+        return run_within(ES_CHECK_TIMEOUT, lambda: es_checks(settings, deadline), "Elasticsearch")
+    except TimeoutError as exc:
+        return {"healthy": False, "running": False, "message": str(exc), "indices": []}
+
+
+def es_checks(settings: Any, deadline: float) -> dict[str, Any]:
     from crawler.cli.es import status_report
 
     try:
@@ -116,7 +128,7 @@ def es_report(settings: Any) -> dict[str, Any]:
         from crawler.es.client import service_error
 
         try:
-            report["indices"] = index_sizes(settings)
+            report["indices"] = index_sizes(settings, max(deadline - time.monotonic(), 0.1))
         except (AuthenticationException, AuthorizationException) as exc:  # a crawl with these credentials fails
             problem = str(service_error(exc, str(report.get("url") or "the configured URL")))
             report |= {"healthy": False, "message": problem, "indices_error": problem}

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.identity import site_key
 from crawler.scheduling.recrawl import RecrawlPolicy, SiteState, changed_sites_query, observe
-from crawler.tor.isolation import site_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

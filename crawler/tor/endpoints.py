@@ -1,18 +1,17 @@
-"""The Tor instances a crawl may use: their SOCKS and control endpoints, parsed from settings.
+"""The Tor instances a crawl may use: their SOCKS and control endpoints (read from the settings by
+:class:`crawler.tor.config.TorConfig`).
 
 ``DARKCRAWL_TOR_SOCKS`` and ``DARKCRAWL_TOR_CONTROL`` take one ``host:port`` or a comma-separated list (a pool); the
 n-th control endpoint belongs to the n-th SOCKS endpoint. Only loopback SOCKS hosts are accepted unless
 ``DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS`` is set: a SOCKS port on another host would carry hostnames over the network.
 
-Offers: :class:`TorEndpoint`, :func:`parse_hostport`, :func:`endpoints_from_settings`.
+Offers: :class:`TorEndpoint`, :func:`parse_hostport`, :func:`is_loopback`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-
-from scrapy.settings import BaseSettings
 
 from crawler.errors import UsageError
 
@@ -58,29 +57,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def endpoints_from_settings(settings: BaseSettings) -> list[TorEndpoint]:
-    """Return the configured Tor endpoints; an empty list means darkcrawl must launch its own tor."""
-    socks_items = [item for item in settings.get("DARKCRAWL_TOR_SOCKS", "").split(",") if item.strip()]
-    control_items = [item for item in settings.get("DARKCRAWL_TOR_CONTROL", "").split(",") if item.strip()]
-    if control_items and len(control_items) != len(socks_items):
-        raise UsageError(
-            "DARKCRAWL_TOR_CONTROL must list one control port per DARKCRAWL_TOR_SOCKS entry "
-            f"({len(control_items)} control, {len(socks_items)} SOCKS)"
-        )
-    password = settings.get("DARKCRAWL_TOR_CONTROL_PASSWORD") or None
-    allow_remote = settings.getbool("DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS")
-    endpoints = []
-    for index, item in enumerate(socks_items):
-        socks_host, socks_port = parse_hostport(item, "DARKCRAWL_TOR_SOCKS")
-        if not allow_remote and not is_loopback(socks_host):
-            raise UsageError(
-                f"DARKCRAWL_TOR_SOCKS: {socks_host} is not a loopback address; hostnames would cross the network "
-                "before reaching Tor. Run tor locally, or set DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS=1 if you mean it"
-            )
-        control_host = control_port = None
-        if control_items:
-            control_host, control_port = parse_hostport(control_items[index], "DARKCRAWL_TOR_CONTROL")
-        endpoints.append(TorEndpoint(index, socks_host, socks_port, control_host, control_port, password))
-    return endpoints

@@ -34,9 +34,9 @@ from scrapy.core.downloader.handlers._httpx import HttpxDownloadHandler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.fetch.limits import ResponseTooSlowError
+from crawler.identity import META_RESPONSE_MAX_TIME, site_key
 from crawler.safety.middleware import site_stopped
-from crawler.tor.endpoints import endpoints_from_settings
-from crawler.tor.isolation import site_key
+from crawler.tor.config import TorConfig
 
 logger = logging.getLogger(__name__)
 
@@ -140,12 +140,12 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
     experimental = False
 
     def __init__(self, crawler: Crawler):
-        endpoints = endpoints_from_settings(crawler.settings)
-        if not endpoints:
+        tor = TorConfig.from_settings(crawler.settings)
+        if not tor.endpoints:
             raise NotConfigured(
                 "no Tor SOCKS port configured (DARKCRAWL_TOR_SOCKS): darkcrawl never downloads without Tor"
             )
-        self._tor_socks = {(endpoint.socks_host, endpoint.socks_port) for endpoint in endpoints}
+        self._tor_socks = set(tor.socks_addresses)
         self._max_time = crawler.settings.getfloat("DARKCRAWL_RESPONSE_MAX_TIME")
         self._stopped_sites: set[str] = set()
         self._stats = crawler.stats
@@ -158,7 +158,7 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
         self._stopped_sites.add(site)
 
     async def download_request(self, request: Request) -> Response:
-        max_time = float(request.meta.get("darkcrawl_response_max_time", self._max_time))
+        max_time = float(request.meta.get(META_RESPONSE_MAX_TIME, self._max_time))
         if max_time <= 0:
             return await super().download_request(request)
         try:

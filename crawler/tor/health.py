@@ -30,8 +30,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task, threads
 
+from crawler.tor.config import TorConfig
 from crawler.tor.control import TorStatus, check_endpoint
-from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
+from crawler.tor.endpoints import TorEndpoint
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -64,7 +65,7 @@ class TorHealthExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TorHealthExtension:
-        endpoints = endpoints_from_settings(crawler.settings)
+        endpoints = list(TorConfig.from_settings(crawler.settings).endpoints)
         if not endpoints:
             raise NotConfigured("no Tor endpoints")
         launched_json = crawler.settings.get("DARKCRAWL_TOR_LAUNCHED") or "[]"

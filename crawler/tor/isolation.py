@@ -5,20 +5,15 @@ different circuits. darkcrawl derives the username from the site, so one site al
 never do; the password carries a *generation* that is bumped to move one site onto a fresh circuit after repeated
 failures, without the global, rate-limited NEWNYM.
 
-Offers: :func:`site_key`, :func:`socks_credentials`, :func:`instance_index`.
+Offers: :func:`socks_credentials`, :func:`instance_index` (the isolation key itself is
+:func:`crawler.identity.site_key`).
 """
 
 from __future__ import annotations
 
 import hashlib
 
-
-def site_key(host: str) -> str:
-    """Return the isolation key of *host*: the host itself, lowercased, without port or trailing dot."""
-    host = host.strip().lower().rstrip(".")
-    if host.startswith("[") and "]" in host:
-        return host[1 : host.index("]")]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+from crawler.identity import site_key
 
 
 def socks_credentials(host: str, generation: int = 0, secret: str = "") -> tuple[str, str]:

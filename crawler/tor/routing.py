@@ -3,7 +3,7 @@
 It runs before Scrapy's ``HttpProxyMiddleware`` and decides, for each request:
 
 * whether it may be fetched at all: ``http``/``https`` only; valid v3 onions; clearnet hosts only with
-  ``DARKCRAWL_ALLOW_CLEARNET``; never a local host, in any spelling (:mod:`crawler.fetch.hosts`: loopback, private,
+  ``DARKCRAWL_ALLOW_CLEARNET``; never a local host, in any spelling (:mod:`crawler.hosts`: loopback, private,
   link-local addresses written in decimal, hex, octal or short forms, ``localhost`` names), never a URL with a control
   character or port 0;
 * which tor instance carries it (a stable hash of the site over the pool) and with which SOCKS credentials (one circuit
@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.fetch.hosts import local_host_reason, normalise_host, url_text_problem
-from crawler.tor.endpoints import TorEndpoint, endpoints_from_settings
-from crawler.tor.isolation import instance_index, site_key, socks_credentials
-from pipelines.extract.onion import is_valid_onion_v3
+from crawler.identity import META_CIRCUIT, META_TOR_INSTANCE, META_TOR_REQUEUED, refusal_reason, site_key
+from crawler.tor.config import TorConfig
+from crawler.tor.endpoints import TorEndpoint
+from crawler.tor.isolation import instance_index, socks_credentials
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -73,29 +73,6 @@ def tor_failure_action(error_name: str, socks_open: bool, tor_paused: bool, requ
     if not socks_open or tor_paused:
         return "requeue" if requeued < MAX_TOR_REQUEUES else "exhausted"
     return "circuit_error" if error_name in CIRCUIT_ERROR_NAMES else "none"
-
-
-def refusal_reason(url: str, allow_clearnet: bool) -> str | None:
-    """Return why *url* must not be fetched (a short stats key), or None if it may be fetched through Tor.
-
-    Seeds (:mod:`crawler.seeds`), links and redirects (:mod:`crawler.fetch.limits`) and rendered pages all pass
-    here: a local host is refused in any spelling (:mod:`crawler.fetch.hosts`), clearnet allowed or not."""
-    if url_text_problem(url):
-        return "bad_url"
-    try:
-        parts = urlsplit(url)
-        host = normalise_host(parts.hostname or "")
-    except ValueError:
-        return "bad_url"
-    if parts.scheme not in ("http", "https"):
-        return "scheme"
-    if not host:
-        return "bad_url"
-    if host.endswith(".onion"):
-        return None if is_valid_onion_v3(host) else "invalid_onion"
-    if local_host_reason(host):
-        return "local_address"
-    return None if allow_clearnet else "clearnet"
 
 
 class TorRoutingMiddleware:
@@ -136,7 +113,7 @@ class TorRoutingMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TorRoutingMiddleware:
-        endpoints = endpoints_from_settings(crawler.settings)
+        endpoints = list(TorConfig.from_settings(crawler.settings).endpoints)
         if not endpoints:
             raise NotConfigured("no Tor SOCKS port configured (DARKCRAWL_TOR_SOCKS)")
         assert crawler.stats is not None
@@ -164,8 +141,8 @@ class TorRoutingMiddleware:
         username, password = socks_credentials(site, self.circuit_generation[site], self.isolation_secret)
         # Whatever the spider put there is replaced: the proxy is decided here and nowhere else.
         request.meta["proxy"] = endpoint.proxy_url(username, password)
-        request.meta["darkcrawl_tor_instance"] = endpoint.index
-        request.meta["darkcrawl_circuit"] = f"{endpoint.index}/{username}/{password}"
+        request.meta[META_TOR_INSTANCE] = endpoint.index
+        request.meta[META_CIRCUIT] = f"{endpoint.index}/{username}/{password}"
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         site = site_key(urlsplit(request.url).hostname or "")
@@ -179,10 +156,10 @@ class TorRoutingMiddleware:
         name = type(exception).__name__
         if name not in CIRCUIT_ERROR_NAMES and name not in TOR_LOSS_NAMES:
             return None
-        index = int(request.meta.get("darkcrawl_tor_instance", 0))
+        index = int(request.meta.get(META_TOR_INSTANCE, 0))
         endpoint = self.endpoints[index] if 0 <= index < len(self.endpoints) else self.endpoints[0]
         socks_open = await socks_port_open(endpoint)
-        requeued = int(request.meta.get("darkcrawl_tor_requeued", 0))
+        requeued = int(request.meta.get(META_TOR_REQUEUED, 0))
         action = tor_failure_action(name, socks_open, self.tor_paused, requeued)
         if action in ("requeue", "exhausted"):
             return self._tor_down(request, index, socks_open, requeued if action == "requeue" else None, name)
@@ -228,7 +205,7 @@ class TorRoutingMiddleware:
         self.stats.inc_value(f"darkcrawl/tor/{index}/requeued")
         logger.debug("%s failed (%s) with tor #%d unusable: queued again", request.url, error, index)
         again = request.replace(dont_filter=True)
-        again.meta["darkcrawl_tor_requeued"] = requeued + 1
+        again.meta[META_TOR_REQUEUED] = requeued + 1
         return again
 
     def _new_identity(self, endpoint: TorEndpoint, site: str) -> None:

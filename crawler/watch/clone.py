@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crawler.errors import UsageError
+from crawler.identity import normalise_onion
 from crawler.watch.context import address_context
 from crawler.watch.model import CLONE, Watch
 from pipelines.entities import CRYPTO, page_entities
-from pipelines.extract.onion import normalise_onion
 from pipelines.extract.simhash import simhash
 
 if TYPE_CHECKING:

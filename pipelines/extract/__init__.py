@@ -5,7 +5,7 @@ The JSON contract and the watch-list and vendor-rule formats are in docs/signals
 * :func:`extract_signals` (page -> :class:`Signals`, ``.to_dict()`` is the JSON object), :class:`ExtractionConfig`
   (watch lists, vendor rules, language sample; build once), :func:`default_config`;
 * the stages, usable on their own: :func:`parse_document`, :func:`detect_language`, :func:`find_crypto_addresses`,
-  :func:`find_onions`, :func:`is_valid_onion_v3`, :func:`onion_host`, :func:`find_pgp_keys`,
+  :func:`find_onions`, :func:`find_pgp_keys`,
   :func:`find_contacts`, :func:`find_vendors`, :func:`load_vendor_rules`, :func:`load_watchlists`,
   :func:`simhash`, :func:`hamming`.
 """
@@ -20,20 +20,20 @@ if TYPE_CHECKING:
     from .crypto import CryptoAddress, find_crypto_addresses
     from .keywords import Watchlist, load_watchlists
     from .language import detect_language
-    from .onion import find_onions, is_valid_onion_v3, onion_host
+    from .onion import find_onions
     from .pgp import PgpKey, find_pgp_keys
     from .signals import SIGNAL_KEYS, ExtractionConfig, Signals, default_config, extract_signals
     from .text import ParsedDocument, parse_document
     from .vendors import VendorRules, find_vendors, load_vendor_rules
 
-# Imported on first use (PEP 562), so that `from pipelines.extract.onion import ...` (the crawler's seeds, routing and
-# spider) does not load the parser, langdetect and the crypto tables: 0.2 s off every darkcrawl command's start.
+# Imported on first use (PEP 562), so that `from pipelines.extract.simhash import ...` (the crawler's watches and
+# clones) does not load the parser, langdetect and the crypto tables: 0.2 s off every darkcrawl command's start.
 _HOMES = {
     "Contacts": "contacts", "find_contacts": "contacts", "is_session_id": "contacts", "is_valid_tox_id": "contacts",
     "CryptoAddress": "crypto", "find_crypto_addresses": "crypto",
     "Watchlist": "keywords", "load_watchlists": "keywords",
     "detect_language": "language",
-    "find_onions": "onion", "is_valid_onion_v3": "onion", "onion_host": "onion",
+    "find_onions": "onion",
     "PgpKey": "pgp", "find_pgp_keys": "pgp",
     "SIGNAL_KEYS": "signals", "ExtractionConfig": "signals", "Signals": "signals", "default_config": "signals",
     "extract_signals": "signals",
@@ -71,11 +71,9 @@ __all__ = [
     "find_vendors",
     "hamming",
     "is_session_id",
-    "is_valid_onion_v3",
     "is_valid_tox_id",
     "load_vendor_rules",
     "load_watchlists",
-    "onion_host",
     "parse_document",
     "simhash",
 ]

@@ -1,7 +1,8 @@
 """Tor v3 onion addresses: validation and discovery in links and text. Contract in docs/signals.md (``onions``).
 
-Offers :func:`is_valid_onion_v3` (is this hostname a real v3 onion?), :func:`onion_host` (the v3 onion hostname of a
-URL, or ``None``) and :func:`find_onions` (every v3 onion named in a text, obfuscated forms included).
+Offers :func:`find_onions` (every v3 onion named in a text, obfuscated forms included). Whether a hostname is a
+real v3 onion (:func:`crawler.identity.is_valid_onion_v3`, :func:`~crawler.identity.onion_host`) is answered in
+:mod:`crawler.identity`, for the whole crawler.
 
 A v3 address is base32(pubkey[32] | checksum[2] | version[1]) with version 3 and
 checksum = SHA3-256(".onion checksum" | pubkey | version)[:2] (rend-spec-v3, "Encoding onion addresses"). Every
@@ -11,19 +12,14 @@ made-up addresses are never reported.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import re
 from collections.abc import Iterable
-from functools import lru_cache
-from urllib.parse import urlsplit
+
+from crawler.identity import normalise_onion, onion_label_is_valid
 
 from .caps import Capped, Distinct
 from .casing import lower_same_length
 
-ONION_LABEL_LENGTH = 56
-_BASE32_LABEL = re.compile(r"[a-z2-7]{56}")
 # What may stand between a label and "onion": ".", "[.]", "(.)", "{.}", "[dot]", "(dot)", " dot ", " . ". Matched
 # at the end of the few characters before each "onion" (found with str.find), so scanning a page stays cheap.
 _SEPARATOR_TAIL = re.compile(
@@ -39,56 +35,6 @@ _SPACES = re.compile(f"{_GAP}+")
 _LOOKBACK = 160  # characters before a suffix that may hold a 56-character label split by spaces
 
 
-@lru_cache(maxsize=8192)
-def _label_is_valid(label: str) -> bool:
-    """True when the 56-character lowercase *label* decodes to a version-3 key with a matching checksum."""
-    if len(label) != ONION_LABEL_LENGTH or not _BASE32_LABEL.fullmatch(label):
-        return False
-    try:
-        raw = base64.b32decode(label.upper())
-    except (binascii.Error, ValueError):
-        return False
-    pubkey, checksum, version = raw[:32], raw[32:34], raw[34:35]
-    if version != b"\x03":
-        return False
-    return hashlib.sha3_256(b".onion checksum" + pubkey + version).digest()[:2] == checksum
-
-
-def is_valid_onion_v3(host: str) -> bool:
-    """Return True when *host* is a v3 onion hostname (``<56 base32>.onion``, any case, subdomains and a trailing
-    dot allowed) whose version byte is 3 and whose checksum holds. Never raises."""
-    if not isinstance(host, str):
-        return False
-    name = host.strip().rstrip(".").lower()
-    if not name.endswith(".onion"):
-        return False
-    label = name[: -len(".onion")].rsplit(".", 1)[-1]
-    return _label_is_valid(label)
-
-
-def normalise_onion(host: str) -> str | None:
-    """Return the bare lowercase ``<label>.onion`` of a valid v3 *host* (subdomains dropped), else ``None``."""
-    if not is_valid_onion_v3(host):
-        return None
-    label = host.strip().rstrip(".").lower()[: -len(".onion")].rsplit(".", 1)[-1]
-    return f"{label}.onion"
-
-
-def onion_host(url: str) -> str | None:
-    """Return the v3 onion hostname (lowercase, subdomains dropped) that *url* points to, or ``None`` when the URL
-    is malformed or its host is not a valid v3 onion. A bare hostname without scheme is accepted."""
-    if not isinstance(url, str) or not url.strip():
-        return None
-    candidate = url.strip()
-    if "://" not in candidate:
-        candidate = "http://" + candidate
-    try:
-        host = urlsplit(candidate).hostname or ""
-    except ValueError:
-        return None
-    return normalise_onion(host)
-
-
 def _label_before(text: str, end: int) -> str | None:
     """The valid onion label that ends at *end* in *text* (directly, or split by spaces), else ``None``; also
     ``None`` when the label would start inside a word (57 letters ending in a valid label name no onion)."""
@@ -101,7 +47,7 @@ def _label_before(text: str, end: int) -> str | None:
     if first > 0 and text[first - 1].isalnum():
         return None
     label = _SPACES.sub("", match.group(0))[::-1]
-    return label if _label_is_valid(label) else None
+    return label if onion_label_is_valid(label) else None
 
 
 def find_onions(text: str, extra_hosts: Iterable[str] = (), *, limit: int | None = None) -> Capped[str]:

@@ -31,6 +31,7 @@ from crawler.errors import ServiceError
 from crawler.es.client import es_client, es_sync_client
 from crawler.es.install import distribution_dir, install, service_user
 from crawler.es.node import NodeInstance, NodeStatus, port_in_use, read_credentials, start, stop
+from crawler.es.schema import IndexNames, index_names, init_schema
 from crawler.ports import port_is_free
 
 DEFAULT_TEST_PORT = 9250
@@ -174,6 +175,18 @@ def es_node() -> Iterator[EsNode]:
         if instance is not None:
             stop(instance)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def es_names(es_node: EsNode, es_prefix: str) -> IndexNames:
+    """The index names of a fresh prefix, with the templates installed and the first indices created."""
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    client = es_node.client()
+    try:
+        init_schema(client, names, lambda message: None)
+    finally:
+        client.close()
+    return names
 
 
 @pytest.fixture

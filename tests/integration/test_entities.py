@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from crawler.es.schema import entity_id, index_names, init_schema
+from crawler.es.schema import entity_id
 from pipelines.entities import CRYPTO, PGP, normalise
 from pipelines.indexing import BulkConfig, PageSink, replay_spool
 from pipelines.rollup import EntityRollup
@@ -50,29 +50,21 @@ def counter() -> tuple[dict[str, int], object]:
     return counts, count
 
 
-def make_sink(es_node, names, tmp_path, spool=None, client=None, max_docs=20, retries=2):
+def make_sink(es_node, es_names, tmp_path, spool=None, client=None, max_docs=20, retries=2):
     client = client or es_node.async_client()
     counts, count = counter()
     config = BulkConfig(max_docs=max_docs, max_bytes=10**7, flush_interval=60, max_retries=retries,
                         dead_letter_path=tmp_path / "dead.jsonl")
-    sink = PageSink(client, names.pages, config, count, spool=spool,
-                    rollup=EntityRollup(client, names.sightings, names.entities))
+    sink = PageSink(client, es_names.pages, config, count, spool=spool,
+                    rollup=EntityRollup(client, es_names.sightings, es_names.entities))
     return sink, counts
 
 
-@pytest.fixture
-def names(es_node, es_prefix):
-    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
-    client = es_node.client()
-    init_schema(client, names, lambda message: None)
-    client.close()
-    return names
 
-
-def entity(es_node, names, kind: str, value: str) -> dict:
+def entity(es_node, es_names, kind: str, value: str) -> dict:
     client = es_node.client()
     try:
-        return client.get(index=names.entities, id=entity_id(kind, value))["_source"]
+        return client.get(index=es_names.entities, id=entity_id(kind, value))["_source"]
     finally:
         client.close()
 
@@ -83,21 +75,21 @@ async def index_all(sink: PageSink, documents: list[dict]) -> None:
     await sink.flush()
 
 
-async def test_address_and_key_across_two_sites_and_a_recrawl(es_node, names, tmp_path):
-    sink, counts = make_sink(es_node, names, tmp_path)
+async def test_address_and_key_across_two_sites_and_a_recrawl(es_node, es_names, tmp_path):
+    sink, counts = make_sink(es_node, es_names, tmp_path)
     first = [page(SITE_A, n, "2026-11-20T10:00:00.000Z") for n in range(3)]
     first += [page(SITE_B, n, "2026-11-21T10:00:00.000Z", keys=()) for n in range(2)]
     first.append(page(SITE_B, 99, "2026-11-21T11:00:00.000Z", addresses=(), keys=()))  # neither signal
     try:
         await index_all(sink, first)
-        address = entity(es_node, names, CRYPTO, BTC)
+        address = entity(es_node, es_names, CRYPTO, BTC)
         assert address["counts"] == {"pages": 5, "sites": 2}
         assert set(address["sites"]) == {SITE_A, SITE_B}
         assert address["sites"][0] == SITE_B  # most recent first
         assert sorted(address["pages"]) == sorted(document["url"] for document in first[:5])
         assert address["first_seen"].startswith("2026-11-20T10:00") and address["last_seen"].startswith("2026-11-21")
         assert address["attributes"]["currency"] == "BTC"
-        key = entity(es_node, names, PGP, FINGERPRINT)
+        key = entity(es_node, es_names, PGP, FINGERPRINT)
         assert key["counts"] == {"pages": 3, "sites": 1} and key["sites"] == [SITE_A]
 
         # recrawl: the same pages fetched again (no double counting); one no longer shows the address, which stays
@@ -106,37 +98,37 @@ async def test_address_and_key_across_two_sites_and_a_recrawl(es_node, names, tm
         again.append(page(SITE_A, 2, "2026-11-25T10:00:00.000Z", addresses=(), crawl="c2"))
         again.append(page(SITE_B, 0, "2026-11-25T10:00:00.000Z", keys=(), crawl="c2"))
         await index_all(sink, again)
-        address = entity(es_node, names, CRYPTO, BTC)
+        address = entity(es_node, es_names, CRYPTO, BTC)
         assert address["counts"] == {"pages": 5, "sites": 2}
         assert address["first_seen"].startswith("2026-11-20T10:00") and address["last_seen"].startswith("2026-11-25")
-        key = entity(es_node, names, PGP, FINGERPRINT)
+        key = entity(es_node, es_names, PGP, FINGERPRINT)
         assert key["counts"] == {"pages": 3, "sites": 1}
         assert key["first_seen"].startswith("2026-11-20") and key["last_seen"].startswith("2026-11-25")
-        vendor = entity(es_node, names, "vendor", "night owl")
+        vendor = entity(es_node, es_names, "vendor", "night owl")
         assert vendor["label"] == "Night Owl" and vendor["counts"]["pages"] == 6  # page 99 too
         # a site's own onion is not a sighting of it: SITE_A is mentioned by SITE_B's pages only
-        assert entity(es_node, names, "onion", SITE_A)["counts"] == {"pages": 3, "sites": 1}
+        assert entity(es_node, es_names, "onion", SITE_A)["counts"] == {"pages": 3, "sites": 1}
         assert counts.get("darkcrawl/index/indexed") == 10 and not (tmp_path / "dead.jsonl").exists()
     finally:
         await sink.client.close()
 
 
-async def test_ethereum_address_in_any_case_is_one_entity(es_node, names, tmp_path):
-    sink, _counts = make_sink(es_node, names, tmp_path)
+async def test_ethereum_address_in_any_case_is_one_entity(es_node, es_names, tmp_path):
+    sink, _counts = make_sink(es_node, es_names, tmp_path)
     try:
         await index_all(sink, [page(SITE_A, 1, "2026-11-20T10:00:00.000Z", addresses=(ETH,), keys=()),
                                page(SITE_B, 2, "2026-11-20T10:00:00.000Z", addresses=(ETH.lower(),), keys=())])
     finally:
         await sink.client.close()
-    stored = entity(es_node, names, CRYPTO, normalise(CRYPTO, ETH.upper().replace("0X", "0x")) or "")
+    stored = entity(es_node, es_names, CRYPTO, normalise(CRYPTO, ETH.upper().replace("0X", "0x")) or "")
     assert stored["counts"] == {"pages": 2, "sites": 2} and stored["value"] == ETH.lower()
 
 
-async def test_two_sinks_updating_the_same_entity_at_once_stay_exact(es_node, names, tmp_path):
+async def test_two_sinks_updating_the_same_entity_at_once_stay_exact(es_node, es_names, tmp_path):
     """Two writers (their own clients, as two crawler processes) index disjoint pages that share one address and
     one key, in small interleaved batches: the entity ends with every page counted once."""
-    one, _ = make_sink(es_node, names, tmp_path, max_docs=3)
-    two, _ = make_sink(es_node, names, tmp_path, max_docs=3)
+    one, _ = make_sink(es_node, es_names, tmp_path, max_docs=3)
+    two, _ = make_sink(es_node, es_names, tmp_path, max_docs=3)
     pages_one = [page(SITE_A, n, f"2026-11-20T10:{n:02d}:00.000Z") for n in range(30)]
     pages_two = [page(SITE_B, n, f"2026-11-20T11:{n:02d}:00.000Z") for n in range(30)]
     try:
@@ -146,30 +138,30 @@ async def test_two_sinks_updating_the_same_entity_at_once_stay_exact(es_node, na
         await one.client.close()
         await two.client.close()
     assert one.rollup.conflicts + two.rollup.conflicts > 0  # the writers did collide (10-24 times in runs here)
-    address = entity(es_node, names, CRYPTO, BTC)
+    address = entity(es_node, es_names, CRYPTO, BTC)
     assert address["counts"] == {"pages": 60, "sites": 2}
     assert address["last_seen"].startswith("2026-11-20T11:29")
-    assert entity(es_node, names, PGP, FINGERPRINT)["counts"] == {"pages": 60, "sites": 2}
+    assert entity(es_node, es_names, PGP, FINGERPRINT)["counts"] == {"pages": 60, "sites": 2}
     client = es_node.client()
     try:
-        client.indices.refresh(index=names.sightings)
-        assert client.count(index=names.sightings, query={"term": {"value": BTC}})["count"] == 60
+        client.indices.refresh(index=es_names.sightings)
+        assert client.count(index=es_names.sightings, query={"term": {"value": BTC}})["count"] == 60
     finally:
         client.close()
 
 
-async def test_spooled_pages_replay_into_entities_once(es_node, names, tmp_path):
+async def test_spooled_pages_replay_into_entities_once(es_node, es_names, tmp_path):
     from elasticsearch import AsyncElasticsearch
 
     spool = Spool(tmp_path / "spool" / "pages.jsonl", max_bytes=0)
     dead = AsyncElasticsearch(hosts=["http://127.0.0.1:1"], request_timeout=2, max_retries=0)
-    sink, counts = make_sink(es_node, names, tmp_path, spool=spool, client=dead, retries=0)
+    sink, counts = make_sink(es_node, es_names, tmp_path, spool=spool, client=dead, retries=0)
     documents = [page(SITE_A, n, "2026-11-20T10:00:00.000Z") for n in range(4)]
     await index_all(sink, documents)
     await dead.close()
     assert spool.count() == 4 and counts["darkcrawl/index/spooled"] == 4
 
-    live, _ = make_sink(es_node, names, tmp_path, spool=spool)
+    live, _ = make_sink(es_node, es_names, tmp_path, spool=spool)
     try:
         assert await replay_spool(live) == 4
         spool.append(documents[:2])  # the same pages spooled a second time (a replay cut short, then rerun)
@@ -177,7 +169,7 @@ async def test_spooled_pages_replay_into_entities_once(es_node, names, tmp_path)
     finally:
         await live.client.close()
     assert spool.count() == 0
-    assert entity(es_node, names, CRYPTO, BTC)["counts"] == {"pages": 4, "sites": 1}
+    assert entity(es_node, es_names, CRYPTO, BTC)["counts"] == {"pages": 4, "sites": 1}
 
 
 def run_cli(es_node, prefix: str, *args: str):
@@ -191,10 +183,10 @@ def run_cli(es_node, prefix: str, *args: str):
                           timeout=120)
 
 
-async def test_pivot_and_search_filters_from_the_command_line(es_node, names, tmp_path):
+async def test_pivot_and_search_filters_from_the_command_line(es_node, es_names, tmp_path):
     import json
 
-    sink, _counts = make_sink(es_node, names, tmp_path)
+    sink, _counts = make_sink(es_node, es_names, tmp_path)
     documents = [page(SITE_A, n, f"2026-11-2{n}T10:00:00.000Z") for n in range(3)]
     documents.append(page(SITE_B, 7, "2026-11-26T10:00:00.000Z", keys=(), addresses=(ETH,)))
     documents[0]["signals"]["keywords"] = [{"term": "cvv", "category": "fraud", "count": 2}]
@@ -203,11 +195,11 @@ async def test_pivot_and_search_filters_from_the_command_line(es_node, names, tm
     finally:
         await sink.client.close()
     es = es_node.client()
-    es.indices.refresh(index=names.pages)
+    es.indices.refresh(index=es_names.pages)
     es.close()
 
     spaced = " ".join(FINGERPRINT[i : i + 4] for i in range(0, 40, 4)).lower()  # as a key server prints it
-    result = run_cli(es_node, names.prefix, "pivot", spaced, "--json")
+    result = run_cli(es_node, es_names.prefix, "pivot", spaced, "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     [key] = answer["entities"]
@@ -218,16 +210,16 @@ async def test_pivot_and_search_filters_from_the_command_line(es_node, names, tm
     assert key["sites"] == [{"site": SITE_A, "pages": 3, "first_seen": key["first_seen"],
                              "last_seen": key["last_seen"]}]
 
-    result = run_cli(es_node, names.prefix, "pivot", ETH.upper().replace("0X", "0x"))  # any case: one address
+    result = run_cli(es_node, es_names.prefix, "pivot", ETH.upper().replace("0X", "0x"))  # any case: one address
     assert result.returncode == 0, result.stderr
     assert "seen on 1 page(s) of 1 site(s)" in result.stdout and documents[3]["url"] in result.stdout
-    result = run_cli(es_node, names.prefix, "pivot", "telegram:@NightOwl_Shop", "--json")
+    result = run_cli(es_node, es_names.prefix, "pivot", "telegram:@NightOwl_Shop", "--json")
     assert json.loads(result.stdout)["entities"][0]["counts"] == {"pages": 4, "sites": 2}
-    result = run_cli(es_node, names.prefix, "pivot", "nobody@example.org", "--json")
+    result = run_cli(es_node, es_names.prefix, "pivot", "nobody@example.org", "--json")
     assert result.returncode == 0 and json.loads(result.stdout)["entities"] == []
 
     def search(*args: str) -> set[str]:
-        result = run_cli(es_node, names.prefix, "search", "", "--json", *args)
+        result = run_cli(es_node, es_names.prefix, "search", "", "--json", *args)
         assert result.returncode == 0, result.stderr
         return {hit["url"] for hit in json.loads(result.stdout)["hits"]}
 

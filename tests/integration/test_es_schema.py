@@ -10,8 +10,9 @@ from elasticsearch import BadRequestError
 
 from crawler.es.schema import SCHEMA_VERSION, entity_id, index_names, init_schema, node_modules
 from crawler.es.templates import ANALYSIS_PLUGIN, KINDS, index_template, mapped_fields, mappings_for
+from crawler.identity import page_id
 from crawler.items import PageItem
-from pipelines.documents import page_document, page_id
+from pipelines.documents import page_document
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ import pytest
 
 from crawler.cli import main
 from crawler.es.schema import index_names, init_schema
+from crawler.identity import page_id
 from crawler.lab.sites import placeholder_onion
 from crawler.watch.clone import MIN_TEXT, aload_clone_references, load_clone_references
 from crawler.watch.newsite import aload_known_sites, load_known_sites
-from pipelines.documents import page_id
 from tests.unit.watch_support import lab_docs
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ from scrapy.statscollectors import StatsCollector
 import crawler.settings as defaults
 from crawler.alerts.evaluation import WatchInputs
 from crawler.alerts.store import AlertRecorder, AlertWriter
+from crawler.identity import page_id
 from crawler.items import PageItem
 from crawler.watch.model import Watch
-from pipelines.documents import page_id
 from pipelines.spool import SpoolFullError
 from pipelines.watching import WatchingPipeline
 

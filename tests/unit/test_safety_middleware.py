@@ -7,9 +7,10 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from crawler.config import load_settings
+from crawler.identity import META_REVIEW
 from crawler.items import PageItem
 from crawler.safety.highrisk import default_terms_path, load_high_risk_terms
-from crawler.safety.middleware import REVIEW_META, SafetyMiddleware
+from crawler.safety.middleware import SafetyMiddleware
 from pipelines.documents import page_document
 from spiders.onion import OnionSpider
 
@@ -54,7 +55,7 @@ def test_a_page_with_high_risk_terms_is_emptied_flagged_and_stops_its_site():
     request = Request(f"http://{SITE}/page")
     response = middleware.process_response(request, html(request.url, body, request))
     assert response.body == b""
-    review = request.meta[REVIEW_META]
+    review = request.meta[META_REVIEW]
     assert review["reason"] == "high_risk_terms:placeholder"
     assert review["body_sha256"] == hashlib.sha256(body.encode()).hexdigest()
     assert crawler.stats.get_value("darkcrawl/safety/flagged") == 1
@@ -82,7 +83,7 @@ def test_ordinary_pages_pass_untouched_and_carry_no_review():
     request = Request(f"http://{SITE}/")
     response = html(request.url, "<p>a plain market page</p>", request)
     assert middleware.process_response(request, response) is response
-    assert REVIEW_META not in request.meta
+    assert META_REVIEW not in request.meta
     binary = Response(f"http://{SITE}/bin", body=b"\x00" + SENTINEL.encode(), request=request)
     assert middleware.process_response(request, binary) is binary
 
@@ -96,8 +97,8 @@ def test_min_terms_and_operator_lists(tmp_path):
     request = Request(f"http://{SITE}/two")
     response = html(request.url, "<p>Alpha Term and BETA TERM</p>", request)
     assert middleware.process_response(request, response).body == b""
-    assert request.meta[REVIEW_META]["categories"] == ["csam"]
-    assert request.meta[REVIEW_META]["terms_matched"] == 2
+    assert request.meta[META_REVIEW]["categories"] == ["csam"]
+    assert request.meta[META_REVIEW]["terms_matched"] == 2
 
 
 @pytest.mark.parametrize("charset", ["cp037", "rot13", "base64", "unicode_escape"])
@@ -113,4 +114,4 @@ def test_a_codec_only_charset_does_not_hide_high_risk_terms(charset):
         response = HtmlResponse(request.url, body=body.encode(), headers=headers, request=request)
         assert SENTINEL in extract_signals(response_html(response), request.url).text  # what extraction sees
         assert middleware.process_response(request, response).body == b""
-        assert request.meta[REVIEW_META]["reason"] == "high_risk_terms:placeholder"
+        assert request.meta[META_REVIEW]["reason"] == "high_risk_terms:placeholder"

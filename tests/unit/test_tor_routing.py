@@ -2,14 +2,12 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler.config import load_settings
-from crawler.errors import UsageError
-from crawler.tor.endpoints import endpoints_from_settings
-from crawler.tor.isolation import instance_index, site_key, socks_credentials
-from crawler.tor.routing import TorRoutingMiddleware, refusal_reason
+from crawler.identity import refusal_reason, site_key
+from crawler.tor.isolation import instance_index, socks_credentials
+from crawler.tor.routing import TorRoutingMiddleware
 
 ONION_A = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
 ONION_B = "sp3k262uwy4r2k3ycr5awluarykdpag6a7y33jxop4cs2lu5uz5sseqd.onion"
@@ -143,22 +141,6 @@ async def test_request_failing_because_tor_is_gone_is_queued_again_and_reported(
     again.meta["darkcrawl_tor_requeued"] = 50
     assert await middleware.process_exception(again, DownloadTimeoutError()) is None  # bounded: then Scrapy's retry
     assert crawler.stats.get_value(f"darkcrawl/tor/{index}/requeues_exhausted") == 1
-
-
-def test_remote_socks_refused_unless_allowed():
-    with pytest.raises(UsageError, match="loopback"):
-        endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "10.0.0.5:9050"}))
-    endpoints = endpoints_from_settings(
-        Settings({"DARKCRAWL_TOR_SOCKS": "10.0.0.5:9050", "DARKCRAWL_TOR_ALLOW_REMOTE_SOCKS": True})
-    )
-    assert endpoints[0].socks_port == 9050
-
-
-def test_control_list_must_match_socks_list():
-    with pytest.raises(UsageError, match="one control port per"):
-        endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "9050,9060", "DARKCRAWL_TOR_CONTROL": "9051"}))
-    with pytest.raises(UsageError, match="host:port"):
-        endpoints_from_settings(Settings({"DARKCRAWL_TOR_SOCKS": "127.0.0.1:abc"}))
 
 
 @pytest.mark.parametrize(

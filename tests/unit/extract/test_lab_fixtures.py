@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.identity import is_valid_onion_v3
 from crawler.lab.sites import SITE_NAMES, build_site, placeholder_onion
 from crawler.lab.sites.truth import expected_signals
-from pipelines.extract import extract_signals, hamming, is_valid_onion_v3
+from pipelines.extract import extract_signals, hamming
 
 PAGES = [(name, path) for name in SITE_NAMES for path in build_site(name).pages]
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.extract.onion import find_onions, is_valid_onion_v3, onion_host
+from crawler.identity import is_valid_onion_v3, onion_host
+from pipelines.extract.onion import find_onions
 from tests.vectors import load_vectors
 
 VALID = load_vectors("onion")["valid"]

@@ -1,8 +1,8 @@
 import hashlib
 import stat
 
+from crawler.identity import page_id
 from crawler.render.evidence import screenshot_path, store_screenshot
-from pipelines.documents import page_id
 
 
 def test_screenshots_are_stored_per_crawl_under_the_page_id_owner_only(tmp_path):

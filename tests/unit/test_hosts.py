@@ -5,10 +5,10 @@ import ipaddress
 import pytest
 from scrapy import Request
 
-from crawler.fetch.hosts import host_address, local_host_reason, url_text_problem
 from crawler.fetch.limits import HostileResponseMiddleware
+from crawler.hosts import host_address, local_host_reason, url_text_problem
+from crawler.identity import refusal_reason
 from crawler.seeds import parse_seeds
-from crawler.tor.routing import refusal_reason
 
 ONION = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
 

@@ -1,4 +1,5 @@
-"""Pushing seeds into the shared queue: once, whoever pushes them (the Bloom filter drops a seed seen before).
+"""Pushing the onion spider's seeds into the shared frontier: once, whoever pushes them (the Bloom filter drops a seed
+seen before). It lives beside the spider, not in crawler/frontier, because it builds the spider's own requests.
 
 Seeds are serialized like any request of the onion spider (callback ``parse``, errback ``on_error``), and their sites
 are added to the frontier's seed-site set, which every worker's spider reads to decide which links to follow.
@@ -13,8 +14,9 @@ from scrapy.utils.request import fingerprint
 
 from crawler.frontier.scheduler import LeasedQueue
 from crawler.frontier.store import QUEUED, Frontier
+from crawler.identity import META_SEED, site_key
 from crawler.seeds import Seed
-from crawler.tor.isolation import site_key
+from spiders.onion import OnionSpider
 
 
 @dataclass
@@ -26,14 +28,12 @@ class SeedPush:
 
 def push_seeds(frontier: Frontier, seeds: list[Seed]) -> SeedPush:
     """Queue *seeds* in the shared frontier; return how many were queued and how many were known already."""
-    from spiders.onion import OnionSpider
-
     spider = OnionSpider(seeds=seeds)
     queue = LeasedQueue(frontier, spider)
     frontier.add_sites(site_key(seed.site) for seed in seeds)
     outcome = SeedPush()
     for seed in seeds:
-        request = Request(seed.url, callback=spider.parse, errback=spider.on_error, meta={"darkcrawl_seed": True})
+        request = Request(seed.url, callback=spider.parse, errback=spider.on_error, meta={META_SEED: True})
         result = frontier.push(queue.encode(request), fingerprint(request), site_key(seed.site))
         if result == QUEUED:
             outcome.queued += 1
