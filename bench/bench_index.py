@@ -10,7 +10,7 @@ product and vendor pages), run through the extraction stage (signals, language, 
 turned into index documents. Measured, in one run, on the same documents:
 
 * ``raw``: ``helpers.async_streaming_bulk`` of the pages-only documents (``index`` operations, same chunk size);
-* ``sink pages``: :class:`pipelines.indexing.PageSink` without entities (mget of content hashes, update + upsert);
+* ``sink pages``: :class:`crawler.sink.bulk.PageSink` without entities (mget of content hashes, update + upsert);
 * ``sink full``: the sink as a crawl runs it: pages, one sighting per (entity, page), entities rolled up.
 
 Reported: docs/s and MB/s of page JSON (wall clock, until the last flush returned, best run), docs per CPU second of
@@ -43,11 +43,11 @@ from crawler.es.templates import KINDS
 from crawler.identity import page_id
 from crawler.items import PageItem
 from crawler.lab.sites import ALL_SITE_NAMES, build_pages
-from pipelines.documents import page_document
+from crawler.sink.bulk import BulkConfig, PageSink
+from crawler.sink.documents import page_document
+from crawler.sink.rollup import EntityRollup
 from pipelines.extract import default_config, extract_signals
 from pipelines.extraction import fill_item
-from pipelines.indexing import BulkConfig, PageSink
-from pipelines.rollup import EntityRollup
 
 
 def corpus(limit: int) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_extract import ADDRESSES, VENDORS, build_corpus
 
 from crawler.items import PageItem
+from crawler.sink.documents import page_document
 from crawler.watch.clone import CloneReferences, clone_spec
 from crawler.watch.entity import entity_spec
 from crawler.watch.matchers import WatchSet
@@ -40,7 +41,6 @@ from crawler.watch.model import CLONE, ENTITY, REGEX, TERM, YARA, Watch
 from crawler.watch.regex import regex_spec
 from crawler.watch.term import term_spec
 from crawler.watch.yara import yara_spec
-from pipelines.documents import page_document
 from pipelines.extract import default_config, extract_signals
 from pipelines.extraction import fill_item
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.es.schema import entity_id
-from pipelines.entities import PGP, candidates, normalise
+from crawler.sink.entities import PGP, candidates, normalise
 
 SITES_SHOWN = 1000  # sites listed per entity
 KEYS_PER_KEY_ID = 100  # fingerprints a key id may name (a short id collides; a long one hardly ever)

@@ -38,7 +38,7 @@ TEXT_FIELDS = ("text", "title")
 SUBFIELDS = (FOLDED_SUBFIELD, *LANGUAGE_SUBFIELDS.values())
 SORTS = ("relevance", "date")
 SIGNAL_KINDS = ("crypto_addresses", "pgp_keys", "emails", "handles", "vendors", "onions", "keywords")
-# Entity kind (pipelines/entities.py) -> the page field that holds its values: --entity-kind keeps pages having one.
+# Entity kind (crawler/sink/entities.py) -> the page field that holds its values: --entity-kind keeps pages having one.
 ENTITY_KIND_FIELDS = {
     "crypto_address": "signals.crypto_addresses.address",
     "pgp_fingerprint": "signals.pgp_keys.fingerprint",

@@ -217,7 +217,7 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.tor.health.TorHealthExtension": 100,
     "crawler.progress.ProgressExtension": 200,
-    "crawler.crawlrecord.CrawlRecordExtension": 300,  # the crawl's record in the crawls index (start and close)
+    "crawler.sink.crawlrecord.CrawlRecordExtension": 300,  # the crawl's record in the crawls index (start and close)
     "crawler.frontier.worker.FrontierWorkerExtension": 310,  # distributed only: heartbeat, re-queue, idle stop
     "crawler.scheduling.crawlstatus.CrawlStatusExtension": 210,
     "crawler.scheduling.sites.SiteStateExtension": 220,

@@ -2,7 +2,7 @@
 "Watch and warn".
 
 It runs after extraction and before indexing (``ITEM_PIPELINES``: 700 < 800), on the page document the index gets
-(:func:`pipelines.documents.page_document`), so the crawl and the retro-hunt (crawler/alerts/hunt.py) evaluate the
+(:func:`crawler.sink.documents.page_document`), so the crawl and the retro-hunt (crawler/alerts/hunt.py) evaluate the
 same thing. Pages are taken in batches (``DARKCRAWL_ALERTS_BATCH`` pages or ``DARKCRAWL_ALERTS_BATCH_WAIT``
 seconds): one ``mget`` reads the stored content hash and last fetch of the batch's pages (the indexing stage has not
 written them yet), a page whose content is unchanged is checked only against watches added since its last fetch, the
@@ -31,7 +31,7 @@ from crawler.alerts.store import AlertRecorder, AlertWriter
 from crawler.errors import ServiceError, UsageError
 from crawler.identity import page_id
 from crawler.items import PageItem, utc_timestamp
-from pipelines.documents import page_document
+from crawler.sink.documents import page_document
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -63,7 +63,7 @@ class WatchingConfig:
 def alert_spool(settings: Any) -> Any:
     """The spool of alerts Elasticsearch did not take: ``<data dir>/spool/alerts.jsonl``."""
     from crawler.paths import data_dir
-    from pipelines.spool import Spool
+    from crawler.sink.spool import Spool
 
     return Spool(data_dir(settings) / "spool" / "alerts.jsonl", settings.getint("DARKCRAWL_SPOOL_MAX_BYTES"))
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from crawler.alerts.documents import ACKNOWLEDGED, DISMISSED
+from crawler.backoff import backoff_delay
 from crawler.errors import ServiceError, UsageError
 from crawler.es.client import is_transient
 from crawler.items import utc_timestamp
@@ -24,8 +25,8 @@ from crawler.items import utc_timestamp
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
+    from crawler.sink.spool import Spool
     from crawler.watch.model import Watch
-    from pipelines.spool import Spool
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class AlertWriter:
             except Exception:
                 if attempt == self.max_retries:
                     raise
-                await asyncio.sleep(min(2**attempt, 30))
+                await asyncio.sleep(backoff_delay(attempt + 1))
                 continue
             retry: dict[str, dict[str, Any]] = {}
             for item in response["items"]:
@@ -85,7 +86,7 @@ class AlertWriter:
             if not pending:
                 break
             if attempt < self.max_retries:
-                await asyncio.sleep(min(2**attempt, 30))
+                await asyncio.sleep(backoff_delay(attempt + 1))
         for document in pending.values():
             result.refused.append((document, {"type": "retries_exhausted", "reason": "transient errors persisted"}))
         if existing:

@@ -117,8 +117,8 @@ def status_report(settings: Any) -> dict[str, Any]:
                 _check_cluster(settings)
             except DarkcrawlError as exc:
                 report |= {"healthy": False, "message": f"{report['message']}, but {exc}"}
-    from crawler.crawlrecord import crawl_spool
-    from pipelines.indexing import spool_from_settings
+    from crawler.sink.bulk import spool_from_settings
+    from crawler.sink.crawlrecord import crawl_spool
 
     spool = spool_from_settings(settings)
     crawls = crawl_spool(settings)
@@ -128,8 +128,8 @@ def status_report(settings: Any) -> dict[str, Any]:
 
 
 def run_status(args: argparse.Namespace, settings: Any) -> int:
-    from crawler.crawlrecord import crawl_spool
-    from pipelines.indexing import spool_from_settings
+    from crawler.sink.bulk import spool_from_settings
+    from crawler.sink.crawlrecord import crawl_spool
 
     report = status_report(settings)
     spool = spool_from_settings(settings)
@@ -174,11 +174,11 @@ def run_replay(args: argparse.Namespace, settings: Any) -> int:
     """Index the spooled pages now (a crawl also does it when it starts); they stay spooled if this fails."""
     import asyncio
 
-    from crawler.crawlrecord import crawl_spool, replay_crawl_spool
     from crawler.es.client import client_url, es_client, service_error
     from crawler.es.schema import ensure_indices, index_names
     from crawler.paths import data_dir
-    from pipelines.indexing import replay_spool, sink_from_settings, spool_from_settings
+    from crawler.sink.bulk import replay_spool, sink_from_settings, spool_from_settings
+    from crawler.sink.crawlrecord import crawl_spool, replay_crawl_spool
 
     spool = spool_from_settings(settings)
     crawls = crawl_spool(settings)

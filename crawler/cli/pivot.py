@@ -11,7 +11,7 @@ from typing import Any
 
 from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.errors import UsageError
-from pipelines.entities import ENTITY_KINDS, PGP
+from crawler.sink.entities import ENTITY_KINDS, PGP
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +34,7 @@ def readings_of(client: Any, names: Any, value: str, kind: str | None) -> dict[s
     """Every entity *value* may be (:func:`crawler.pivot.pivot_ids`), plus, for a PGP key id, the fingerprints in
     the entities index it is the key id of."""
     from crawler.pivot import key_id_query, key_id_readings, pivot_ids
-    from pipelines.entities import key_id
+    from crawler.sink.entities import key_id
 
     readings = pivot_ids(value, kind)
     spelled = key_id(value) if kind in (None, PGP) else None
@@ -46,7 +46,7 @@ def readings_of(client: Any, names: Any, value: str, kind: str | None) -> dict[s
 def check_value(value: str, kind: str | None) -> None:
     """Raise :class:`UsageError` when *value* cannot be any entity (of *kind*), before asking Elasticsearch."""
     from crawler.pivot import pivot_ids
-    from pipelines.entities import key_id
+    from crawler.sink.entities import key_id
 
     if pivot_ids(value, kind) or (kind in (None, PGP) and key_id(value)):
         return

@@ -9,7 +9,7 @@ from typing import Any
 
 from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.cli.pivot import check_value, fetch, missing_index, readings_of
-from pipelines.entities import ENTITY_KINDS
+from crawler.sink.entities import ENTITY_KINDS
 
 
 def register(subparsers: Any) -> None:

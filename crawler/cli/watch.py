@@ -311,10 +311,10 @@ def run_change(args: argparse.Namespace, settings: Any) -> int:
 
 def file_page(path: str, page_url: str | None, settings: Any) -> dict[str, Any]:
     """The page document the crawl would index for the saved page at *path*: extracted as the crawl's extraction
-    stage does (:func:`pipelines.extraction.fill_item`), shaped by :func:`pipelines.documents.page_document`."""
+    stage does (:func:`pipelines.extraction.fill_item`), shaped by :func:`crawler.sink.documents.page_document`."""
     from crawler.cli.extract import read_input
     from crawler.items import PageItem, utc_timestamp
-    from pipelines.documents import page_document
+    from crawler.sink.documents import page_document
     from pipelines.extract import extract_signals
     from pipelines.extract.text import url_host
     from pipelines.extraction import fill_item, spec_from_settings

@@ -189,7 +189,7 @@ def page_mappings(language_analyzers: bool = False) -> dict[str, Any]:
 
 def entity_mappings(language_analyzers: bool = False) -> dict[str, Any]:
     """Mapping of the entities index: one document per signal value (id = ``entity_id(kind, value)``), rolled up
-    from its sightings by the indexing stage (pipelines/entities.py)."""
+    from its sightings by the indexing stage (crawler/sink/entities.py)."""
     return {
         "dynamic": "strict",
         "_meta": {"darkcrawl_schema_version": SCHEMA_VERSION},
@@ -396,7 +396,7 @@ MAPPING_BUILDERS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "crawls": crawl_mappings,
     "sites": site_mappings,  # the recrawl state (crawler/scheduling/recrawl.py)
     "alerts": alert_mappings,  # what the watches found (crawler/alerts)
-    "versions": version_mappings,  # the page history (pipelines/indexing.py writes it, darkcrawl history reads it)
+    "versions": version_mappings,  # the page history (crawler/sink/bulk.py writes it, darkcrawl history reads it)
 }
 KINDS = tuple(MAPPING_BUILDERS)
 # The kinds whose text gets per-language sub-fields: the pages (the versions keep their text for reading by date, and

@@ -15,7 +15,7 @@ backoff has passed, and works through its notifications oldest first:
 Apprise is synchronous: call :meth:`Deliverer.deliver` from a thread (:mod:`crawler.notify.runner`).
 
 Offers: :class:`NotifyConfig`, :class:`Deliverer`, :class:`DeliveryReport`, :class:`AppriseSender`,
-:func:`resolve_target`, :func:`check_target`, :func:`backoff_delay`, :class:`TargetError`.
+:func:`resolve_target`, :func:`check_target`, :class:`TargetError`. The backoff: :func:`crawler.backoff.backoff_delay`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.backoff import backoff_delay
 from crawler.errors import UsageError
 from crawler.notify.message import render
 from crawler.notify.outbox import MAX_SUPPRESSED_LISTED, Notification, Outbox, OutboxFullError, StreamState
@@ -122,12 +123,6 @@ def check_target(reference: str, named: dict[str, str]) -> str:
         logger.warning("target %s: scheme %s works with Apprise but is not tested by darkcrawl",
                        describe_target(reference), scheme)
     return describe_target(reference)
-
-
-def backoff_delay(failures: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
-    """Seconds before the next try after *failures* consecutive failures: exponential, capped, jittered 50-100%."""
-    delay = min(cap, base * 2 ** max(failures - 1, 0))
-    return delay * (0.5 + rng() / 2)
 
 
 def with_arguments(url: str, extra: dict[str, str]) -> str:
@@ -334,7 +329,7 @@ class Deliverer:
                report: DeliveryReport) -> None:
         state.failures += 1
         state.failed_attempts += 1
-        delay = backoff_delay(state.failures, self.config.retry_base, self.config.retry_max, self.rng)
+        delay = backoff_delay(state.failures, self.config.retry_base, self.config.retry_max, rng=self.rng)
         state.next_attempt_at = now + delay
         state.last_error = scrub(error)
         report.failed += 1

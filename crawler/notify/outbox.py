@@ -41,6 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from crawler.durable import append_durably
 from crawler.errors import ServiceError
 from crawler.paths import data_dir, ensure_private_dir
 
@@ -373,12 +374,7 @@ class Outbox:
         ).encode("utf-8")
         self.ensure_dirs()
         try:
-            fd = os.open(self.delivered_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, lines)  # one write: O_APPEND keeps concurrent writers' lines whole
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_durably(self.delivered_path, lines)  # O_APPEND keeps concurrent writers' lines whole
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise self._full(exc, "delivered log") from None

@@ -91,7 +91,7 @@ class SchedulerMetrics:
             pages += int(status.get("pages", 0)) if status else 0
         self.running_pages.set(pages)
         try:
-            from pipelines.indexing import spool_from_settings
+            from crawler.sink.bulk import spool_from_settings
 
             spool = spool_from_settings(self.settings)
             self.backlog_pages.set(spool.count())

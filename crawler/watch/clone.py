@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.errors import UsageError
 from crawler.identity import normalise_onion
+from crawler.sink.entities import CRYPTO, page_entities
 from crawler.watch.context import address_context
 from crawler.watch.model import CLONE, Watch
-from pipelines.entities import CRYPTO, page_entities
 from pipelines.extract.simhash import simhash
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@ onion), compared exactly with the signals a page document carries, never searche
 
 The value is read the way ``darkcrawl pivot`` reads it (:func:`crawler.pivot.pivot_ids`, every spelling pivot
 accepts: a fingerprint with spaces, an address in any case where case does not matter, ``telegram:@name``), and the
-page's values come from :func:`pipelines.entities.page_entities`, the same normalisation the entities index uses.
+page's values come from :func:`crawler.sink.entities.page_entities`, the same normalisation the entities index uses.
 A PGP key id (8 or 16 hex digits) fires on the keys whose fingerprint it ends (v4) or, 16 digits, starts (v6).
 
 Offers :func:`entity_spec` (typed value -> stored spec, or :class:`UsageError`) and :class:`EntityMatcher`.
@@ -16,9 +16,7 @@ from typing import Any
 
 from crawler.errors import UsageError
 from crawler.pivot import pivot_ids
-from crawler.watch.context import address_context, context_around, page_text
-from crawler.watch.model import ENTITY, Watch
-from pipelines.entities import (
+from crawler.sink.entities import (
     CRYPTO,
     ENTITY_KINDS,
     HANDLE,
@@ -29,6 +27,8 @@ from pipelines.entities import (
     page_entities,
     typed_value,
 )
+from crawler.watch.context import address_context, context_around, page_text
+from crawler.watch.model import ENTITY, Watch
 from pipelines.extract.casing import lower_same_length
 
 PGP_KEY_ID = "pgp_key_id"

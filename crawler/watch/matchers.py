@@ -2,7 +2,7 @@
 
 ``WatchSet.compile(watches, references, known_sites)`` builds each kind's matcher once (one Aho-Corasick automaton
 for all term watches, one dict for all entity watches, re2 programs, one YARA rule set, the clone references);
-``evaluate(page)`` reads the page document as indexed (:func:`pipelines.documents.page_document`), so the crawl and
+``evaluate(page)`` reads the page document as indexed (:func:`crawler.sink.documents.page_document`), so the crawl and
 the retro-hunt fire the same watches on the same content. No I/O in :meth:`WatchSet.evaluate`: what needs
 Elasticsearch (clone references, known sites) is loaded before, by :mod:`crawler.watch.clone` and
 :mod:`crawler.watch.newsite`.

@@ -25,7 +25,7 @@ from crawler.es.schema import index_names, init_schema
 from crawler.es.templates import SCHEMA_VERSION
 from crawler.identity import page_id
 from crawler.items import PageItem
-from pipelines.documents import page_document
+from crawler.sink.documents import page_document
 from tests.integration.test_crawl import REPO
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ import pytest
 from crawler.es.schema import index_names, init_schema
 from crawler.identity import page_id
 from crawler.items import PageItem
-from pipelines.documents import page_document
+from crawler.sink.documents import page_document
 from tests.integration.test_crawl import REPO
 
 pytestmark = pytest.mark.integration

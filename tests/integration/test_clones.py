@@ -8,7 +8,7 @@ import json
 import pytest
 
 from crawler.es.schema import index_names, init_schema
-from pipelines.indexing import BulkConfig, PageSink
+from crawler.sink.bulk import BulkConfig, PageSink
 from tests.integration.test_entities import run_cli
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,10 @@ import asyncio
 import pytest
 
 from crawler.es.schema import entity_id
-from pipelines.entities import CRYPTO, PGP, normalise
-from pipelines.indexing import BulkConfig, PageSink, replay_spool
-from pipelines.rollup import EntityRollup
-from pipelines.spool import Spool
+from crawler.sink.bulk import BulkConfig, PageSink, replay_spool
+from crawler.sink.entities import CRYPTO, PGP, normalise
+from crawler.sink.rollup import EntityRollup
+from crawler.sink.spool import Spool
 
 pytestmark = pytest.mark.integration
 

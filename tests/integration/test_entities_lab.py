@@ -12,7 +12,7 @@ import pytest
 from crawler.es.schema import entity_id
 from crawler.lab.sites import SITE_NAMES
 from crawler.lab.sites.truth import expected_signals
-from pipelines.entities import CRYPTO, PGP, normalise
+from crawler.sink.entities import CRYPTO, PGP, normalise
 from tests.integration.test_crawl import crawl_env, expected_urls, run_darkcrawl, seed_args
 
 pytestmark = pytest.mark.integration

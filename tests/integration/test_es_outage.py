@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from crawler.es.node import read_credentials, start, stop
-from pipelines.spool import Spool
+from crawler.sink.spool import Spool
 from tests.integration.fixtures_es import EsNode, _free_port, instance_for_tests, private_node_dir
 from tests.integration.test_crawl import (
     DARKCRAWL,

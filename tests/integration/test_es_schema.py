@@ -12,7 +12,7 @@ from crawler.es.schema import SCHEMA_VERSION, entity_id, index_names, init_schem
 from crawler.es.templates import ANALYSIS_PLUGIN, KINDS, index_template, mapped_fields, mappings_for
 from crawler.identity import page_id
 from crawler.items import PageItem
-from pipelines.documents import page_document
+from crawler.sink.documents import page_document
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ def test_incompatible_upgrade_moves_the_alias_and_keeps_id_based_upserts_exact(e
     first_seen kept)."""
     import asyncio
 
-    from pipelines.indexing import BulkConfig, PageSink
+    from crawler.sink.bulk import BulkConfig, PageSink
 
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     old = index_template("pages", es_prefix, version=SCHEMA_VERSION)

@@ -1,7 +1,7 @@
 """Faults during a crawl: its tor killed (launched by darkcrawl: restarted; external: waited for, then the crawl
 stops), the crawler killed with SIGKILL and restarted on its job directory. Every tor killed here is one this
 module launched on the lab network, never the lab's shared client. The spool on a full disk is in
-tests/unit/test_spool_disk_full.py; Elasticsearch down in test_index_spool.py (docs/reliability.md)."""
+tests/unit/sink/test_spool_disk_full.py; Elasticsearch down in test_index_spool.py (docs/reliability.md)."""
 
 from __future__ import annotations
 

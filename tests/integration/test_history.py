@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from pipelines.indexing import BulkConfig, PageSink
+from crawler.sink.bulk import BulkConfig, PageSink
 from tests.integration.test_entities import run_cli
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from crawler.es.schema import index_names, init_schema
-from pipelines.indexing import BulkConfig, PageSink, replay_spool
-from pipelines.spool import Spool
+from crawler.sink.bulk import BulkConfig, PageSink, replay_spool
+from crawler.sink.spool import Spool
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ async def test_unreachable_elasticsearch_spools_then_replay_indexes_each_page_on
 async def test_a_rejected_document_goes_to_the_dead_letter_file_and_the_rest_is_indexed(es_node, es_prefix, tmp_path):
     import json
 
-    from pipelines.rollup import EntityRollup
+    from crawler.sink.rollup import EntityRollup
 
     client = es_node.client()
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
@@ -99,7 +99,7 @@ async def test_crawl_record_is_spooled_when_elasticsearch_is_away_and_replayed_l
     from scrapy.utils.test import get_crawler
 
     from crawler.config import load_settings
-    from crawler.crawlrecord import CrawlRecordExtension, crawl_spool, replay_crawl_spool
+    from crawler.sink.crawlrecord import CrawlRecordExtension, crawl_spool, replay_crawl_spool
 
     client = es_node.client()
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))

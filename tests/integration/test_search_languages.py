@@ -30,7 +30,7 @@ from crawler.es.schema import IndexNames, index_names, init_schema, node_modules
 from crawler.es.templates import ANALYSIS_PLUGIN, KINDS, SCHEMA_VERSION, index_template
 from crawler.identity import page_id
 from crawler.items import PageItem
-from pipelines.documents import page_document
+from crawler.sink.documents import page_document
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from crawler.alerts.documents import alert_document
 from crawler.alerts.store import AlertFilters, AlertRecorder, AlertWriter, change_state, get_alert, search_alerts
 from crawler.errors import UsageError
 from crawler.es.schema import IndexNames
+from crawler.sink.spool import Spool
 from crawler.watch.model import Watch, WatchMatch
-from pipelines.spool import Spool
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ from crawler.alerts.evaluation import WatchInputs
 from crawler.alerts.store import AlertRecorder, AlertWriter
 from crawler.identity import page_id
 from crawler.items import PageItem
+from crawler.sink.spool import SpoolFullError
 from crawler.watch.model import Watch
-from pipelines.spool import SpoolFullError
 from pipelines.watching import WatchingPipeline
 
 OLD = "2026-12-01T00:00:00.000Z"

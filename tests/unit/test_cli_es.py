@@ -57,7 +57,7 @@ def test_init_with_a_bad_prefix_is_a_usage_error(dead_url, capsys):
 def test_status_reports_the_spool_backlog(dead_url, capsys, monkeypatch, tmp_path):
     import json
 
-    from pipelines.spool import Spool
+    from crawler.sink.spool import Spool
 
     monkeypatch.setenv("DARKCRAWL_DATA_DIR", str(tmp_path))
     Spool(tmp_path / "spool" / "pages.jsonl", max_bytes=0).append([{"url": "u1"}, {"url": "u2"}])

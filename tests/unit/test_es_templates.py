@@ -19,7 +19,7 @@ from crawler.es.templates import (
     page_mappings,
 )
 from crawler.items import PageItem
-from pipelines.documents import EXCLUDED_FIELDS
+from crawler.sink.documents import EXCLUDED_FIELDS
 
 INDEXING_DATES = {"first_seen", "last_seen", "content_changed_at", "schema_version"}
 INDEXING_FIELDS = INDEXING_DATES | {"version"}  # written by the indexing stage, not the spider

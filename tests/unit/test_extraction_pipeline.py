@@ -164,7 +164,7 @@ async def test_items_from_the_onion_spider_get_the_fixture_pages_signals(pipelin
 
 async def test_a_page_over_its_budget_is_passed_on_marked_counted_and_logged_once(caplog) -> None:  # type: ignore[no-untyped-def]
     """The stage with a pool whose stand-in extractor spins on a marker (tests/unit/extract/test_pool.py)."""
-    from pipelines.documents import page_document
+    from crawler.sink.documents import page_document
     from pipelines.extract.pool import ConfigSpec, ExtractionPool
 
     crawler = crawler_with()

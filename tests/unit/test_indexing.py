@@ -10,56 +10,13 @@ from scrapy.utils.test import get_crawler
 
 from crawler.config import load_settings
 from crawler.items import PageItem
-from pipelines.indexing import BulkConfig, ElasticsearchPipeline, PageSink
-
-
-class SlowElasticsearch:
-    """Answers mget and bulk like Elasticsearch, each after *delay* seconds; records the page ids it indexed (the
-    updates of the pages alias; versions are written beside them)."""
-
-    def __init__(self, delay: float = 0.3):
-        self.delay = delay
-        self.indexed: list[str] = []
-        self.closed = False
-        self.calls = 0
-
-    async def mget(self, **kwargs):
-        self.calls += 1
-        await asyncio.sleep(self.delay)
-        return {"docs": []}
-
-    async def bulk(self, operations, **kwargs):
-        await asyncio.sleep(self.delay)
-        items = []
-        for action in operations[::2]:
-            if not action["update"]["_index"].endswith("-versions"):
-                self.indexed.append(action["update"]["_id"])
-            items.append({"update": {"status": 201}})
-        return {"items": items}
-
-    async def close(self):
-        self.closed = True
+from pipelines.indexing import ElasticsearchPipeline
+from tests.unit.sink.test_bulk import SlowElasticsearch
 
 
 def page(number: int) -> PageItem:
     return PageItem(url=f"http://x.onion/product/{number}", canonical_url=f"http://x.onion/product/{number}",
                     site="x.onion", status=200, fetched_at="2026-11-29T09:00:00Z", crawl_id="c", depth=1)
-
-
-async def test_a_cancelled_flush_keeps_its_batch_for_the_next_one(tmp_path):
-    client = SlowElasticsearch()
-    stored: list[str] = []
-    sink = PageSink(client, "pages", BulkConfig(500, 10**9, 60, 0, tmp_path / "dead.jsonl"), lambda key, n: None,
-                    on_stored=stored.extend)
-    for number in range(4):
-        await sink.add({"url": f"http://x.onion/{number}"})
-    flush = asyncio.get_running_loop().create_task(sink.flush())
-    await asyncio.sleep(0.1)  # inside mget
-    flush.cancel()
-    await asyncio.gather(flush, return_exceptions=True)
-    assert len(sink.buffer) == 4 and stored == []
-    await sink.flush()
-    assert len(client.indexed) == 4 and len(stored) == 4 and sink.buffer == []
 
 
 async def test_closing_while_the_timer_flushes_indexes_every_page(tmp_path):

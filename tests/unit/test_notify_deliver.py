@@ -16,7 +16,6 @@ from crawler.notify.deliver import (
     Deliverer,
     NotifyConfig,
     TargetError,
-    backoff_delay,
     check_target,
 )
 from crawler.notify.message import clean_text, render
@@ -51,12 +50,6 @@ class Recorder:
 
 def deliverer(tmp_path, clock, sender, **config):
     return Deliverer(Outbox(tmp_path), NotifyConfig(**config), send=sender, clock=clock, rng=lambda: 1.0)
-
-
-def test_backoff_doubles_is_capped_and_jittered():
-    assert [backoff_delay(n, 10, 100, rng=lambda: 1.0) for n in (1, 2, 3, 4, 5, 9)] == [10, 20, 40, 80, 100, 100]
-    assert backoff_delay(3, 10, 100, rng=lambda: 0.0) == 20  # jitter: 50% at least
-    assert all(20 <= backoff_delay(3, 10, 100) <= 40 for _ in range(100))
 
 
 def test_failing_target_is_retried_after_the_backoff_then_delivered_once(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from crawler.notify.deliver import Deliverer, NotifyConfig
 from crawler.notify.outbox import Outbox, OutboxFullError, notification_id
 from crawler.watch.model import Watch
-from tests.unit.test_spool_disk_full import tiny_disk  # noqa: F401 (a fixture: a 64 KB tmpfs)
+from tests.unit.sink.test_spool_disk_full import tiny_disk  # noqa: F401 (a fixture: a 64 KB tmpfs)
 
 ROOT = Path(__file__).resolve().parents[2]
 

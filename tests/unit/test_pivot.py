@@ -45,7 +45,7 @@ def test_answer_and_text():
 
 
 def test_spellings_analysts_paste_are_read_as_the_value():
-    from pipelines.entities import candidates, key_id, typed_value
+    from crawler.sink.entities import candidates, key_id, typed_value
 
     assert typed_value("mailto:Owl@Example.org?subject=x") == "Owl@Example.org"
     assert ("email", "owl@example.org") in candidates("mailto:Owl@Example.org?subject=x")

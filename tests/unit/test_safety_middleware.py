@@ -11,7 +11,7 @@ from crawler.identity import META_REVIEW
 from crawler.items import PageItem
 from crawler.safety.highrisk import default_terms_path, load_high_risk_terms
 from crawler.safety.middleware import SafetyMiddleware
-from pipelines.documents import page_document
+from crawler.sink.documents import page_document
 from spiders.onion import OnionSpider
 
 SITE = "darkcrawlsafetyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion"

@@ -74,7 +74,7 @@ def test_entity_kind_and_category_filters():
 def test_every_entity_kind_has_a_page_field_that_is_mapped():
     from crawler.es.templates import mapped_fields, page_mappings
     from crawler.search import ENTITY_KIND_FIELDS
-    from pipelines.entities import ENTITY_KINDS
+    from crawler.sink.entities import ENTITY_KINDS
 
     assert set(ENTITY_KIND_FIELDS) == set(ENTITY_KINDS)
     fields = mapped_fields(page_mappings())

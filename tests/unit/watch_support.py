@@ -1,5 +1,5 @@
 """What the watch tests share: page documents built the way the crawl builds them (extraction, fill_item, then
-:func:`pipelines.documents.page_document`), from HTML or from the lab's fixture sites, and watches made quickly."""
+:func:`crawler.sink.documents.page_document`), from HTML or from the lab's fixture sites, and watches made quickly."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from crawler.items import PageItem
 from crawler.lab.sites import build_pages, placeholder_onion
+from crawler.sink.documents import page_document
 from crawler.watch.model import Watch, new_watch_id
-from pipelines.documents import page_document
 from pipelines.extract import default_config, extract_signals
 from pipelines.extraction import fill_item
 

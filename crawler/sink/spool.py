@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from crawler.durable import append_durably, json_lines
 from crawler.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,7 @@ class Spool:
 
     def append(self, documents: list[dict[str, Any]]) -> None:
         """Append *documents*, durably. Raises :class:`SpoolFullError` (nothing written) past the size limit."""
-        lines = "".join(json.dumps(document, ensure_ascii=False, default=str) + "\n" for document in documents)
-        data = lines.encode("utf-8")
+        data = json_lines(documents)
         if self.max_bytes and self.size_bytes() + len(data) > self.max_bytes:
             raise SpoolFullError(
                 f"the indexing spool {self.path} would pass DARKCRAWL_SPOOL_MAX_BYTES={self.max_bytes}: "
@@ -56,42 +56,22 @@ class Spool:
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path.parent, 0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            start = os.lseek(fd, 0, os.SEEK_END)
-            try:
-                view = memoryview(data)
-                while view:  # whole lines; a crash leaves at most a torn last line, skipped on replay
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            except OSError as exc:
-                self._take_back(fd, start)
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise SpoolFullError(
-                        f"no space left on the device of the indexing spool {self.path} ({len(documents)} documents "
-                        "not kept): free disk space or move DARKCRAWL_DATA_DIR, start Elasticsearch, run `darkcrawl "
-                        "es replay`, then rerun the crawl (its pages are fetched again)"
-                    ) from None
-                raise
-        finally:
-            os.close(fd)
-
-    def _take_back(self, fd: int, size: int) -> None:
-        """Cut a partial append back off, so the file ends with the last whole line kept before it."""
-        try:
-            os.ftruncate(fd, size)
-            os.fsync(fd)
-        except OSError as exc:  # the torn line stays; replay skips it
-            logger.error("could not cut a partial write off the spool %s: %s", self.path, exc)
+        try:  # whole lines; a crash leaves at most a torn last line, skipped on replay
+            append_durably(self.path, data, cut_back_on_error=True)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise SpoolFullError(
+                    f"no space left on the device of the indexing spool {self.path} ({len(documents)} documents "
+                    "not kept): free disk space or move DARKCRAWL_DATA_DIR, start Elasticsearch, run `darkcrawl "
+                    "es replay`, then rerun the crawl (its pages are fetched again)"
+                ) from None
+            raise
 
     def begin_replay(self) -> list[dict[str, Any]]:
         """Move the spooled documents aside for replay and return them (a replay cut short is resumed next time)."""
         if self.path.exists():
             if self.replaying_path.exists():
-                with self.path.open("rb") as source, self.replaying_path.open("ab") as target:
-                    target.write(source.read())
-                    target.flush()
-                    os.fsync(target.fileno())
+                append_durably(self.replaying_path, self.path.read_bytes())
                 self.path.unlink()
             else:
                 os.replace(self.path, self.replaying_path)

@@ -13,9 +13,7 @@ Offers :class:`CrawlRecordExtension`, :func:`closing_fields` (stats -> fields, p
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +22,12 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler import __version__
+from crawler.backoff import backoff_delay
 from crawler.es.client import is_transient
 from crawler.es.templates import SCHEMA_VERSION
 from crawler.items import utc_timestamp
-from pipelines.spool import Spool, SpoolFullError
+from crawler.sink.deadletter import dead_letter
+from crawler.sink.spool import Spool, SpoolFullError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -178,10 +178,10 @@ def crawl_spool(settings: Any) -> Spool:
 
 
 async def write_records(
-    client: Any, alias: str, records: list[dict[str, Any]], dead_letter: Path, attempts: int = 1
+    client: Any, alias: str, records: list[dict[str, Any]], dead_letter_path: Path, attempts: int = 1
 ) -> None:
     """Apply crawl records (partial documents by crawl id) in order. Raises the client's error when Elasticsearch
-    stays unreachable; a record it rejects goes to *dead_letter* with the reason."""
+    stays unreachable; a record it rejects goes to *dead_letter_path* with the reason."""
     if not records:
         return
     operations: list[Any] = []
@@ -195,31 +195,21 @@ async def write_records(
         except Exception:
             if attempt == attempts - 1:
                 raise
-            await asyncio.sleep(2**attempt)
+            await asyncio.sleep(backoff_delay(attempt + 1))
     for record, item in zip(records, response["items"], strict=True):
         outcome = item["update"]
         if outcome.get("status", 500) >= 300:
             if is_transient(outcome):
                 raise RuntimeError(f"Elasticsearch overloaded ({outcome.get('status')})")
-            _dead_letter(dead_letter, alias, record, outcome.get("error"))
+            dead_letter(dead_letter_path, alias, record, outcome.get("error"))
+            logger.error("Elasticsearch rejected the crawl record of %s: %s (kept in %s)", record.get("crawl_id"),
+                         outcome.get("error"), dead_letter_path)
 
 
-def _dead_letter(path: Path, alias: str, record: dict[str, Any], error: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"failed_at": utc_timestamp(), "index": alias, "error": error, "document": record},
-                      ensure_ascii=False, default=str)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    logger.error("Elasticsearch rejected the crawl record of %s: %s (kept in %s)", record.get("crawl_id"), error, path)
-
-
-async def replay_crawl_spool(client: Any, alias: str, spool: Spool, dead_letter: Path) -> int:
+async def replay_crawl_spool(client: Any, alias: str, spool: Spool, dead_letter_path: Path) -> int:
     """Write every spooled crawl record, in order; return how many. They stay spooled if Elasticsearch fails."""
     records = spool.begin_replay()
     if records:
-        await write_records(client, alias, records, dead_letter)
+        await write_records(client, alias, records, dead_letter_path)
     spool.finish_replay()
     return len(records)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.spool import Spool, SpoolFullError
+from crawler.sink.spool import Spool, SpoolFullError
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ class UnreachableElasticsearch:
 
 
 async def test_sink_spooling_onto_a_full_disk_raises_the_error_that_stops_the_crawl(tiny_disk: Path, tmp_path):
-    from pipelines.indexing import BulkConfig, PageSink
+    from crawler.sink.bulk import BulkConfig, PageSink
 
     spool = Spool(tiny_disk / "spool" / "pages.jsonl", max_bytes=0)
     counted: dict[str, int] = {}

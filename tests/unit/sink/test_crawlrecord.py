@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crawler.crawlrecord import closing_fields
 from crawler.es.templates import crawl_mappings, mapped_fields
+from crawler.sink.crawlrecord import closing_fields
 
 
 def test_stats_are_summarised_by_kind():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crawler.es.schema import entity_id
-from pipelines.entities import (
+from crawler.sink.entities import (
     CRYPTO,
     EMAIL,
     HANDLE,

@@ -24,7 +24,7 @@ from typing import Any
 from crawler.es.client import is_transient
 from crawler.es.templates import SCHEMA_VERSION
 from crawler.items import utc_timestamp
-from pipelines.entities import Entity
+from crawler.sink.entities import Entity
 
 logger = logging.getLogger(__name__)
 

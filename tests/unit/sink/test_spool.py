@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.spool import Spool, SpoolFullError
+from crawler.sink.spool import Spool, SpoolFullError
 
 
 def test_append_is_durable_and_replay_hands_everything_back(tmp_path):
