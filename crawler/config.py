@@ -19,16 +19,16 @@ import json
 import logging
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from scrapy.settings import Settings
+from typing import TYPE_CHECKING, Any
 
 from crawler import settings as default_settings
 from crawler.errors import UsageError
 from crawler.redact import is_secret_setting
+
+if TYPE_CHECKING:  # imported when settings are built: the CLI's parser and `darkcrawl extract` start without Scrapy
+    from scrapy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +238,8 @@ def _parse_toml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}): "
                           "save it as UTF-8") from None
+    import tomllib  # only when there is a config file: most commands have none
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -274,19 +276,78 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _layers(
+    config_file: str | os.PathLike[str] | None, overrides: Mapping[str, Any] | None, environ: Mapping[str, str] | None
+) -> list[tuple[dict[str, Any], str]]:
+    """The values over darkcrawl's defaults, lowest first, each with its Scrapy priority: the config file, the
+    environment, *overrides*. Checked here (:class:`ConfigError` naming the key)."""
+    environ = os.environ if environ is None else environ
+    layers: list[tuple[dict[str, Any], str]] = []
+    path = _config_file_path(config_file, environ)
+    if path is not None:
+        layers.append((read_config_file(path), "project"))
+    layers.append((read_environment(environ), "cmdline"))
+    if overrides:
+        layers.append((dict(overrides), "cmdline"))
+    return layers
+
+
 def load_settings(
     config_file: str | os.PathLike[str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Build darkcrawl's :class:`~scrapy.settings.Settings`: defaults, config file, environment, then *overrides*."""
-    environ = os.environ if environ is None else environ
+    from scrapy.settings import Settings
+
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
-    path = _config_file_path(config_file, environ)
-    if path is not None:
-        settings.update(read_config_file(path), priority="project")
-    settings.update(read_environment(environ), priority="cmdline")
-    if overrides:
-        settings.update(dict(overrides), priority="cmdline")
+    for values, priority in _layers(config_file, overrides, environ):
+        settings.update(values, priority=priority)
     return settings
+
+
+class SettingValues(dict[str, Any]):
+    """darkcrawl's settings as :func:`load_settings` reads and checks them, without Scrapy (nor Scrapy's own
+    defaults): for a command that never starts a crawl and should start fast (``darkcrawl extract``). Read-only in
+    use; its getters answer as Scrapy's ``Settings`` does for these values."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = super().get(name)
+        return default if value is None else value
+
+    def getbool(self, name: str, default: bool = False) -> bool:
+        value = self.get(name, default)
+        try:
+            return bool(int(value))
+        except ValueError:
+            if value in ("True", "true", "False", "false"):
+                return value in ("True", "true")
+            raise ValueError(f"{name}: {value!r} is not a boolean (0/1, True/False, true/false)") from None
+
+    def getint(self, name: str, default: int = 0) -> int:
+        return int(self.get(name, default))
+
+    def getfloat(self, name: str, default: float = 0.0) -> float:
+        return float(self.get(name, default))
+
+    def getlist(self, name: str, default: list[Any] | None = None) -> list[Any]:
+        value = self.get(name, default or [])
+        if not value:
+            return []
+        return value.split(",") if isinstance(value, str) else list(value)
+
+
+def load_values(
+    config_file: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SettingValues:
+    """The values :func:`load_settings` gives darkcrawl's settings (same sources, same checks, same errors), as a
+    :class:`SettingValues`, without importing Scrapy."""
+    values = SettingValues(
+        (name, getattr(default_settings, name)) for name in dir(default_settings) if name.isupper()
+    )
+    for layer, _priority in _layers(config_file, overrides, environ):
+        values.update(layer)
+    return values

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scrapy.settings import BaseSettings
+if TYPE_CHECKING:  # a bottom module: read by commands that never import Scrapy (darkcrawl extract)
+    from scrapy.settings import BaseSettings
 
 
 def data_dir(settings: BaseSettings | None = None, environ: Mapping[str, str] | None = None) -> Path:

@@ -20,8 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.cli.common import printable
 from crawler.es.templates import FOLDED_SUBFIELD, LANGUAGE_SUBFIELDS
+from crawler.terminal import printable
 
 # What a page must match, in one of these fields: the words as written, accent-folded, or stemmed in any of the four
 # languages (so a French page whose language detection failed is still found by its stems).

@@ -6,6 +6,10 @@ printed as one line, without a traceback, with secrets masked (:mod:`crawler.red
 and control characters removed. A reader that leaves early (``darkcrawl search x | head -3``) ends the command
 quietly with exit code 141, as SIGPIPE would. What subcommands share (declaring themselves, ``--json`` answers, progress
 on stderr, Elasticsearch errors as one line) is in :mod:`crawler.cli.common`.
+
+Building the parser imports no heavy library (Scrapy, Twisted, Elasticsearch, stem, Playwright): each subcommand
+imports what it needs when it runs, so that ``darkcrawl --help`` and ``darkcrawl extract`` start fast
+(tests/unit/test_cli_startup.py; docs/performance.md, "Startup").
 """
 
 from __future__ import annotations
@@ -16,13 +20,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from crawler import __version__
-from crawler.cli.common import printable
-from crawler.config import load_settings
 from crawler.errors import DarkcrawlError
 from crawler.redact import MaskingFormatter, mask_text, secret_values
+from crawler.terminal import printable
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
@@ -36,12 +39,13 @@ class Parser(argparse.ArgumentParser):
     usage first), control characters of what was typed removed. Subcommand parsers are of the same class."""
 
     def error(self, message: str) -> NoReturn:
-        from crawler.cli.common import printable
-
         self.exit(2, f"darkcrawl: error: {printable(message)} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the *argv* to parse, only the parser of the command it names is built (its
+    module alone imported: the others' imports would only slow its start), else every command's (``--help``, a
+    mistyped command)."""
     parser = Parser(
         prog="darkcrawl",
         description="Crawl onion and deep-web sites through Tor, extract signals, index them into Elasticsearch.",
@@ -49,11 +53,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"darkcrawl {__version__}")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (default: $DARKCRAWL_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    command = _command_named(argv) if argv is not None else None
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in [command] if command else COMMAND_MODULES:
         module = importlib.import_module(f"crawler.cli.{name}")
         module.register(subparsers)
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command *argv* runs (each is the module of the same name), past the top-level options ``-v`` and
+    ``--config FILE``; None when there is none, or anything else comes first (``--help``, ``--version``, a mistyped
+    name or option): then the whole parser reads *argv* and answers."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in ("-v", "--verbose") or token.startswith("--config="):
+            continue
+        if token == "--config":
+            next(tokens, None)
+            continue
+        return token if token in COMMAND_MODULES else None
+    return None
 
 
 # Libraries whose INFO lines are noise for an operator (Scrapy's start-up listing, stem's socket chatter, httpx's
@@ -110,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -118,7 +139,7 @@ def _run(argv: Sequence[str] | None) -> int:
     formatter = configure_logging(args.verbose)
     secrets: list[str] = []
     try:
-        settings = load_settings(config_file=args.config)
+        settings = _load_settings(args)
         secrets = secret_values(settings)
         formatter.secrets = tuple(secrets)
         return int(args.handler(args, settings) or 0)
@@ -128,6 +149,16 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("darkcrawl: interrupted", file=sys.stderr)
         return 130
+
+
+def _load_settings(args: argparse.Namespace) -> Any:
+    """Scrapy's ``Settings``, or for a command declared without them (:func:`crawler.cli.common.add_command`) the
+    same values without importing Scrapy."""
+    from crawler.config import load_settings, load_values
+
+    if getattr(args, "scrapy_settings", True):
+        return load_settings(config_file=args.config)
+    return load_values(config_file=args.config)
 
 
 if __name__ == "__main__":

@@ -10,19 +10,24 @@ from collections.abc import Callable
 from typing import Any
 
 from crawler.alerts.documents import ACKNOWLEDGED, DISMISSED, STATES
-from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
+from crawler.cli.common import (
+    add_command,
+    add_command_group,
+    add_json_option,
+    add_limit_option,
+    es_session,
+    print_answer,
+)
 from crawler.watch.model import SEVERITIES
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "alerts",
+    actions = add_command_group(
+        subparsers, "alerts",
         help="what the watches found: list, show, ack, dismiss",
         description="Alerts: one per watch and page content, made by crawls and by `darkcrawl watch hunt`. "
         "Acknowledge or dismiss them; who did it, when and why is kept.",
     )
-    actions = parser.add_subparsers(dest="alerts_action", metavar="ACTION")
-    actions.required = True
     listing = add_command(actions, "list", run_list, help="alerts, newest first",
                           description="Alerts newest first (by first seen), filtered.")
     listing.add_argument("--state", choices=STATES, help="only alerts in this state (new: the open ones)")

@@ -1,26 +1,27 @@
 """What the ``darkcrawl`` subcommands share, written once: how a subcommand declares itself, how it talks to the
 operator (progress on stderr, the answer on stdout as text or ``--json``), and how it asks Elasticsearch a question.
 
-Text that came from a page (a title, a highlight, a URL) or a file may hold control characters: ESC or CSI (U+009B)
-sequences that would move the cursor, rewrite the screen or set the window title of the analyst's terminal.
-:func:`printable` removes them, and every answer printed for people goes through it; ``--json`` answers stay the
-data they are, with those characters escaped (``\u009b``), never raw (:func:`json_text`).
+Every answer printed for people goes through :func:`crawler.terminal.printable` (no control character a page put in
+a title or URL reaches the terminal); ``--json`` answers stay the data they are, escaped (:func:`json_text`).
 
-Not a subcommand itself (it is not in ``COMMAND_MODULES``).
+Not a subcommand itself (it is not in ``COMMAND_MODULES``). Light to import: the parser of every subcommand is built
+from here without Scrapy or Elasticsearch, which the handlers import when they run.
 
-Offers: :func:`add_command`, :func:`add_json_option`, :func:`add_limit_option`, :func:`say`, :func:`printable`,
-:func:`json_text`, :func:`print_answer`, :func:`es_session`.
+Offers: :func:`add_command`, :func:`add_command_group`, :func:`add_json_option`, :func:`add_limit_option`,
+:func:`say`, :func:`sayer`, :func:`print_answer`, :func:`es_session` (and :func:`printable`, :func:`json_text` from
+:mod:`crawler.terminal`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
+import functools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from crawler.terminal import json_text, printable
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -28,45 +29,29 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace, Any], int]
 
 
-def add_command(subparsers: Any, name: str, handler: Handler, *, help: str, description: str) -> Any:
-    """Add subcommand *name*, run by ``handler(args, settings)``; return its parser for the arguments."""
+def add_command(subparsers: Any, name: str, handler: Handler, *, help: str, description: str | None = None,
+                scrapy_settings: bool = True) -> Any:
+    """Add subcommand *name*, run by ``handler(args, settings)``; return its parser for the arguments.
+
+    *settings* is Scrapy's ``Settings`` (:func:`crawler.config.load_settings`), or, when not *scrapy_settings*, the
+    same values without Scrapy imported (:class:`crawler.config.SettingValues`, read-only), for a command that never
+    starts a crawl and should start fast (``extract``)."""
     parser = subparsers.add_parser(name, help=help, description=description)
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, scrapy_settings=scrapy_settings)
     return parser
+
+
+def add_command_group(subparsers: Any, name: str, *, help: str, description: str, metavar: str = "ACTION",
+                      dest: str | None = None) -> Any:
+    """Add subcommand *name* made of actions (``darkcrawl NAME ACTION``), one of which must be given; return the
+    actions' subparsers, to add each with :func:`add_command`. The action chosen is ``args.<name>_action``."""
+    parser = subparsers.add_parser(name, help=help, description=description)
+    return parser.add_subparsers(dest=dest or f"{name}_action", metavar=metavar, required=True)
 
 
 def add_json_option(parser: Any, help: str) -> None:
     """``--json``: the answer for tools instead of people (:func:`print_answer`)."""
     parser.add_argument("--json", action="store_true", help=help)
-
-
-# C0 controls but tab and newline, DEL, C1 controls (U+009B is CSI), and the bidirectional overrides and isolates
-# that make a terminal show text in another order than it is (U+202A-U+202E, U+2066-U+2069).
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
-_UNPRINTABLE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-# the same, but for the bold and reset sequences darkcrawl itself wrote around search matches
-_UNPRINTABLE_STYLED = re.compile(f"\x1b(?!\\[[01]m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f{_BIDI}]")
-_RAW_IN_JSON = re.compile(f"[\x7f-\x9f{_BIDI}]")  # json.dumps escapes C0 itself
-REPLACEMENT = "\ufffd"
-
-
-def printable(text: str, multiline: bool = False, styled: bool = False) -> str:
-    """*text* safe for a terminal: every control character replaced by U+FFFD (so the reader sees something was
-    there). Tabs and newlines stay when *multiline*, else they become spaces. *styled* keeps the bold and reset
-    sequences (``ESC[1m``, ``ESC[0m``) of text whose page-borne parts went through here already."""
-    if styled:
-        return _UNPRINTABLE_STYLED.sub(REPLACEMENT, text)
-    if multiline:
-        return _UNPRINTABLE.sub(REPLACEMENT, text)
-    return _UNPRINTABLE_LINE.sub(lambda match: " " if match.group() in "\t\n" else REPLACEMENT, text)
-
-
-def json_text(answer: Any, **json_options: Any) -> str:
-    """*answer* as indented JSON in which no control character is raw (with ``ensure_ascii=False`` too): the same
-    data, and nothing a terminal would obey when the JSON is printed."""
-    text = json.dumps(answer, indent=2, **json_options)
-    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 MAX_RESULTS = 10_000  # Elasticsearch's default index.max_result_window: more cannot be read in one search
@@ -88,9 +73,16 @@ def add_limit_option(parser: Any, *, default: int, what: str) -> None:
                         help=f"{what} at most (default {default}, at most {MAX_RESULTS})")
 
 
-def say(message: str) -> None:
-    """Progress and notes for the operator: stderr, so stdout holds only the answer."""
-    print(f"darkcrawl: {printable(message)}", file=sys.stderr, flush=True)
+def say(message: str, *, prefix: str = "darkcrawl", stdout: bool = False) -> None:
+    """Progress and notes for the operator, one line after *prefix*: on stderr, so stdout holds only the answer
+    (*stdout*: for the commands whose whole output is progress, ``darkcrawl es``)."""
+    line = f"{prefix}: {printable(message)}" if prefix else printable(message)
+    print(line, file=sys.stdout if stdout else sys.stderr, flush=True)
+
+
+def sayer(prefix: str = "darkcrawl", *, stdout: bool = False) -> Callable[[str], None]:
+    """:func:`say` with its own *prefix* (``lab``, ``darkcrawl scheduler``), for the services a command runs."""
+    return functools.partial(say, prefix=prefix, stdout=stdout)
 
 
 # Keys whose numbers are moments (seconds since the epoch, as the stores keep them): --json gives them as ISO 8601.

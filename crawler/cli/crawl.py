@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
-from crawler.crawl import CrawlResult, run_crawl
 from crawler.errors import ServiceError, UsageError
-from crawler.seeds import SeedList, parse_seeds, read_seed_file
-from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
+
+if TYPE_CHECKING:
+    from crawler.crawl import CrawlResult
+    from crawler.seeds import Seed, SeedList
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ def names_a_url(argument: str) -> bool:
 
 
 def load_seeds(args: argparse.Namespace, allow_clearnet: bool, settings_for_index: Any = None) -> SeedList:
+    from crawler.seeds import SeedList, parse_seeds, read_seed_file
+
     seeds = SeedList()
     urls = list(args.url)
     if args.seeds_file == "-":
@@ -199,6 +202,20 @@ def ensure_index(settings: Any, verbose: bool = False) -> None:
                 say(action)
 
 
+def run_crawl(settings: Any, seeds: list[Seed], say: Callable[[str], None]) -> CrawlResult:
+    """:func:`crawler.crawl.run_crawl`, imported when a crawl starts: it brings Scrapy and Twisted."""
+    from crawler.crawl import run_crawl as crawl
+
+    return crawl(settings, seeds, say)
+
+
+def tor_unavailable(result: CrawlResult) -> bool:
+    """Whether the crawl stopped because no tor instance was usable (nothing is fetched without Tor)."""
+    from crawler.tor.health import CLOSE_REASON
+
+    return result.finish_reason == CLOSE_REASON
+
+
 def run(args: argparse.Namespace, settings: Any) -> int:
     settings.update(overrides_from_args(args), priority="cmdline")
     seeds = load_seeds(args, settings.getbool("DARKCRAWL_ALLOW_CLEARNET"), settings)
@@ -217,7 +234,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         settings.set("DARKCRAWL_WORKER_IDLE_EXIT", 10.0, priority="cmdline")
     result = run_crawl(settings, seeds.seeds, say)
     print_summary(result, seeds.problems, args.json)
-    if result.finish_reason == TOR_UNAVAILABLE:
+    if tor_unavailable(result):
         raise ServiceError(
             "the crawl stopped because Tor became unusable: "
             + str(result.stats.get("darkcrawl/tor/unavailable", "no tor instance answered"))

@@ -12,11 +12,9 @@ import threading
 from typing import Any
 
 from crawler.cli.common import add_command, es_session, say
-from crawler.crawl import run_crawl
+from crawler.cli.crawl import run_crawl
 from crawler.errors import DarkcrawlError
-from crawler.lab.sites import SITE_NAMES
 from crawler.redact import mask_url
-from crawler.seeds import parse_seeds
 
 
 def register(subparsers: Any) -> None:
@@ -84,6 +82,8 @@ def report(settings: Any, crawl_id: str, query: str) -> list[str]:
 def run(args: argparse.Namespace, settings: Any) -> int:
     from crawler.es.schema import ensure_indices
     from crawler.lab.network import Lab, LabConfig
+    from crawler.lab.sites import SITE_NAMES
+    from crawler.seeds import parse_seeds
 
     say("demo: Elasticsearch and a private Tor network on this machine; nothing leaves it")
     es_errors: list[BaseException] = []

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, json_text, print_answer, say
+from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
 from crawler.errors import UsageError
 from crawler.evidence import EvidenceMismatch
 
@@ -136,7 +136,7 @@ def export(args: argparse.Namespace, settings: Any) -> int:
         "matches_index": True, "output": output, "output_sha256": hashlib.sha256(data).hexdigest(),
     }
     if args.json and output != "-":
-        print(json_text(result))
+        print_answer(True, result, lambda: "")
     else:
         say(f"{args.target}: record sha256 {digest} matches the index; {len(data)} bytes written to {output}")
     return 0

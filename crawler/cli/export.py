@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_json_option, es_session, print_answer, say
+from crawler.cli.common import add_command, add_command_group, add_json_option, es_session, print_answer, say
 from crawler.errors import DarkcrawlError, UsageError
 
 log = logging.getLogger(__name__)
@@ -23,11 +23,10 @@ DESCRIPTION = ("Alerts for partner services (CERTs, police units, fraud and AML 
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("export", help="share alerts as a MISP feed or STIX", description=DESCRIPTION)
-    formats = parser.add_subparsers(dest="export_format", metavar="FORMAT")
-    formats.required = True
-    misp = formats.add_parser(
-        "misp", help="write a MISP feed directory and/or push events to a MISP instance",
+    formats = add_command_group(subparsers, "export", help="share alerts as a MISP feed or STIX",
+                                description=DESCRIPTION, metavar="FORMAT", dest="export_format")
+    misp = add_command(
+        formats, "misp", run_misp, help="write a MISP feed directory and/or push events to a MISP instance",
         description="Write a MISP feed (<uuid>.json per event, manifest.json, hashes.csv) that MISP can pull "
         "(Sync Actions > Feeds, format MISP feed), and/or push the events with PyMISP. UUIDs come from the alerts: "
         "a re-export or second push updates events, it never duplicates them.",
@@ -42,16 +41,14 @@ def register(subparsers: Any) -> None:
     misp.add_argument("--misp-ca-certs", metavar="FILE",
                       help="CA file to verify the MISP instance's certificate (default: DARKCRAWL_MISP_CA_CERTS)")
     add_selection_options(misp)
-    misp.set_defaults(handler=run_misp)
-    stix = formats.add_parser(
-        "stix", help="write a STIX 2.1 bundle (checked with stix2-validator)",
+    stix = add_command(
+        formats, "stix", run_stix, help="write a STIX 2.1 bundle (checked with stix2-validator)",
         description="Write a STIX 2.1 bundle: a report per case, observed-data and a note per alert, an indicator "
         "per URL, onion, e-mail, crypto address and PGP key, the producer's identity, TLP markings. The bundle is "
         "checked with stix2-validator before it is written; its warnings are summarised.",
     )
     stix.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle file to write ('-': stdout)")
     add_selection_options(stix)
-    stix.set_defaults(handler=run_stix)
 
 
 def add_selection_options(parser: Any) -> None:

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, print_answer, printable, say
+from crawler.cli.common import add_command, add_json_option, print_answer, say
 from crawler.errors import UsageError
+from crawler.terminal import printable
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
 
@@ -26,6 +27,7 @@ def register(subparsers: Any) -> None:
         help="extract signals (addresses, onions, PGP keys, contacts, vendors, keywords) from a saved page",
         description="Extract signals from one saved page (HTML or text). Reads FILE, or stdin when FILE is - or "
         "absent. Prints a summary, or the JSON object of docs/signals.md with --json.",
+        scrapy_settings=False,  # no crawl here: Scrapy is not imported, for a fast start
     )
     parser.add_argument("file", nargs="?", default="-", metavar="FILE", help="saved page; - or absent: stdin")
     parser.add_argument("--url", metavar="URL", help="the page's URL: resolves relative links, selects site rules")
@@ -106,8 +108,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"),
     )
     data = read_input(args.file)
-    # one worker process, so that a hostile page is stopped at DARKCRAWL_EXTRACT_TIMEOUT as in a crawl
-    with ExtractionPool(spec, workers=1, timeout=settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT")) as pool:
+    # one worker process, so that a hostile page is stopped at DARKCRAWL_EXTRACT_TIMEOUT as in a crawl; forked from
+    # this one, which compiles the configuration once (a fresh interpreter would import and compile all again)
+    timeout = settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT")
+    with ExtractionPool(spec, workers=1, timeout=timeout, fork=True) as pool:
         outcome = pool.extract_blocking(data, args.url, args.content_type)
     if outcome.status != "ok":
         reason = "took longer than DARKCRAWL_EXTRACT_TIMEOUT" if outcome.status == "timeout" else outcome.error

@@ -11,20 +11,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.cli.common import add_command, add_command_group
 from crawler.errors import DarkcrawlError, UsageError
 from crawler.redact import mask_url
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "kibana",
+    actions = add_command_group(
+        subparsers, "kibana",
         help="import darkcrawl's data views, saved searches and dashboard into Kibana",
         description="Kibana saved objects for analysts: data views of the read aliases, saved searches, a dashboard.",
     )
-    actions = parser.add_subparsers(dest="kibana_action", metavar="ACTION")
-    actions.required = True
-    importing = actions.add_parser(
-        "import", help="import the saved objects through Kibana's API",
+    importing = add_command(
+        actions, "import", run_import, help="import the saved objects through Kibana's API",
         description="POST the saved objects to Kibana (/api/saved_objects/_import). Credentials and CA file come "
         "from DARKCRAWL_KIBANA_API_KEY or _USERNAME/_PASSWORD, and DARKCRAWL_KIBANA_CA_CERTS.",
     )
@@ -32,11 +31,10 @@ def register(subparsers: Any) -> None:
     importing.add_argument("--space", help="Kibana space id (default: DARKCRAWL_KIBANA_SPACE, else the default space)")
     importing.add_argument("--prefix", help="index prefix the objects read (default: DARKCRAWL_ES_INDEX_PREFIX)")
     importing.add_argument("--overwrite", action="store_true", help="replace objects that already exist")
-    importing.set_defaults(handler=run_import)
-    render = actions.add_parser("render", help="write the saved objects as NDJSON (for Kibana's UI import)")
+    render = add_command(actions, "render", run_render,
+                         help="write the saved objects as NDJSON (for Kibana's UI import)")
     render.add_argument("--prefix", help="index prefix the objects read (default: DARKCRAWL_ES_INDEX_PREFIX)")
     render.add_argument("-o", "--output", help="file to write (default: standard output)")
-    render.set_defaults(handler=run_render)
 
 
 def _ndjson(args: argparse.Namespace, settings: Any) -> tuple[str, str]:

@@ -8,55 +8,63 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapy.settings import BaseSettings
+from crawler.cli.common import add_command, add_command_group, add_json_option, print_answer, sayer
 
-from crawler.cli.common import print_answer
-from crawler.lab.network import Lab, LabConfig, LabStatus
-from crawler.lab.state import LabState
+if TYPE_CHECKING:
+    from crawler.lab.network import Lab, LabStatus
+    from crawler.lab.state import LabState
+
+say = sayer("lab")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "lab",
+    actions = add_command_group(
+        subparsers, "lab",
         help="private Tor network on loopback serving the fixture sites as onions",
         description="A private Tor network on 127.0.0.1 (3 authorities, 3 relays, a client, v3 onion services "
         "serving the fixture sites). Its processes outlive the command; `down` stops them.",
     )
-    actions = parser.add_subparsers(dest="lab_action", metavar="ACTION", required=True)
-    up = actions.add_parser("up", help="start the lab (harmless if running) and wait until every onion answers")
-    up.add_argument("--json", action="store_true", help="print the lab's ports and onions as JSON on stdout")
-    actions.add_parser("down", help="stop every process of the lab (keys and logs are kept)")
-    status = actions.add_parser("status", help="per process up/down, client bootstrap, each onion reachable or not")
-    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    up = add_command(actions, "up", run_up,
+                     help="start the lab (harmless if running) and wait until every onion answers")
+    add_json_option(up, "print the lab's ports and onions as JSON on stdout")
+    add_command(actions, "down", run_down, help="stop every process of the lab (keys and logs are kept)")
+    status = add_command(actions, "status", run_status,
+                         help="per process up/down, client bootstrap, each onion reachable or not")
+    add_json_option(status, "print the status as JSON")
     status.add_argument("--no-fetch", action="store_true", help="do not fetch the onions (faster)")
-    parser.set_defaults(handler=run)
 
 
-def say(message: str) -> None:
-    print(f"lab: {message}", file=sys.stderr, flush=True)
-
-
-def run(args: argparse.Namespace, settings: BaseSettings) -> int:
+def lab_from_settings(args: argparse.Namespace, settings: Any) -> Lab:
+    """The lab the settings describe, its progress said on stderr; stem's and httpx's per-request chatter is
+    hidden unless ``-v``."""
     if not getattr(args, "verbose", False):  # per-request chatter; the lab prints its own progress
         from stem.util import log as stem_log  # stem sets its logger's level when imported, so import it first
 
         stem_log.get_logger().setLevel(logging.WARNING)
         logging.getLogger("httpx").setLevel(logging.WARNING)
-    lab = Lab(LabConfig.from_settings(settings), say=say)
-    if args.lab_action == "up":
-        state = lab.up()
-        if args.json:
-            print_answer(True, state.to_json(), lambda: "", sort_keys=True)
-        else:
-            print_summary(state)
-        return 0
-    if args.lab_action == "down":
-        lab.down()
-        return 0
-    report = lab.status(check_onions=not args.no_fetch)
+    from crawler.lab.network import Lab, LabConfig
+
+    return Lab(LabConfig.from_settings(settings), say=say)
+
+
+def run_up(args: argparse.Namespace, settings: Any) -> int:
+    state = lab_from_settings(args, settings).up()
+    if args.json:
+        print_answer(True, state.to_json(), lambda: "", sort_keys=True)
+    else:
+        print_summary(state)
+    return 0
+
+
+def run_down(args: argparse.Namespace, settings: Any) -> int:
+    lab_from_settings(args, settings).down()
+    return 0
+
+
+def run_status(args: argparse.Namespace, settings: Any) -> int:
+    report = lab_from_settings(args, settings).status(check_onions=not args.no_fetch)
     if args.json:
         print_answer(True, report.to_json(), lambda: "", sort_keys=True)
     else:

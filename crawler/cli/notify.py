@@ -10,19 +10,17 @@ import argparse
 import time
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, print_answer, say
+from crawler.cli.common import add_command, add_command_group, add_json_option, print_answer, say
 from crawler.scheduling.timing import format_duration, to_datetime
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "notify",
+    actions = add_command_group(
+        subparsers, "notify",
         help="notifications of alerts: status, flush, retry-dead, test",
         description="The outbox of alert notifications (e-mail, chat, webhooks): what is pending, delivered, failing "
         "or dead (docs/notify.md).",
     )
-    actions = parser.add_subparsers(dest="notify_action", metavar="ACTION")
-    actions.required = True
     status = add_command(actions, "status", run_status, help="pending, delivered, failed attempts, dead, oldest age",
                          description="What the outbox holds: pending (and the oldest's age), delivered, suppressed "
                          "by realert windows, failed attempts, dead, and each failing target with its last error.")

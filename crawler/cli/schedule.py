@@ -10,21 +10,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_limit_option, print_answer
+from crawler.cli.common import add_command, add_command_group, add_json_option, add_limit_option, print_answer
 from crawler.errors import UsageError
 from crawler.scheduling.store import Run, Schedule, ScheduleStore, open_store, validate_name
 from crawler.scheduling.timing import Timing, format_duration, parse_duration, to_datetime
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "schedule",
+    actions = add_command_group(
+        subparsers, "schedule",
         help="recurring crawls: add, list, show, pause, resume, remove, run-now",
         description="Manage recurring crawls; `darkcrawl scheduler` runs them (docs/operations.md).",
     )
-    actions = parser.add_subparsers(dest="schedule_action", metavar="ACTION")
-    actions.required = True
-    add = actions.add_parser("add", help="add a recurring crawl")
+    add = add_command(actions, "add", run_add, help="add a recurring crawl")
     add.add_argument("name", metavar="NAME", help="letters, digits, - _ . (also names its job directory)")
     source = add.add_mutually_exclusive_group(required=True)
     source.add_argument("--seeds", metavar="FILE", help="seeds file, read at every run")
@@ -40,25 +38,22 @@ def register(subparsers: Any) -> None:
     add.add_argument("--budget", metavar="DURATION", help="time budget per run (e.g. 2h): stopped, resumed next time")
     add.add_argument("--priority", type=int, default=0, metavar="P", help="higher starts first when slots are short")
     add.add_argument("--paused", action="store_true", help="add it paused")
-    add.set_defaults(handler=run_add)
 
-    listing = actions.add_parser("list", help="every schedule with its next run")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=run_list)
-    show = actions.add_parser("show", help="one schedule and its last runs")
+    listing = add_command(actions, "list", run_list, help="every schedule with its next run")
+    add_json_option(listing, "print the schedules as JSON")
+    show = add_command(actions, "show", run_show, help="one schedule and its last runs")
     show.add_argument("name", metavar="NAME")
     add_limit_option(show, default=10, what="runs shown, newest first,")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(handler=run_show)
+    add_json_option(show, "print the schedule and its runs as JSON")
     for action, helptext in (
         ("pause", "stop starting runs of it (a running crawl goes on)"),
         ("resume", "start its runs again (the next one at its next time)"),
         ("remove", "delete it (its run history and job directory stay)"),
         ("run-now", "ask the scheduler to start it at its next tick"),
     ):
-        sub = actions.add_parser(action, help=helptext)
+        sub = add_command(actions, action, run_change, help=helptext)
         sub.add_argument("name", metavar="NAME")
-        sub.set_defaults(handler=run_change, change=action)
+        sub.set_defaults(change=action)
 
 
 def when(timestamp: float | None) -> str:

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 from typing import Any
 
+from crawler.cli.common import add_command, sayer
 from crawler.errors import ServiceError
+
+say = sayer("darkcrawl scheduler")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "scheduler",
+    parser = add_command(
+        subparsers, "scheduler", run,
         help="run the scheduled crawls (foreground service)",
         description="Start due crawls as separate processes (or Scrapyd jobs), enforce budgets and the concurrency "
         "limit, expose Prometheus metrics. Runs until SIGTERM or Ctrl-C.",
@@ -25,11 +27,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--leave-running", action="store_true", help="on exit, leave running crawls to the next scheduler"
     )
-    parser.set_defaults(handler=run)
-
-
-def say(message: str) -> None:
-    print(f"darkcrawl scheduler: {message}", file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer, printable
+from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.cli.dates import ACCEPTED, iso_utc, parse_since
 from crawler.search import (
     ENTITY_KIND_FIELDS,
@@ -18,6 +18,7 @@ from crawler.search import (
     site_titles,
     site_titles_request,
 )
+from crawler.terminal import printable
 
 
 def register(subparsers: Any) -> None:

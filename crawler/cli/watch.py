@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
+from crawler.cli.common import add_command, add_command_group, add_json_option, es_session, print_answer, say
 from crawler.errors import UsageError
 from crawler.watch.model import CLONE, ENTITY, KINDS, NEW_SITE, REGEX, SEVERITIES, TERM, YARA, Watch, WatchMatch
 
@@ -31,15 +31,13 @@ KIND_OPTIONS = {
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "watch",
+    actions = add_command_group(
+        subparsers, "watch",
         help="watches: terms, regex, YARA, entities, clones, new sites; add, list, test, hunt",
         description="Watches say what to warn about: the crawl checks new or changed pages against the active ones "
         "and writes an alert (darkcrawl alerts) per watch and page content; hunt checks what is already indexed. "
         "Kinds and options: docs/watch.md.",
     )
-    actions = parser.add_subparsers(dest="watch_action", metavar="ACTION")
-    actions.required = True
 
     add = add_command(actions, "add", run_add, help="add a watch",
                       description="Add a watch. Give --kind and that kind's options (docs/watch.md).")

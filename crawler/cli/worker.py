@@ -10,10 +10,16 @@ import argparse
 from typing import Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer, say
-from crawler.cli.crawl import add_crawl_options, ensure_index, load_seeds, overrides_from_args, print_summary
-from crawler.crawl import run_crawl
+from crawler.cli.crawl import (
+    add_crawl_options,
+    ensure_index,
+    load_seeds,
+    overrides_from_args,
+    print_summary,
+    run_crawl,
+    tor_unavailable,
+)
 from crawler.errors import ServiceError, UsageError
-from crawler.tor.health import CLOSE_REASON as TOR_UNAVAILABLE
 
 
 def register(subparsers: Any) -> None:
@@ -82,7 +88,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         ensure_index(settings, args.verbose)
     result = run_crawl(settings, seeds.seeds, say)
     print_summary(result, seeds.problems, args.json)
-    if result.finish_reason == TOR_UNAVAILABLE:
+    if tor_unavailable(result):
         raise ServiceError("the worker stopped because Tor became unusable; restart tor and rerun the worker")
     return 0
 

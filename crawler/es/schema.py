@@ -22,9 +22,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from elasticsearch import ApiError, BadRequestError, Elasticsearch
+from typing import TYPE_CHECKING, Any
 
 from crawler.errors import ServiceError, UsageError
 from crawler.es.templates import (
@@ -35,6 +33,10 @@ from crawler.es.templates import (
     mapped_fields,
     mappings_for,
 )
+
+if TYPE_CHECKING:
+    # the client library is imported where Elasticsearch is asked: names, ids and templates are read without it
+    from elasticsearch import Elasticsearch
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -156,6 +158,8 @@ class InitReport:
 
 def _installed_template(client: Elasticsearch, name: str) -> tuple[int, dict[str, Any]] | None:
     """(version, mappings) of the installed template *name*, or None when there is none."""
+    from elasticsearch import ApiError
+
     try:
         response = client.indices.get_index_template(name=name)
     except ApiError as exc:
@@ -189,6 +193,8 @@ def _alias_indices(client: Elasticsearch, alias: str) -> dict[str, bool]:
 def _init_kind(
     client: Elasticsearch, names: IndexNames, kind: str, analyzers: bool, version: int, report: InitReport
 ) -> None:
+    from elasticsearch import BadRequestError
+
     template_name = names.template(kind)
     alias = names.alias(kind)
     found = _installed_template(client, template_name)
@@ -309,6 +315,8 @@ def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int
     analysis plugin's sub-fields when every node has it) except in tests and benchmarks of the plain shape. Returns
     an :class:`InitReport`; every action is also passed to *say*. Raises :class:`ServiceError` when the cluster
     refuses."""
+    from elasticsearch import ApiError
+
     try:
         analyzers = ANALYSIS_PLUGIN in node_modules(client) if language_analyzers is None else language_analyzers
         report = InitReport(language_analyzers=analyzers)

@@ -115,7 +115,7 @@ def es_report(settings: Any) -> dict[str, Any]:
 
 
 def es_checks(settings: Any, deadline: float) -> dict[str, Any]:
-    from crawler.cli.es import status_report
+    from crawler.sink.backlog import status_report
 
     try:
         report = status_report(settings)

@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from croniter import CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, croniter
-
 from crawler.errors import UsageError
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -72,6 +70,8 @@ class Timing:
                     f"cron expression {cron!r} must have 5 fields (minute hour day-of-month month day-of-week), "
                     "e.g. '0 */6 * * *'"
                 )
+            from croniter import CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, croniter
+
             try:
                 croniter(expression, to_datetime(0)).get_next(float)
             except (CroniterBadCronError, CroniterBadDateError, CroniterNotAlphaError, ValueError, KeyError) as exc:
@@ -83,6 +83,8 @@ class Timing:
     def next_after(self, timestamp: float) -> float:
         """The first run time strictly after *timestamp* (unix seconds; cron in UTC)."""
         if self.cron:
+            from croniter import croniter  # when a cron schedule is read: `darkcrawl search --since` needs no croniter
+
             return float(croniter(self.cron, to_datetime(timestamp)).get_next(float))
         assert self.every
         return timestamp + self.every

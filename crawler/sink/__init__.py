@@ -10,6 +10,8 @@ Elasticsearch cannot take it. Independent of Scrapy's item pipeline: pipelines/i
 * :mod:`crawler.sink.spool` -- the bounded, fsynced on-disk queue of what could not be indexed yet.
 * :mod:`crawler.sink.deadletter` -- documents Elasticsearch rejected for good, kept with the reason.
 * :mod:`crawler.sink.crawlrecord` -- the crawl's record in the crawls index (a Scrapy extension).
+* :mod:`crawler.sink.backlog` -- what the spools hold (``es status``, ``darkcrawl status``) and replaying them
+  (``es replay``).
 
 Layering: imports crawler.es, pipelines.extract and the bottom modules (crawler.items, crawler.errors, crawler.paths,
 crawler.durable, crawler.backoff ...); never the CLI, the Scrapy stages (pipelines), spiders, watch, alerts or notify.

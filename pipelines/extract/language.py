@@ -3,6 +3,11 @@
 Offers :func:`detect_language` (text -> ``{"code", "probability"}``) and :func:`language_sample`. langdetect is
 randomised: the seed is fixed here so that the same page always gets the same answer.
 
+langdetect's profiles are read lazily (:class:`Profiles`): the 55 files are parsed once per process (about 0.05 s),
+and the per-language probabilities of an n-gram are computed the first time a page holds it, with langdetect's own
+formula, rather than for all 87,000 n-grams up front (0.5 s, most of the start of ``darkcrawl extract``). The
+probabilities, and so the answers, are the same (tests/unit/extract/test_language.py).
+
 Only a bounded sample is read (``DARKCRAWL_LANGUAGE_SAMPLE`` characters), and it is taken from the page's prose:
 lines of at least 60 characters and 7 words, in page order, before anything else. Markup-heavy pages open with
 menus and category lists: judged on their first 1,000 characters, 38 of 150 benchmark pages got the right
@@ -13,13 +18,16 @@ corpus).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+from itertools import repeat
 from typing import Any
 
 from langdetect import DetectorFactory, detector_factory
 from langdetect.detector import Detector
-from langdetect.lang_detect_exception import LangDetectException
+from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 
 log = logging.getLogger(__name__)
@@ -47,10 +55,16 @@ class _Detector(Detector):
     The original n-gram extraction calls two Python methods per character; here each distinct character is
     normalised once (``NGram.normalize``, cached) and the three-character window is kept in local variables;
     ``append`` and ``cleaning_text`` use regular expressions instead of character loops.
+
+    *factory* is :class:`Profiles` (or langdetect's own ``DetectorFactory``, whose map holds every n-gram already).
     """
 
+    def __init__(self, factory: Any) -> None:
+        super().__init__(factory)
+        self.known_grams = getattr(factory, "grams", factory.word_lang_prob_map)
+
     def _extract_ngrams(self) -> list[str]:
-        known = self.word_lang_prob_map
+        known = self.known_grams
         normalised = _NORMALISED
         result: list[str] = []
         append = result.append
@@ -83,6 +97,8 @@ class _Detector(Detector):
                 gram = grams[-n:]
                 if gram != " " and gram in known:
                     append(gram)
+        if isinstance(self.word_lang_prob_map, _GramProbabilities):
+            self.word_lang_prob_map.compute(result)  # langdetect's update step looks them up by `in`
         return result
 
     def append(self, text: str) -> None:
@@ -105,9 +121,71 @@ _NON_LATIN = re.compile("[\u0300-\u1dff\u1f00-\U0010ffff]")  # from U+0300, less
 _NORMALISED: dict[str, str] = {}  # character -> NGram.normalize(character)
 
 
-def load_profiles() -> None:
-    """Load langdetect's language profiles now (about 0.3 s, once per process) rather than on the first page."""
-    detector_factory.init_factory()
+class _GramProbabilities(dict[str, list[float]]):
+    """n-gram -> its probability in each language (langdetect's ``word_lang_prob_map``), filled on demand from the
+    profiles' counts, with langdetect's formula (``1.0 * count / n_words[len(gram) - 1]``): the same floats."""
+
+    def __init__(self, counts: list[dict[str, int]], n_words: list[list[int]]) -> None:
+        super().__init__()
+        self.counts = counts
+        self.totals = [[words[size] for words in n_words] for size in range(NGram.N_GRAM)]  # per n: per language
+
+    def __missing__(self, gram: str) -> list[float]:
+        size = len(gram)
+        if 1 <= size <= NGram.N_GRAM:
+            found = map(dict.get, self.counts, repeat(gram))
+            probabilities = [0.0 if count is None else 1.0 * count / total
+                             for count, total in zip(found, self.totals[size - 1], strict=True)]
+        else:
+            probabilities = [0.0] * len(self.counts)
+        self[gram] = probabilities
+        return probabilities
+
+    def compute(self, grams: list[str]) -> None:
+        """Make sure each of *grams* (all in some profile) is in the map."""
+        for gram in grams:
+            if gram not in self:
+                self.__missing__(gram)
+
+
+class Profiles:
+    """langdetect's language profiles, read as its ``DetectorFactory`` reads them (the files of its ``profiles``
+    directory, in ``os.listdir`` order, which gives each language its index), for :class:`_Detector`: ``langlist``,
+    ``grams`` (every n-gram of some profile) and ``word_lang_prob_map`` (a :class:`_GramProbabilities`)."""
+
+    def __init__(self, directory: str = detector_factory.PROFILES_DIRECTORY) -> None:
+        self.langlist: list[str] = []
+        counts: list[dict[str, int]] = []
+        n_words: list[list[int]] = []
+        for filename in os.listdir(directory):
+            path = os.path.join(directory, filename)
+            if filename.startswith(".") or not os.path.isfile(path):
+                continue
+            with open(path, encoding="utf-8") as handle:
+                profile = json.load(handle)
+            if profile["name"] in self.langlist:
+                raise LangDetectException(ErrorCode.DuplicateLangError, f"two profiles of {profile['name']}")
+            self.langlist.append(profile["name"])
+            counts.append(profile["freq"])
+            n_words.append(profile["n_words"])
+        self.grams: frozenset[str] = frozenset().union(*counts)
+        self.word_lang_prob_map = _GramProbabilities(counts, n_words)
+
+    @property
+    def seed(self) -> int | None:
+        """langdetect's random seed (fixed by this module), read by each detector."""
+        return DetectorFactory.seed
+
+
+_profiles: Profiles | None = None
+
+
+def load_profiles() -> Profiles:
+    """langdetect's language profiles, read once per process (about 0.05 s; see :class:`Profiles`)."""
+    global _profiles
+    if _profiles is None:
+        _profiles = Profiles()
+    return _profiles
 
 
 def language_sample(text: str, sample_size: int = DEFAULT_SAMPLE) -> str:
@@ -135,8 +213,7 @@ def detect_language(text: str, sample_size: int = DEFAULT_SAMPLE) -> dict[str, A
     if len(_NOT_LETTERS.sub("", sample)) < MIN_LETTERS:
         return dict(UNKNOWN)
     try:
-        detector_factory.init_factory()  # loads the profiles once, then a no-op
-        detector = _Detector(detector_factory._factory)
+        detector = _Detector(load_profiles())  # read once, then a no-op
         detector.n_trial = TRIALS
         detector.append(sample)
         ranked = detector.get_probabilities()

@@ -14,14 +14,19 @@ Workers are fresh interpreters (:mod:`pipelines.extract.worker`: forking the cra
 threads' locks, and multiprocessing's spawn would re-run the crawl's main module) that compile their configuration
 once, at start; a page crosses the socket once each way. A worker is killed when the thread that started it ends
 (``PR_SET_PDEATHSIG``), so none outlives the crawl, even a stuck one.
+
+The one-file CLI (``darkcrawl extract``) is a process with one thread and nothing else to do: with ``fork`` the pool
+compiles the configuration there and forks its worker, which inherits it, instead of starting a second interpreter
+that would import and compile everything again (docs/performance.md, "Startup"). The budget and what a page keeps
+when it runs over it are the same.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -31,13 +36,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from crawler.errors import UsageError
 
 from .caps import DEFAULT_MAX_PER_KIND
 from .language import DEFAULT_SAMPLE
 from .signals import ExtractionConfig, Signals
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +55,7 @@ WORKER_MAIN = (
     f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
     "from pipelines.extract.worker import main; sys.exit(main(sys.argv))"
 )
-STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to compile its configuration (about 1.2 s here)
+STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to compile its configuration (about 0.2 s of CPU here)
 STOP_GRACE = 2.0  # seconds a worker is given to exit after being asked, before it is killed
 
 
@@ -102,6 +110,61 @@ def _partial(parsed: Signals | None) -> Signals:
     return parsed
 
 
+class _ForkedProcess:
+    """A worker forked from this process, with what :class:`_Worker` uses of :class:`subprocess.Popen`."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is None:
+            if self.returncode is None:
+                self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"extraction worker {self.pid}", timeout)
+            time.sleep(0.01)
+        return code
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _forked_worker(conn: Connection, config: ExtractionConfig, extractor: str) -> NoReturn:
+    """The body of a forked worker: the pages it is sent, then exit without the parent's clean-up (its buffers,
+    its ``atexit`` handlers are the parent's to run)."""
+    from .worker import die_with_parent, resolve, serve_pages
+
+    code = 1
+    try:
+        die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a started worker: Ctrl-C is for the parent to handle
+        serve_pages(conn, config, resolve(extractor))
+        code = 0
+    except (EOFError, OSError, KeyboardInterrupt):  # the parent is gone or closing: as a started worker's main()
+        pass
+    except BaseException:  # a bug: said as a started worker's interpreter would say it
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
 class _Worker:
     """One worker process and the parent's end of its pipe; used by one thread at a time."""
 
@@ -115,6 +178,15 @@ class _Worker:
     def start(self) -> None:
         """Start the process (does not wait for it to be ready: :meth:`ready` does)."""
         parent, child = socket.socketpair()
+        if self.pool.config is not None:  # forked, its configuration compiled already
+            pid = os.fork()
+            if pid == 0:
+                parent.close()
+                _forked_worker(Connection(child.detach()), self.pool.config, self.pool.extractor)
+            child.close()
+            self.process, self.conn, self.is_ready = _ForkedProcess(pid), Connection(parent.detach()), True
+            self.pool.started += 1
+            return
         try:
             process = subprocess.Popen(
                 [sys.executable, "-I", "-c", WORKER_MAIN, str(child.fileno())],
@@ -133,6 +205,8 @@ class _Worker:
     def ready(self) -> None:
         """Wait until the worker has compiled its configuration. Raises :class:`UsageError` for a bad watch list
         or rule file, :class:`RuntimeError` when the worker cannot start."""
+        if self.is_ready:  # forked with its configuration
+            return
         assert self.conn is not None
         try:
             if not self.conn.poll(STARTUP_TIMEOUT):
@@ -236,10 +310,12 @@ class ExtractionPool:
     """*workers* processes (0: :func:`default_workers`) extracting pages, *timeout* seconds each at most.
 
     *extract* names the function workers call, ``module:function`` (:data:`EXTRACTOR`; tests name slow or crashing
-    stand-ins). Call :meth:`start` first and :meth:`close` at the end.
+    stand-ins). With *fork* the configuration is compiled in this process and the workers are forked from it: only
+    for a process with one thread (the one-file CLI). Call :meth:`start` first and :meth:`close` at the end.
     """
 
-    def __init__(self, spec: ConfigSpec, workers: int = 0, timeout: float = 10.0, extract: str = EXTRACTOR):
+    def __init__(self, spec: ConfigSpec, workers: int = 0, timeout: float = 10.0, extract: str = EXTRACTOR,
+                 fork: bool = False):
         if not timeout > 0:
             raise UsageError(
                 f"the extraction time budget (DARKCRAWL_EXTRACT_TIMEOUT) must be a positive number of seconds, "
@@ -249,6 +325,8 @@ class ExtractionPool:
         self.size = workers if workers > 0 else default_workers()
         self.timeout = float(timeout)
         self.extractor = extract
+        self.fork = fork
+        self.config: ExtractionConfig | None = None  # compiled here with *fork*
         self.workers = [_Worker(self) for _ in range(self.size)]
         self.started = 0  # processes started, replacements included
         self.replaced = 0  # workers killed and replaced (timeouts, deaths)
@@ -261,6 +339,8 @@ class ExtractionPool:
         """Start every worker and wait until each has compiled its configuration (in parallel). Raises
         :class:`UsageError` naming a bad watch-list or rule file."""
         try:
+            if self.fork:
+                self.config = self.spec.build()
             for worker in self.workers:
                 worker.start()
             for worker in self.workers:
@@ -277,6 +357,8 @@ class ExtractionPool:
     async def extract(self, body: str | bytes, url: str | None, content_type: str | None = None) -> Outcome:
         """Extract one page in the next free worker, without blocking the event loop. Pages wait for a free worker;
         the budget starts when one takes the page."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         if self._idle is None:
             self._idle = asyncio.Queue()

@@ -49,6 +49,12 @@ def serve(conn: Connection) -> None:
         return
     extract = resolve(extractor)
     conn.send(("ready", os.getpid()))
+    serve_pages(conn, config, extract)
+
+
+def serve_pages(conn: Connection, config: Any, extract: Callable[..., Any]) -> None:
+    """Extract each page received with the compiled *config* until told to stop (also the body of a worker forked
+    with its configuration compiled already: :class:`pipelines.extract.pool.ExtractionPool` with ``fork``)."""
     parsed: list[Any] = []  # whether this page's parse was sent
 
     def on_parsed(signals: Any) -> None:

@@ -177,25 +177,32 @@ def test_a_missing_index_says_what_to_do_where_the_command_knows_it(missing_inde
             client.search(index="x")
 
 
-def test_printable_removes_c0_c1_and_bidi_controls_and_keeps_lines_where_asked():
-    from crawler.cli.common import printable
+def test_progress_is_said_one_way_with_each_command_s_prefix(capsys):
+    """One say() for every command: the prefix and stream differ (darkcrawl, lab, the scheduler on stderr; es's
+    own progress on stdout), the line is always printable."""
+    from crawler.cli import es, lab, scheduler
+    from crawler.cli.common import say
 
-    page = "A\x1b]0;owned\x07B\x9b2JC\u202eD\r\x00E\tF\nG\x7f"
-    assert printable(page) == "A\ufffd]0;owned\ufffdB\ufffd2JC\ufffdD\ufffd\ufffdE F G\ufffd"
-    assert printable(page, multiline=True) == "A\ufffd]0;owned\ufffdB\ufffd2JC\ufffdD\ufffd\ufffdE\tF\nG\ufffd"
-    assert printable("\x1b[1mX\x1b[0m\x1b[31m", styled=True) == "\x1b[1mX\x1b[0m\ufffd[31m"
+    say("page title \x1b]0;owned\x07")
+    lab.say("up")
+    scheduler.say("stopped")
+    es.say("Elasticsearch stopped")
+    captured = capsys.readouterr()
+    assert captured.err == "darkcrawl: page title \ufffd]0;owned\ufffd\nlab: up\ndarkcrawl scheduler: stopped\n"
+    assert captured.out == "Elasticsearch stopped\n"
 
 
-def test_json_answers_are_the_same_data_with_no_raw_control_character(capsys):
-    from crawler.cli.common import json_text
+def test_a_command_group_needs_its_action(capsys):
+    from crawler.cli import build_parser
 
-    answer = {"title": "T\x9b2J\x1b[31m\u202e", "n": 1}
-    for options in ({}, {"ensure_ascii": False}):
-        text = json_text(answer, **options)
-        assert json.loads(text) == answer
-        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
-    print_answer(False, answer, lambda: [answer["title"]])
-    assert capsys.readouterr().out == "T\ufffd2J\ufffd[31m\ufffd\n"
+    parser = build_parser()
+    for group in ("es", "lab", "schedule", "kibana", "alerts", "watch", "notify", "export"):
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args([group])
+        assert exit_.value.code == 2
+        assert "required: " in capsys.readouterr().err
+    assert parser.parse_args(["lab", "status", "--json"]).handler.__name__ == "run_status"
+    assert parser.parse_args(["es", "status"]).es_action == "status"
 
 
 def test_an_error_line_masks_secrets_and_control_characters(capsys, monkeypatch, tmp_path):

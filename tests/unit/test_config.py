@@ -125,3 +125,38 @@ def test_a_config_file_with_a_secret_that_others_can_read_is_warned_about(tmp_pa
     plain.chmod(0o644)
     load_settings(config_file=plain, environ={})
     assert not [record for record in caplog.records if record.levelname == "WARNING"]
+
+
+def test_setting_values_answer_as_scrapy_settings_do(tmp_path):
+    """`darkcrawl extract` reads its settings without Scrapy (crawler.config.load_values): the same value from every
+    getter for every setting darkcrawl defines, from the same file and environment."""
+    from crawler.config import darkcrawl_defaults, load_values
+
+    config = tmp_path / "darkcrawl.toml"
+    config.write_text('[darkcrawl]\nes_port = 9300\nwatchlists = ["a.yaml", "b.yaml"]\nextract_timeout = 2.5\n')
+    environ = {"DARKCRAWL_MAX_PAGES": "20", "DARKCRAWL_VENDOR_RULES": "x.yaml,y.yaml", "DARKCRAWL_ALLOW_CLEARNET": "1"}
+    settings = load_settings(config_file=config, environ=environ)
+    values = load_values(config_file=config, environ=environ)
+    assert values.getint("DARKCRAWL_ES_PORT") == 9300 and values.getlist("DARKCRAWL_WATCHLISTS") == ["a.yaml", "b.yaml"]
+    for name in darkcrawl_defaults():
+        assert values.get(name) == settings.get(name), name
+        assert values.get(name, "fallback") == settings.get(name, "fallback"), name
+        for getter in ("getbool", "getint", "getfloat", "getlist"):
+            try:
+                expected = getattr(settings, getter)(name)
+            except (TypeError, ValueError):
+                continue
+            assert getattr(values, getter)(name) == expected, (getter, name)
+    assert values.get("DARKCRAWL_NO_SUCH", 3) == settings.get("DARKCRAWL_NO_SUCH", 3) == 3
+    assert values.getlist("DARKCRAWL_NO_SUCH") == [] and values.getbool("DARKCRAWL_NO_SUCH") is False
+
+
+def test_setting_values_have_the_same_errors(tmp_path):
+    from crawler.config import load_values
+
+    config = tmp_path / "c.toml"
+    config.write_text("[darkcrawl]\nes_prot = 9300\n")
+    with pytest.raises(ConfigError, match="unknown key 'es_prot'"):
+        load_values(config_file=config, environ={})
+    with pytest.raises(ConfigError, match="DARKCRAWL_ALLOW_CLEARNET"):
+        load_values(environ={"DARKCRAWL_ALLOW_CLEARNET": "perhaps"})

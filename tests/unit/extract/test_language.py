@@ -46,7 +46,7 @@ def test_fast_ngram_extraction_matches_langdetect() -> None:
 
     from pipelines.extract.language import _Detector, language_sample, load_profiles
 
-    load_profiles()
+    detector_factory.init_factory()  # langdetect's own profiles, every n-gram's probabilities computed up front
     samples = [
         *SENTENCES.values(),
         "MiXeD CAPS Words AND ÉCOLE über straße   with   spaces http://example.org/x mail@example.org",
@@ -57,8 +57,27 @@ def test_fast_ngram_extraction_matches_langdetect() -> None:
     for text in samples:
         reference = detector_factory._factory.create()
         reference.append(language_sample(text))
-        ours = _Detector(detector_factory._factory)
-        ours.append(language_sample(text))
-        assert ours._extract_ngrams() == reference._extract_ngrams()
-        ours_ranked = [(lang.lang, lang.prob) for lang in ours.get_probabilities()]
-        assert ours_ranked == [(lang.lang, lang.prob) for lang in reference.get_probabilities()]  # same floats
+        reference_ranked = [(lang.lang, lang.prob) for lang in reference.get_probabilities()]
+        for factory in (detector_factory._factory, load_profiles()):  # with langdetect's profiles, and ours (lazy)
+            ours = _Detector(factory)
+            ours.append(language_sample(text))
+            assert ours._extract_ngrams() == reference._extract_ngrams()
+            assert [(lang.lang, lang.prob) for lang in ours.get_probabilities()] == reference_ranked  # same floats
+
+
+def test_lazy_profiles_are_langdetects_profiles() -> None:
+    """Every n-gram's probabilities, computed on demand, are the floats langdetect computes up front, for the
+    languages in the same order (the order decides ties)."""
+    from langdetect import detector_factory
+
+    from pipelines.extract.language import Profiles
+
+    detector_factory.init_factory()
+    reference = detector_factory._factory
+    profiles = Profiles()
+    assert profiles.langlist == reference.langlist
+    assert profiles.grams == set(reference.word_lang_prob_map)
+    languages = len(reference.langlist)
+    for gram, probabilities in reference.word_lang_prob_map.items():
+        assert profiles.word_lang_prob_map[gram] == probabilities[:languages], gram
+    assert profiles.seed == 0

@@ -8,7 +8,9 @@ page whose text holds a marker spins (a regular expression stuck in C looks the 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -187,3 +189,51 @@ def test_the_budget_must_be_positive() -> None:
     for budget in (0, -1, float("nan")):
         with pytest.raises(UsageError, match="positive number of seconds"):
             ExtractionPool(ConfigSpec(), timeout=budget)
+
+
+FORKED = textwrap.dedent(f"""
+    import json, os, sys
+    from crawler.errors import UsageError
+    from pipelines.extract.pool import ConfigSpec, ExtractionPool
+    from tests.unit.extract.test_pool import page
+    report = {{}}
+    with ExtractionPool(ConfigSpec(), workers=1, timeout=1.0, extract={HOOK!r}, fork=True) as pool:
+        [first] = pool.pids()
+        report["forked"] = os.getppid() != first and first != os.getpid()
+        ok = pool.extract_blocking(page(1).encode(), "http://shop.example/item", "text/html")
+        report["ok"] = [ok.status, ok.signals.title, ok.signals.emails]
+        spin = pool.extract_blocking(page(2, "<p>SPIN</p>").encode(), None, "text/html")
+        report["spin"] = [spin.status, spin.signals.title, bool(spin.signals.links)]
+        [second] = pool.pids()
+        crash = pool.extract_blocking(page(3, "<p>CRASH</p>").encode(), None, "text/html")
+        report["crash"] = [crash.status, crash.signals.title, crash.error]
+        again = pool.extract_blocking(page(4).encode(), None, "text/html")
+        report["again"] = again.status
+        report["pids"] = [first, second, *pool.pids()]
+    bad = ExtractionPool(ConfigSpec(watchlists=(sys.argv[1],)), workers=1, fork=True)
+    try:
+        bad.start()
+    except UsageError as exc:
+        report["bad"] = str(exc)
+    print(json.dumps(report))
+""")
+
+
+def test_a_forked_worker_has_the_same_budget_and_outcomes(tmp_path: Path) -> None:
+    """``fork`` (the one-file CLI, a process with one thread): the configuration is compiled in the parent and the
+    worker forked from it; a page over the budget keeps its parse, a dead worker is replaced, a bad watch list is the
+    same one-line error, and no worker outlives the pool. Run in a fresh process (pytest's has threads)."""
+    watch = tmp_path / "watch.yaml"
+    watch.write_text("- term: x\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", FORKED, str(watch)], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[3])
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["forked"] is True
+    assert report["ok"] == ["ok", "Shop 1", ["shop1@example.org"]]
+    assert report["spin"] == ["timeout", "Shop 2", True]
+    assert report["crash"][:2] == ["failed", "Shop 3"] and "died" in report["crash"][2]
+    assert report["again"] == "ok"
+    assert len(set(report["pids"])) == 3  # the first worker, and one replacement after each of the two losses
+    assert wait_gone(report["pids"]) == []
+    assert re.fullmatch(r".*watch\.yaml:1: entry has no 'category'.*", report["bad"])
