@@ -29,6 +29,7 @@ META_WARC = "darkcrawl_warc"  # evidence middleware: where the response's WARC r
 META_REVIEW = "darkcrawl_review"  # safety middleware: why the body was withheld for review
 META_RENDER = "darkcrawl_render"  # asks for (True) or forbids (False) a browser render
 META_RENDER_REASON = "darkcrawl_render_reason"  # render middleware: why the page was rendered
+META_JS_GATE = "darkcrawl_js_gate"  # render middleware: which JavaScript gate the plain fetch showed
 META_SCREENSHOT = "darkcrawl_screenshot"  # render handler: the screenshot's path and SHA-256
 META_TOR_INSTANCE = "darkcrawl_tor_instance"  # Tor routing: which tor of the pool carries the request
 META_CIRCUIT = "darkcrawl_circuit"  # Tor routing: instance/username/password of the isolated circuit

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipelines.extract.text import ParsedDocument
 
 
 def utc_timestamp() -> str:
@@ -54,3 +57,20 @@ class PageItem:
     extraction: dict[str, Any] | None = None
     # Set only for a page the content policy flagged (crawler/safety): why, and hashes of the body, which is not kept.
     review: dict[str, Any] | None = None
+
+
+_EXTRACTION_INPUT = "_darkcrawl_extraction_input"  # an attribute, not a field: never exported, never indexed
+
+
+def attach_extraction_input(item: PageItem, parsed: ParsedDocument) -> None:
+    """Hand the page's one parse (``ParsedDocument.for_extraction()``, crawler/fetch/parsed.py) to the extraction
+    stage with *item*, so that its workers extract from it instead of parsing the markup again."""
+    setattr(item, _EXTRACTION_INPUT, parsed)
+
+
+def take_extraction_input(item: PageItem) -> ParsedDocument | None:
+    """The parse handed over with *item* (then forgotten by the item), or None."""
+    parsed: ParsedDocument | None = getattr(item, _EXTRACTION_INPUT, None)
+    if parsed is not None:
+        delattr(item, _EXTRACTION_INPUT)
+    return parsed

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import PageItem
+from crawler.items import PageItem, take_extraction_input
 from pipelines.extract import Signals
 from pipelines.extract.caps import DEFAULT_MAX_PER_KIND
 from pipelines.extract.language import DEFAULT_SAMPLE
 from pipelines.extract.pool import ConfigSpec, ExtractionPool, Outcome
+from pipelines.extract.text import ParsedDocument
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -128,7 +129,8 @@ class ExtractionPipeline:
         (``review`` set, no body) pass through untouched."""
         if not isinstance(item, PageItem) or item.review is not None:  # a flagged page has no content to read
             return item
-        body: str = item.html or item.text
+        # the spider's parse of the page (its one parse) when it handed one over, else the markup to parse
+        body: str | ParsedDocument = take_extraction_input(item) or item.html or item.text
         outcome = await self.pool.extract(body, item.url, item.content_type or None)
         fill_item(item, outcome.signals)
         item.extraction = {"status": outcome.status, "elapsed_ms": outcome.elapsed_ms}

@@ -22,11 +22,10 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
-from scrapy.selector import Selector
 
 from crawler import signals as darkcrawl_signals
-from crawler.fetch.encoding import response_html
 from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
+from crawler.fetch.parsed import decoded_html, parsed_response
 from crawler.identity import (
     META_PATTERN_RUN,
     META_RENDER_REASON,
@@ -38,24 +37,21 @@ from crawler.identity import (
     is_valid_onion_v3,
     site_key,
 )
-from crawler.items import PageItem, utc_timestamp
+from crawler.items import PageItem, attach_extraction_input, utc_timestamp
 from crawler.seeds import Seed, parse_seeds
+from pipelines.extract.text import ParsedDocument
+from pipelines.extract.vendors import VendorRules, load_vendor_rules, rule_vendor_values
 
 HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
 
 
-def page_selector(response: TextResponse) -> Selector:
-    """The page parsed for its links, from the text extraction reads (:func:`crawler.fetch.encoding.response_html`;
-    ``response.text`` would decode by Python's codec for any declared name)."""
-    return Selector(text=response_html(response), type="html", base_url=response.url)
-
-
-def absolute_links(response: TextResponse, selector: Selector | None = None) -> list[str]:
-    """Return the absolute http(s) URLs of the page's ``<a href>`` links, fragments dropped, in order, unique."""
-    selector = selector if selector is not None else page_selector(response)
-    base = _base_url(response, selector)
+def absolute_links(response: TextResponse, parsed: ParsedDocument | None = None) -> list[str]:
+    """Return the absolute http(s) URLs of the page's ``<a href>`` and ``<area href>`` links, fragments dropped, in
+    order, unique. Read from the page's one parse (:func:`crawler.fetch.parsed.parsed_response`)."""
+    parsed = parsed if parsed is not None else parsed_response(response)
+    base = _base_url(response, parsed)
     links: dict[str, None] = {}
-    for href in selector.css("a::attr(href), area::attr(href)").getall():
+    for href in parsed.anchors:
         href = href.strip()
         if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
             continue
@@ -69,9 +65,9 @@ def absolute_links(response: TextResponse, selector: Selector | None = None) -> 
     return list(links)
 
 
-def _base_url(response: TextResponse, selector: Selector) -> str:
+def _base_url(response: TextResponse, parsed: ParsedDocument) -> str:
     """The URL relative links resolve against: ``<base href>`` when the page has one, else the response's URL."""
-    base = selector.css("base::attr(href)").get()
+    base = parsed.base_href
     if base:
         try:
             return urljoin(response.url, base.strip())
@@ -80,10 +76,10 @@ def _base_url(response: TextResponse, selector: Selector) -> str:
     return response.url
 
 
-def canonical_url(response: TextResponse, selector: Selector | None = None) -> str:
+def canonical_url(response: TextResponse, parsed: ParsedDocument | None = None) -> str:
     """The page's ``<link rel=canonical>`` when it points into the same site, else its URL without fragment."""
-    selector = selector if selector is not None else page_selector(response)
-    href = selector.css('link[rel="canonical"]::attr(href)').get()
+    parsed = parsed if parsed is not None else parsed_response(response)
+    href = parsed.canonical_href
     if href:
         try:
             candidate = urljoin(response.url, href.strip())
@@ -137,6 +133,8 @@ class OnionSpider(scrapy.Spider):
         self.max_path_repeats = 0
         self.hostile: HostileReporter | None = None
         self.frontier: Any = None  # the shared frontier of a distributed crawl (crawler.frontier.store.Frontier)
+        # the vendor rules' selectors are read here, on the page's one parse (extraction workers get no markup)
+        self.vendor_rules: VendorRules | None = None
         self.sites_read_at = 0.0
 
     @classmethod
@@ -160,6 +158,8 @@ class OnionSpider(scrapy.Spider):
             spider.seeds = [seed for seed in spider.seeds if seed.url not in {s.url for s in parsed.seeds}]
             spider.seeds += parsed.seeds
             spider.seed_sites = {site_key(seed.site) for seed in spider.seeds}
+        if settings.getbool("DARKCRAWL_EXTRACT_ENABLED", True):
+            spider.vendor_rules = load_vendor_rules(settings.getlist("DARKCRAWL_VENDOR_RULES"))
         if settings.get("DARKCRAWL_REDIS_URL"):
             from crawler.frontier.store import Frontier
 
@@ -234,9 +234,9 @@ class OnionSpider(scrapy.Spider):
             stats.inc_value("darkcrawl/pages")
             yield self.flagged_page(response, review)
             return
-        html = response_html(response)
-        selector = Selector(text=html, type="html", base_url=response.url)
-        links = absolute_links(response, selector)
+        html = decoded_html(response)
+        parsed = parsed_response(response)
+        links = absolute_links(response, parsed)
         page_run = int(response.meta.get(META_PATTERN_RUN, 1))
         onion_links = [url for url in links if (urlsplit(url).hostname or "").endswith(".onion")]
         clearnet_links = [url for url in links if not (urlsplit(url).hostname or "").endswith(".onion")]
@@ -246,9 +246,9 @@ class OnionSpider(scrapy.Spider):
             if value:
                 headers[name] = value.decode("latin-1")[:500]
         host = site_key(urlsplit(response.url).hostname or "")
-        yield PageItem(
+        item = PageItem(
             url=response.url,
-            canonical_url=canonical_url(response, selector),
+            canonical_url=canonical_url(response, parsed),
             site=host,
             status=response.status,
             fetched_at=utc_timestamp(),
@@ -267,6 +267,12 @@ class OnionSpider(scrapy.Spider):
             warc=response.meta.get(META_WARC),
             **rendering_fields(response),
         )
+        if self.vendor_rules is not None:
+            rule_vendors = rule_vendor_values(
+                self.vendor_rules, url=response.url, tree=parsed.tree, html=parsed.html, generator=parsed.generator
+            )
+            attach_extraction_input(item, parsed.for_extraction(rule_vendors))
+        yield item
         stats.inc_value("darkcrawl/pages")
         if not self.follow_links:
             return

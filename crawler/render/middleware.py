@@ -4,7 +4,7 @@ A request is rendered when ``DARKCRAWL_RENDER`` is on and
 
 * its meta asks for it (``meta["darkcrawl_render"] = True``; ``False`` forbids it), or
 * its site is in ``DARKCRAWL_RENDER_SITES`` or is a seed site marked ``render=1`` in the seeds file, or
-* its plain response looked like a JavaScript gate (:func:`crawler.render.gate.js_gate_reason`, with
+* its plain response looked like a JavaScript gate (:func:`crawler.render.gate.gate_reason`, with
   ``DARKCRAWL_RENDER_JS_GATES``): the page is then fetched once more, in the browser. Bounded: a rendered request is
   never retried this way, so a page that still looks like a gate is kept as it is.
 
@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
 
-from crawler.fetch.encoding import response_html
-from crawler.identity import META_RENDER, META_RENDER_REASON, site_key
+from crawler.fetch.parsed import parsed_response
+from crawler.identity import META_JS_GATE, META_RENDER, META_RENDER_REASON, site_key
 from crawler.render.config import RenderConfig
-from crawler.render.gate import js_gate_reason
+from crawler.render.gate import MAX_SCANNED, gate_reason
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -85,11 +85,14 @@ class RenderMiddleware:
             or response.status != 200
         ):
             return response
-        gate = js_gate_reason(response_html(response))  # not response.text: it may not be decoded yet (585)
+        if (response.headers.get(b"Content-Encoding") or b"").strip().lower() not in (b"", b"identity"):
+            return response  # still compressed here (decompression is at 590): no markup to read
+        # the page's one parse, reused by the content policy and the spider (not response.text: not decoded yet, 585)
+        gate = gate_reason(parsed_response(response, request, gate_up_to=MAX_SCANNED).gate)
         if gate is None:
             return response
         self.stats.inc_value(f"darkcrawl/render/js_gate/{gate}")
         logger.info("%s looks like a JavaScript gate (%s): fetching it again in the browser", request.url, gate)
         meta = dict(request.meta)
-        meta.update(darkcrawl_render=True, darkcrawl_render_reason="js_gate", darkcrawl_js_gate=gate)
+        meta.update({META_RENDER: True, META_RENDER_REASON: "js_gate", META_JS_GATE: gate})
         return request.replace(meta=meta, dont_filter=True)

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
-from crawler.fetch.encoding import response_content_type, response_html
+from crawler.fetch.parsed import parsed_response
 from crawler.identity import META_REVIEW, site_key
 from crawler.items import utc_timestamp
 from crawler.safety.blocklist import Blocklist, load_blocklists
@@ -57,13 +57,10 @@ def policy_from_settings(settings: BaseSettings) -> tuple[Blocklist, HighRiskTer
     return blocklist, terms
 
 
-def page_text(response: TextResponse) -> str:
+def page_text(response: TextResponse, request: Request | None = None) -> str:
     """The clean text of *response*, as the extraction stage reads it (so the terms match what would be indexed):
-    the body decoded by :func:`crawler.fetch.encoding.response_html`, the decoding the spider hands to extraction."""
-    from pipelines.extract.text import parse_document
-
-    content_type = response_content_type(response)
-    return parse_document(response_html(response), response.url, content_type).text
+    the page's one parse (:func:`crawler.fetch.parsed.parsed_response`), which the spider and extraction reuse."""
+    return parsed_response(response, request).text
 
 
 class SafetyMiddleware:
@@ -107,7 +104,7 @@ class SafetyMiddleware:
             raise IgnoreRequest(f"dropping {response.url}: its site was stopped by the content policy")
         if not isinstance(response, TextResponse) or not len(self.terms):
             return response
-        text = page_text(response)
+        text = page_text(response, request)
         verdict = self.terms.verdict(text)
         if verdict is None:
             return response

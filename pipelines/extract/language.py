@@ -52,9 +52,10 @@ class _Detector(Detector):
     """langdetect's detector with its per-character loops rewritten for speed; the text, the n-grams and therefore
     the probabilities are the same (tests/unit/extract/test_language.py compares them with langdetect's own).
 
-    The original n-gram extraction calls two Python methods per character; here each distinct character is
-    normalised once (``NGram.normalize``, cached) and the three-character window is kept in local variables;
-    ``append`` and ``cleaning_text`` use regular expressions instead of character loops.
+    The original n-gram extraction calls two Python methods per character; here the text is normalised by one
+    ``str.translate`` (each distinct character through ``NGram.normalize`` once) and each distinct word's n-grams are
+    computed once (the window restarts at every space); the trial loop keeps langdetect's random draws and float
+    operations; ``append`` and ``cleaning_text`` use regular expressions instead of character loops.
 
     *factory* is :class:`Profiles` (or langdetect's own ``DetectorFactory``, whose map holds every n-gram already).
     """
@@ -64,42 +65,63 @@ class _Detector(Detector):
         self.known_grams = getattr(factory, "grams", factory.word_lang_prob_map)
 
     def _extract_ngrams(self) -> list[str]:
+        # The state of langdetect's n-gram window starts afresh at every space, so a word's n-grams depend on the
+        # word alone: the text is normalised by one translate, split at spaces, and each distinct word's n-grams
+        # are computed once (cached across pages, whose vocabularies overlap) and appended in text order.
         known = self.known_grams
-        normalised = _NORMALISED
+        if _WORD_NGRAMS_OF[0] is not known or len(_WORD_NGRAMS) >= _WORD_NGRAMS_MAX:
+            _WORD_NGRAMS.clear()
+            _WORD_NGRAMS_OF[0] = known
+        text: str = self.text
+        table = _NORMALISED
+        for char in set(text).difference(map(chr, table)):
+            table[ord(char)] = NGram.normalize(char)
+        words = text.translate(table).split(" ")
+        cache = _WORD_NGRAMS
         result: list[str] = []
-        append = result.append
-        grams = " "
-        capital = False
-        for raw in self.text:
-            char = normalised.get(raw)
-            if char is None:
-                char = normalised[raw] = NGram.normalize(raw)
-            last = grams[-1]
-            if last == " ":
-                grams = " "
-                capital = False
-                if char == " ":
-                    continue
-            elif len(grams) >= NGram.N_GRAM:
-                grams = grams[1:]
-            grams += char
-            if char.isupper():
-                if last.isupper():
-                    capital = True
-            else:
-                capital = False
-            if capital:
+        extend = result.extend
+        last = len(words) - 1
+        for index, word in enumerate(words):
+            if not word:
                 continue
-            size = len(grams)
-            for n in (1, 2, 3):
-                if size < n:
-                    break
-                gram = grams[-n:]
-                if gram != " " and gram in known:
-                    append(gram)
+            if index < last:  # a space follows: it ends the word's last n-grams
+                word += " "
+            grams = cache.get(word)
+            if grams is None:
+                grams = cache[word] = _word_ngrams(word, known)
+            extend(grams)
         if isinstance(self.word_lang_prob_map, _GramProbabilities):
             self.word_lang_prob_map.compute(result)  # langdetect's update step looks them up by `in`
         return result
+
+    def _detect_block(self) -> None:
+        # langdetect's, with the same random draws and the same floating-point operations in the same order; the
+        # probability vector is rebuilt by a comprehension instead of updated by an indexed loop.
+        self.cleaning_text()
+        ngrams = self._extract_ngrams()
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        self.langprob = [0.0] * len(self.langlist)
+        self.random.seed(self.seed)
+        choice = self.random.choice
+        word_probabilities = self.word_lang_prob_map
+        threshold, limit = self.CONV_THRESHOLD, self.ITERATION_LIMIT
+        for _ in range(self.n_trial):
+            prob = self._init_probability()
+            alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+            weight = alpha / self.BASE_FREQ
+            i = 0
+            while True:
+                factors = word_probabilities[choice(ngrams)]
+                prob = [p * (weight + q) for p, q in zip(prob, factors, strict=True)]
+                if i % 5 == 0:
+                    total = sum(prob)
+                    prob = [p / total for p in prob]
+                    if max(prob, default=0.0) > threshold or i >= limit:
+                        break
+                i += 1
+            for j in range(len(self.langprob)):
+                self.langprob[j] += prob[j] / self.n_trial
 
     def append(self, text: str) -> None:
         # As langdetect's: URLs and e-mails blanked, Vietnamese normalised, runs of spaces collapsed, cut at
@@ -118,7 +140,41 @@ class _Detector(Detector):
 _SPACE_RUNS = re.compile(r"  +")
 _LATIN_RANGE = re.compile(r"[A-z]")  # langdetect's test is 'A' <= ch <= 'z', brackets and backquote included
 _NON_LATIN = re.compile("[\u0300-\u1dff\u1f00-\U0010ffff]")  # from U+0300, less Latin Extended Additional
-_NORMALISED: dict[str, str] = {}  # character -> NGram.normalize(character)
+_NORMALISED: dict[int, str] = {}  # code point -> NGram.normalize(character), a str.translate table
+_WORD_NGRAMS: dict[str, list[str]] = {}  # word (with its trailing space, if any) -> its n-grams
+_WORD_NGRAMS_OF: list[Any] = [None]  # the n-gram map _WORD_NGRAMS was computed against
+_WORD_NGRAMS_MAX = 100_000
+
+
+def _word_ngrams(word: str, known: Any) -> list[str]:
+    """The n-grams langdetect's window yields for *word* (no space in it, but maybe one at its end), starting from
+    a space as after any space: the loop of langdetect's ``NGram.add_char`` and ``_extract_ngrams``."""
+    result: list[str] = []
+    grams = " "
+    capital = False
+    for char in word:
+        last = grams[-1]
+        if last == " ":
+            grams = " "
+            capital = False
+        elif len(grams) >= NGram.N_GRAM:
+            grams = grams[1:]
+        grams += char
+        if char.isupper():
+            if last.isupper():
+                capital = True
+        else:
+            capital = False
+        if capital:
+            continue
+        size = len(grams)
+        for n in (1, 2, 3):
+            if size < n:
+                break
+            gram = grams[-n:]
+            if gram != " " and gram in known:
+                result.append(gram)
+    return result
 
 
 class _GramProbabilities(dict[str, list[float]]):

@@ -14,11 +14,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
-from crawler.identity import normalise_onion, onion_label_is_valid
+from crawler.identity import normalise_onion as _normalise_onion
+from crawler.identity import onion_label_is_valid
 
 from .caps import Capped, Distinct
 from .casing import lower_same_length
+
+
+def normalise_onion(host: str) -> str | None:
+    """:func:`crawler.identity.normalise_onion`, memoized for the hosts of a page's links."""
+    return _normalised(host) if isinstance(host, str) else None
+
+
+_normalised = lru_cache(maxsize=8192)(_normalise_onion)  # a page's links name the same onions again and again
+
 
 # What may stand between a label and "onion": ".", "[.]", "(.)", "{.}", "[dot]", "(dot)", " dot ", " . ". Matched
 # at the end of the few characters before each "onion" (found with str.find), so scanning a page stays cheap.

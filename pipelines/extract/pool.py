@@ -43,6 +43,7 @@ from crawler.errors import UsageError
 from .caps import DEFAULT_MAX_PER_KIND
 from .language import DEFAULT_SAMPLE
 from .signals import ExtractionConfig, Signals
+from .text import ParsedDocument
 
 if TYPE_CHECKING:
     import asyncio
@@ -261,8 +262,8 @@ class _Worker:
             pass
         self._reap()
 
-    def run(self, task: tuple[str | bytes, str | None, str | None], budget: float) -> Outcome:
-        """Extract *task* (body, URL, Content-Type) within *budget* seconds."""
+    def run(self, task: tuple[str | bytes | ParsedDocument, str | None, str | None], budget: float) -> Outcome:
+        """Extract *task* (body or the crawl's parse of it, URL, Content-Type) within *budget* seconds."""
         if self.pool.closed:
             return Outcome("failed", 0, Signals(), "the extraction pool is closed")
         try:
@@ -354,7 +355,9 @@ class ExtractionPool:
         """The process ids of the live workers."""
         return [int(worker.process.pid) for worker in self.workers if worker.process is not None]
 
-    async def extract(self, body: str | bytes, url: str | None, content_type: str | None = None) -> Outcome:
+    async def extract(
+        self, body: str | bytes | ParsedDocument, url: str | None, content_type: str | None = None
+    ) -> Outcome:
         """Extract one page in the next free worker, without blocking the event loop. Pages wait for a free worker;
         the budget starts when one takes the page."""
         import asyncio

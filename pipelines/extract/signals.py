@@ -32,7 +32,7 @@ from .language import DEFAULT_SAMPLE, UNKNOWN, detect_language, load_profiles
 from .onion import find_onions, normalise_onion
 from .pgp import PgpKey, find_pgp_keys
 from .simhash import simhash
-from .text import parse_document, url_host
+from .text import ParsedDocument, parse_document, url_host
 from .vendors import VendorRules, find_vendors, load_vendor_rules
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def _split_links(hrefs: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]
 
 
 def extract_signals(
-    document: str | bytes,
+    document: str | bytes | ParsedDocument,
     url: str | None = None,
     *,
     content_type: str | None = None,
@@ -158,7 +158,8 @@ def extract_signals(
     on_parsed: Callable[[Signals], None] | None = None,
 ) -> Signals:
     """Extract every signal from *document* (HTML or plain text; bytes are decoded by BOM, *content_type* charset,
-    ``<meta charset>``, UTF-8, then Windows-1252). *url* makes links absolute and lets host-specific vendor rules
+    ``<meta charset>``, UTF-8, then Windows-1252; or a page parsed already, :meth:`ParsedDocument.for_extraction`,
+    which is not parsed again). *url* makes links absolute and lets host-specific vendor rules
     apply. *config* defaults to :func:`default_config`. When *timings* is a dict, each stage's seconds are added
     to it under its name in :data:`STAGES` (for benchmarks). *on_parsed* is called with the :class:`Signals` once
     the title, text and links are known, before the other stages (the worker pool reports them early, so a page
@@ -180,7 +181,10 @@ def extract_signals(
             if timings is not None:
                 timings[name] = timings.get(name, 0.0) + clock() - started
 
-    parsed = stage("parse", lambda: parse_document(document, url, content_type), None)
+    if isinstance(document, ParsedDocument):  # parsed by the crawl (the one parse of the page)
+        parsed: ParsedDocument | None = document
+    else:
+        parsed = stage("parse", lambda: parse_document(document, url, content_type), None)
     if parsed is None:
         return Signals(content_sha256=hashlib.sha256(b"").hexdigest(), simhash=simhash(""))
     text = parsed.text
@@ -217,6 +221,7 @@ def extract_signals(
             generator=parsed.generator,
             rules=config.vendor_rules,
             limit=limit,
+            rule_vendors=parsed.rule_vendors,
         ),
         Capped[dict[str, str]](),
     )

@@ -4,6 +4,11 @@ Offers :func:`decode_body` (bytes -> str, as browsers decode: :mod:`.encoding`),
 and :func:`parse_document` (-> :class:`ParsedDocument`). Contract of the derived fields (``title``, ``links``,
 ``text_length``) in docs/signals.md.
 
+:func:`parse_document` is the one HTML parse of a crawled page (issue #16): besides what extraction reads, it keeps
+what the crawler's other readers need from the same tree (the raw link targets, ``<base>`` and canonical link the
+spider resolves by its own rules, and on request the facts of the JavaScript-gate heuristic, :class:`GateFacts`),
+and :meth:`ParsedDocument.for_extraction` is the picklable product the extraction workers read instead of the markup.
+
 Nothing here raises on broken markup or undecodable bytes: the worst input gives an empty text. Scripts, styles,
 ``noscript`` and ``template`` content are dropped; block elements and ``<br>`` become line breaks so that lines
 survive (armored PGP blocks and labelled contacts depend on them); runs of spaces collapse.
@@ -14,11 +19,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from selectolax.lexbor import LexborNode as Node
 
 from .encoding import decode
 from .invisible import strip_invisible
@@ -32,24 +37,72 @@ MAX_LINKS = 5000  # links kept per page; a link farm beyond that adds nothing bu
 DEEP_NESTING_CHECK_ABOVE = 5000  # block tags (open and close) above which nesting is measured
 MAX_BLOCK_DEPTH = 2000  # deeper than this: regular expressions instead of the parser (~10 ms of lexbor at this depth)
 
-# Block elements and <br>, grouped by first letter (a third faster than a flat alternation: this runs at every "<").
-_BLOCK_TAG = re.compile(
+# What re.IGNORECASE lets an ASCII letter match besides its two cases (Python's Unicode case folding).
+_FOLDED_EXTRA = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
+
+
+def _without_ignorecase(pattern: str) -> str:
+    """*pattern* (ASCII letters, groups, classes without letter ranges, escapes) with each letter replaced by the
+    characters ``re.IGNORECASE`` matches for it: the same matches, without the case folding of every character
+    compared, which makes an IGNORECASE scan of a page twice as slow."""
+    out: list[str] = []
+    in_class = False
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            out.append(pattern[position : position + 2])
+            position += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+            out.append(char)
+        elif char == "]" and in_class:
+            in_class = False
+            out.append(char)
+        elif char.isascii() and char.isalpha():
+            cases = char.lower() + char.upper() + _FOLDED_EXTRA.get(char.lower(), "")
+            out.append(cases if in_class else f"[{cases}]")
+        else:
+            out.append(char)
+        position += 1
+    return "".join(out)
+
+
+# Block elements and <br>, grouped by first letter (a third faster than a flat alternation: this runs at every "<"),
+# in any case (by classes rather than re.IGNORECASE: see _without_ignorecase).
+BLOCK_TAG_PATTERN = (
     r"<(?=/?(?:a(?:ddress|rticle|side)|b(?:r|lockquote|ody)|center|d(?:iv|[dlt])|f(?:orm|ieldset|ig(?:ure|caption)"
     r"|ooter)|h(?:[1-6r]|eader)|l(?:i|abel|egend)|main|nav|o(?:l|ption)|p(?:re)?|section|t(?:[dhr]|able|itle"
-    r"|extarea)|ul)[\s/>])",
-    re.IGNORECASE,
+    r"|extarea)|ul)[\s/>])"
 )
+_BLOCK_TAG = re.compile(_without_ignorecase(BLOCK_TAG_PATTERN))
 _NESTING_TAG = re.compile(
     r"<(/?)(?:div|section|article|aside|blockquote|center|main|nav|header|footer|fieldset|figure|form|ul|ol|dl)[\s/>]",
     re.IGNORECASE,
 )
+# A line break inserted by _BLOCK_TAG, found again (the gate reads the text as the unmarked markup would give it).
+_UNMARK = re.compile(r"\n(?=" + _BLOCK_TAG.pattern + ")")
+GATE_HIDDEN_TAGS = ("script", "style", "noscript", "template")  # not visible, for the JavaScript-gate heuristic
 _HTML_SNIFF = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|div|p|a\s|br|table|span|meta|title)\b", re.IGNORECASE)
 # Only what needs changing is matched (a lone space is left alone): substitutions are what these passes cost.
 _ODD_SPACES = r"\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"  # horizontal whitespace other than " "
 _HSPACE = re.compile(rf"[ {_ODD_SPACES}]{{2,}}|[{_ODD_SPACES}]")
 _ODD_SPACE = re.compile(rf"[{_ODD_SPACES}]")
 _NEWLINE_SPACE = re.compile(r"\n\s+")
+_HTTP_NETLOC = re.compile(r"https?://([^/?#]*)", re.IGNORECASE)  # the scheme and the authority of a URL
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class GateFacts:
+    """What the JavaScript-gate heuristic (crawler/render/gate.py) reads of a page: its ``<script>`` elements, the
+    text of its ``<noscript>`` elements, and its visible body text (scripts, styles, noscript and template content
+    removed), words joined by single spaces."""
+
+    scripts: int = 0
+    noscript_texts: list[str] = field(default_factory=list)
+    visible: str = ""
 
 
 @dataclass
@@ -58,6 +111,12 @@ class ParsedDocument:
 
     ``tree`` is the selectolax tree (``None`` for plain text), kept for per-site CSS rules; ``html`` the decoded
     markup; ``hrefs`` the absolute link targets in page order, deduplicated, fragments removed.
+
+    For the crawler's readers of the same parse: ``anchors`` the raw ``href`` values of ``<a>`` and ``<area>`` in
+    page order, ``base_href`` the first ``<base href>``, ``canonical_href`` the ``href`` of the first ``<link
+    rel="canonical">`` that has one (``None`` when absent), ``gate`` the :class:`GateFacts` when asked for.
+    ``rule_vendors`` holds the values the vendor rules read from the tree, ``(source, value)``, once evaluated by
+    :meth:`for_extraction` (``None``: not yet; :func:`~pipelines.extract.vendors.find_vendors` evaluates them).
     """
 
     text: str
@@ -67,6 +126,24 @@ class ParsedDocument:
     tree: HTMLParser | None = None
     hrefs: list[str] = field(default_factory=list)
     generator: str = ""
+    anchors: list[str] = field(default_factory=list)
+    base_href: str | None = None
+    canonical_href: str | None = None
+    gate: GateFacts | None = None
+    rule_vendors: list[tuple[str, str]] | None = None
+
+    def for_extraction(self, rule_vendors: list[tuple[str, str]]) -> ParsedDocument:
+        """What an extraction worker needs of this page, small and picklable: no tree, no markup, no crawler
+        fields; *rule_vendors* are the vendor rules' values read from the tree
+        (:func:`~pipelines.extract.vendors.rule_vendor_values`)."""
+        return ParsedDocument(
+            text=self.text,
+            title=self.title,
+            is_html=self.is_html,
+            hrefs=self.hrefs,
+            generator=self.generator,
+            rule_vendors=rule_vendors,
+        )
 
 
 def decode_body(body: str | bytes, content_type: str | None = None) -> str:
@@ -90,22 +167,14 @@ def looks_like_html(text: str, content_type: str | None = None) -> bool:
     return bool(_HTML_SNIFF.search(text[:2048]))
 
 
+@lru_cache(maxsize=16384)  # a site's pages link to the same URLs: navigation, categories, mirrors
 def url_host(url: str) -> str | None:
-    """The lowercase host of an absolute http(s) *url* (``None`` for other schemes or no host). Plain string work
-    for the usual shapes, ``urlsplit`` for the rest (IPv6 literals); never raises."""
-    head = url[:8].lower()
-    if head.startswith("http://"):
-        rest = url[7:]
-    elif head.startswith("https://"):
-        rest = url[8:]
-    else:
+    """The lowercase host of an absolute http(s) *url* (``None`` for other schemes or no host). One regular
+    expression for the usual shapes, ``urlsplit`` for the rest (IPv6 literals); never raises."""
+    match = _HTTP_NETLOC.match(url)
+    if match is None:
         return None
-    end = len(rest)
-    for mark in "/?#":
-        index = rest.find(mark)
-        if index != -1 and index < end:
-            end = index
-    netloc = rest[:end].rpartition("@")[2]
+    netloc = match.group(1).rpartition("@")[2]
     if netloc.startswith("["):
         try:
             return urlsplit(url).hostname
@@ -137,8 +206,9 @@ def _base_url(tree: HTMLParser, url: str | None) -> str | None:
     return url
 
 
-def _links(nodes: list[Node], base: str | None) -> list[str]:
-    """Absolute http(s)/mailto/xmpp targets of *nodes*' ``href``, deduplicated in order, fragments removed.
+def _links(anchors: list[str], base: str | None) -> list[str]:
+    """Absolute http(s)/mailto/xmpp targets of the raw ``href`` values *anchors*, deduplicated in order, fragments
+    removed.
 
     Absolute and root-relative targets (most of a page's links) are resolved by string operations; only the rest
     go through ``urljoin``, which costs microseconds a link.
@@ -152,8 +222,8 @@ def _links(nodes: list[Node], base: str | None) -> list[str]:
         except ValueError:
             origin = ""
     seen: dict[str, None] = {}
-    for node in nodes:
-        href = (node.attributes.get("href") or "").strip()
+    for raw in anchors:
+        href = raw.strip()
         if not href or href[0] == "#":
             continue
         if "#" in href:
@@ -180,19 +250,64 @@ def _links(nodes: list[Node], base: str | None) -> list[str]:
     return list(seen)
 
 
-def parse_document(body: str | bytes, url: str | None = None, content_type: str | None = None) -> ParsedDocument:
+def _markup_refs(tree: HTMLParser) -> tuple[list[str], str | None, str | None]:
+    """The raw ``href`` of every ``<a>`` and ``<area>`` in page order, the first ``<base href>`` and the ``href`` of
+    the first ``<link rel="canonical">`` having one (``rel`` compared exactly, as the spider's CSS did), in one walk
+    of the tree."""
+    anchors: list[str] = []
+    base_href: str | None = None
+    canonical_href: str | None = None
+    for node in tree.css("a[href], area[href], base[href], link[rel]"):
+        tag = node.tag
+        attributes = node.attributes
+        if tag == "a" or tag == "area":
+            anchors.append(attributes.get("href") or "")
+        elif tag == "base":
+            if base_href is None:
+                base_href = attributes.get("href") or ""
+        elif canonical_href is None and tag == "link" and "href" in attributes and attributes["rel"] == "canonical":
+            canonical_href = attributes["href"] or ""
+    return anchors, base_href, canonical_href
+
+
+def _gate_facts_of(tree: HTMLParser) -> GateFacts:
+    """:class:`GateFacts` of *tree*, whose script, style, noscript and template elements are removed on the way."""
+    facts = GateFacts(
+        scripts=len(tree.css("script")), noscript_texts=[node.text(deep=True) for node in tree.css("noscript")]
+    )
+    tree.strip_tags(list(GATE_HIDDEN_TAGS))
+    body = tree.body
+    visible = body.text(deep=True, separator=" ") if body is not None else ""
+    facts.visible = " ".join(_UNMARK.sub("", visible).split())
+    return facts
+
+
+def gate_facts(html: str) -> GateFacts:
+    """:class:`GateFacts` of *html* parsed on its own (for a page :func:`parse_document` reads without the parser,
+    and for callers holding only markup)."""
+    return _gate_facts_of(HTMLParser(html))
+
+
+def parse_document(
+    body: str | bytes, url: str | None = None, content_type: str | None = None, *, gate_up_to: int = 0
+) -> ParsedDocument:
     """Decode and parse *body*; return its clean text, title and links (absolute against *url* and ``<base>``).
 
     HTML vs plain text is decided by *content_type* when it says so, else by sniffing. Never raises: broken markup
-    is parsed as browsers would, and a parser failure degrades to the tag-stripped text.
+    is parsed as browsers would, and a parser failure degrades to the tag-stripped text. With *gate_up_to*, a
+    non-empty body of at most that many characters also gets its :class:`GateFacts` (``gate``).
     """
     decoded = decode_body(body, content_type)
+    want_gate = 0 < len(decoded) <= gate_up_to
     if not looks_like_html(decoded, content_type):
-        return ParsedDocument(text=normalise_text(decoded))
+        plain = ParsedDocument(text=normalise_text(decoded))
+        if want_gate:  # the gate reads any text response as markup (a text/plain body may hold <script>)
+            plain.gate = gate_facts(decoded)
+        return plain
     marked, block_tags = _BLOCK_TAG.subn("\n<", decoded)
     if block_tags > DEEP_NESTING_CHECK_ABOVE and _block_depth(decoded) > MAX_BLOCK_DEPTH:
         log.debug("%s nests block elements deeper than %d; reading it without the HTML parser", url, MAX_BLOCK_DEPTH)
-        return _without_parser(decoded, url)
+        return _without_parser(decoded, url, want_gate)
     try:
         tree = HTMLParser(marked)
         head = tree.head if tree.head is not None else tree.root  # title, meta and base live there: a small search
@@ -200,8 +315,9 @@ def parse_document(body: str | bytes, url: str | None = None, content_type: str 
         title = normalise_text(title_node.text(deep=True)) if title_node is not None else ""
         generator_node = head.css_first('meta[name="generator" i]') if head is not None else None
         generator = (generator_node.attributes.get("content") or "") if generator_node is not None else ""
-        base = _base_url(tree, url)
-        hrefs = _links(tree.css("a[href], area[href]"), base)
+        anchors, base_href, canonical_href = _markup_refs(tree)
+        hrefs = _links(anchors, _base_url(tree, url))
+        gate = _gate_facts_of(tree) if want_gate else None
         tree.strip_tags(DROPPED_TAGS)
         root = tree.body if tree.body is not None else tree.root
         text = root.text(deep=True, separator="") if root is not None else ""
@@ -213,10 +329,14 @@ def parse_document(body: str | bytes, url: str | None = None, content_type: str 
             tree=tree,
             hrefs=hrefs,
             generator=generator.strip()[:200],
+            anchors=anchors,
+            base_href=base_href,
+            canonical_href=canonical_href,
+            gate=gate,
         )
     except Exception:  # selectolax is C code: any failure must cost this page's markup, never the crawl
         log.debug("HTML parser failed on %s; falling back to stripped text", url, exc_info=True)
-        return _without_parser(decoded, url)
+        return _without_parser(decoded, url, want_gate)
 
 
 def _block_depth(html: str) -> int:
@@ -269,16 +389,19 @@ def _strip_tags(html: str) -> str:
     return _TAG.sub(" ", html[:cut]) + html[cut:]
 
 
-def _without_parser(html: str, url: str | None) -> ParsedDocument:
+def _without_parser(html: str, url: str | None, want_gate: bool = False) -> ParsedDocument:
     """Text and links of *html* by regular expressions: for pages the parser cannot (or should not) take. Linear
-    time (see the patterns above)."""
+    time (see the patterns above). *want_gate*: the :class:`GateFacts` too, from the parser (the gate's own read
+    of a page of at most 512 KB, as before the one-parse change)."""
     text = _strip_tags(_drop_content(html))
-    hrefs: dict[str, None] = {}
+    anchors: list[str] = []
     for anchor in _ANCHOR.finditer(html):
         match = _HREF.search(anchor.group(0))
-        if match is None:
-            continue
-        href = unescape(match.group(1) or match.group(2) or match.group(3) or "").strip()
+        if match is not None:
+            anchors.append(unescape(match.group(1) or match.group(2) or match.group(3) or ""))
+    hrefs: dict[str, None] = {}
+    for raw in anchors:
+        href = raw.strip()
         if href.startswith(("http://", "https://", "/")) or (url and not href.startswith(("javascript:", "#"))):
             try:
                 hrefs.setdefault(urljoin(url or "", href).split("#", 1)[0], None)
@@ -286,4 +409,11 @@ def _without_parser(html: str, url: str | None) -> ParsedDocument:
                 continue
         if len(hrefs) >= MAX_LINKS:
             break
-    return ParsedDocument(text=normalise_text(unescape(text)), is_html=True, html=html, hrefs=list(hrefs))
+    return ParsedDocument(
+        text=normalise_text(unescape(text)),
+        is_html=True,
+        html=html,
+        hrefs=list(hrefs),
+        anchors=anchors,
+        gate=gate_facts(html) if want_gate else None,
+    )

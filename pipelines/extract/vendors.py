@@ -152,6 +152,44 @@ def _apply_extractor(
     return values
 
 
+def _url_host(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def rule_vendor_values(
+    rules: VendorRules | None,
+    *,
+    url: str | None = None,
+    tree: LexborHTMLParser | None = None,
+    html: str = "",
+    generator: str = "",
+) -> list[tuple[str, str]]:
+    """The raw values the *rules* that apply to the page read from its *tree* (CSS) or *html* (XPath, parsed by
+    lxml only when such a rule applies), as ``(source, value)`` in rule order. The crawl evaluates them where the
+    page's tree is (spiders/onion.py), so that extraction workers never parse the page again. Never raises."""
+    values: list[tuple[str, str]] = []
+    if rules is None or not rules.rules:
+        return values
+    host = _url_host(url)
+    lxml_cache: list[Any] = []
+    for rule in rules.rules:
+        source = f"rule:{rule.id}"
+        try:
+            if not rule.applies(host, generator, tree):
+                continue
+            for extractor in rule.extractors:
+                for value in _apply_extractor(extractor, tree, html, lxml_cache):
+                    values.append((source, value))
+        except Exception:  # a rule is operator input: a failing one costs its own results only
+            log.debug("vendor rule %s failed on %s", rule.id, url, exc_info=True)
+    return values
+
+
 def find_vendors(
     text: str,
     links: Iterable[str] = (),
@@ -162,10 +200,13 @@ def find_vendors(
     generator: str = "",
     rules: VendorRules | None = None,
     limit: int | None = None,
+    rule_vendors: list[tuple[str, str]] | None = None,
 ) -> Capped[dict[str, str]]:
     """Return ``[{"name", "source"}]``: vendors named by the matching *rules* (``rule:<id>``), then by the
     heuristics (``heuristic:<label>``), distinct by name (case-insensitive), in that order; at most *limit* (the
-    others counted in ``beyond``). Never raises; linear time in the text and the links."""
+    others counted in ``beyond``). *rule_vendors*, when given, are the rules' values read already
+    (:func:`rule_vendor_values`) and *rules*, *tree* and *html* are not read. Never raises; linear time in the
+    text and the links."""
     found: Distinct[str, dict[str, str]] = Distinct(limit)
     heads: set[str] = set()  # the first words of the names kept ("grey" and "grey wolf" of "grey wolf shop")
 
@@ -181,23 +222,10 @@ def find_vendors(
             words = key.split(" ")
             heads.update(" ".join(words[:count]) for count in range(1, len(words)))
 
-    host = ""
-    if url:
-        try:
-            host = (urlsplit(url).hostname or "").lower()
-        except ValueError:
-            host = ""
-    if rules is not None and rules.rules:
-        lxml_cache: list[Any] = []
-        for rule in rules.rules:
-            try:
-                if not rule.applies(host, generator, tree):
-                    continue
-                for extractor in rule.extractors:
-                    for value in _apply_extractor(extractor, tree, html, lxml_cache):
-                        add(value, f"rule:{rule.id}")
-            except Exception:  # a rule is operator input: a failing one costs its own results only
-                log.debug("vendor rule %s failed on %s", rule.id, url, exc_info=True)
+    if rule_vendors is None:
+        rule_vendors = rule_vendor_values(rules, url=url, tree=tree, html=html, generator=generator)
+    for source, value in rule_vendors:
+        add(value, source)
     lowered = lower_same_length(text)
     labelled: list[tuple[int, str, str]] = []
     searches: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (

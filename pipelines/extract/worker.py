@@ -2,7 +2,8 @@
 
 Over the socket *FD* it receives ``(ConfigSpec, "module:function")`` first, compiles the configuration and answers
 ``("ready", pid)`` (or ``("error", message)`` for a bad watch-list or rule file); then for each page ``(body, url,
-content_type)`` it answers ``("parsed", Signals)`` as soon as the title, text and links are known, then ``("done",
+content_type)`` (the body may be the crawl's parse of the page, a ``ParsedDocument``, read without parsing again) it
+answers ``("parsed", Signals)`` as soon as the title, text and links are known, then ``("done",
 Signals, seconds)`` without the text and links already sent (or ``("failed", message, seconds)``). ``None`` or the
 socket's end stops it.
 """

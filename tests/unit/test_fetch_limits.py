@@ -185,7 +185,7 @@ def test_hostile_pages_are_parsed_and_extracted(path):
         content_type, body = hostile.CHARSET_CASES[path.rsplit("/", 1)[1]]
     response = HtmlResponse(f"{BASE}{path}", body=body, headers={"Content-Type": content_type},
                             request=Request(f"{BASE}{path}"))
-    links = absolute_links(response)  # the spider's parser (lxml through parsel)
+    links = absolute_links(response)  # the spider's links, from the page's one parse
     signals = extract_signals(response_html(response), response.url, content_type=content_type)  # the spider's text
     if path == "/longline":
         assert links == [f"{BASE}/charset/unknown"]

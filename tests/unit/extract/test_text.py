@@ -82,3 +82,25 @@ def test_hostile_nesting_is_read_without_the_parser() -> None:
     assert parsed.hrefs == ["http://site.example/in"]
     normal = parse_document("<div>" * 50 + "<p>fine</p>" + "</div>" * 50 + "<div>x</div>" * 6000)
     assert normal.tree is not None  # many block tags, shallow: the parser is used
+
+
+def test_block_tags_match_in_any_case_as_with_ignorecase() -> None:
+    """The block-tag pattern spells case by classes (faster than re.IGNORECASE): it must match exactly the same."""
+    import re
+    import sys
+
+    from pipelines.extract.text import _BLOCK_TAG, _FOLDED_EXTRA, BLOCK_TAG_PATTERN, _without_ignorecase
+
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    folded = re.compile("[a-z]", re.IGNORECASE)
+    for code in range(sys.maxunicode + 1):  # every character IGNORECASE matches for some ASCII letter
+        char = chr(code)
+        if folded.fullmatch(char):
+            for letter in letters:
+                cased = re.compile(_without_ignorecase(letter))
+                assert bool(re.fullmatch(letter, char, re.IGNORECASE)) == bool(cased.fullmatch(char)), (letter, char)
+    assert set("".join(_FOLDED_EXTRA.values())) <= {chr(c) for c in range(128, sys.maxunicode + 1)}
+    reference = re.compile(BLOCK_TAG_PATTERN, re.IGNORECASE)
+    names = ("DIV", "Div", "d\u0130v", "\u017fection", "TEXTAREA", "t\u0131tle", "br", "BR", "span", "h7", "H1")
+    page = "".join(f"x<{slash}{name}{end}y" for slash in ("", "/") for end in (" ", ">", "/", "z") for name in names)
+    assert reference.subn("\n<", page) == _BLOCK_TAG.subn("\n<", page)
