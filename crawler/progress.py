@@ -15,6 +15,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -63,7 +64,7 @@ class ProgressExtension:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_opened(self, spider: Any) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.started = self.last_time = time.monotonic()
         self.loop = task.LoopingCall(self.log)
         self.loop.start(self.interval, now=False)
@@ -76,6 +77,6 @@ class ProgressExtension:
         self.last_pages, self.last_time = pages, now
         logger.info(progress_line(stats, now - self.started, rate))
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()

@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 MASK = "***"
 # A setting whose name holds one of these is a secret as a whole (DARKCRAWL_ES_PASSWORD, DARKCRAWL_ES_API_KEY ...).
@@ -52,7 +55,7 @@ def mask_url(url: str) -> str:
     return mask_text(url)
 
 
-def secret_values(settings: Mapping[str, Any] | Any) -> list[str]:
+def secret_values(settings: BaseSettings | Mapping[str, Any]) -> list[str]:
     """The configured secret values in *settings* (a Scrapy ``Settings`` or a mapping): secret settings, and the
     userinfo of URL settings, so that text echoing one of them can be masked."""
     names = settings.attributes if hasattr(settings, "attributes") else settings

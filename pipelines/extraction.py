@@ -1,6 +1,6 @@
 """Item pipeline stage that extracts signals from each fetched page; a thin wrapper of :mod:`pipelines.extract`.
 
-Settings (defaults and one-line docs in :mod:`crawler.settings`, contract in docs/signals.md):
+Settings (defaults in :mod:`crawler.settings`, documented in the README's table; the contract in docs/signals.md):
 ``DARKCRAWL_EXTRACT_ENABLED`` (off: the stage raises ``NotConfigured`` and is skipped), ``DARKCRAWL_WATCHLISTS``,
 ``DARKCRAWL_VENDOR_RULES`` (empty: the shipped files), ``DARKCRAWL_LANGUAGE_SAMPLE``, ``DARKCRAWL_EXTRACT_WORKERS``,
 ``DARKCRAWL_EXTRACT_TIMEOUT`` and ``DARKCRAWL_EXTRACT_MAX_PER_KIND``.
@@ -21,8 +21,6 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.items import PageItem, take_extraction_input
 from pipelines.extract import Signals
-from pipelines.extract.caps import DEFAULT_MAX_PER_KIND
-from pipelines.extract.language import DEFAULT_SAMPLE
 from pipelines.extract.pool import ConfigSpec, ExtractionPool, Outcome
 from pipelines.extract.text import ParsedDocument
 
@@ -30,6 +28,7 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +40,8 @@ def spec_from_settings(settings: BaseSettings) -> ConfigSpec:
     return ConfigSpec(
         watchlists=tuple(str(path) for path in settings.getlist("DARKCRAWL_WATCHLISTS")),
         vendor_rules=tuple(str(path) for path in settings.getlist("DARKCRAWL_VENDOR_RULES")),
-        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
-        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND", DEFAULT_MAX_PER_KIND),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE"),
+        max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"),
     )
 
 
@@ -105,7 +104,7 @@ def fill_item(item: PageItem, signals: Signals) -> PageItem:
 class ExtractionPipeline:
     """Fill each page item's ``signals`` (and its empty derived fields) from its body, in the worker pool."""
 
-    def __init__(self, pool: ExtractionPool, stats: Any = None) -> None:
+    def __init__(self, pool: ExtractionPool, stats: StatsCollector | None = None) -> None:
         self.pool = pool
         self.stats = stats
 
@@ -114,7 +113,7 @@ class ExtractionPipeline:
         """Read the settings and start the workers, each compiling the watch lists and vendor rules. Raises
         ``NotConfigured`` when ``DARKCRAWL_EXTRACT_ENABLED`` is false, :class:`crawler.errors.UsageError` for a bad
         YAML file or budget."""
-        if not crawler.settings.getbool("DARKCRAWL_EXTRACT_ENABLED", True):
+        if not crawler.settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
             raise NotConfigured("extraction is off (DARKCRAWL_EXTRACT_ENABLED = false)")
         pool = _take_prestarted(crawler.settings) or pool_from_settings(crawler.settings).start()
         logger.info("extraction: %d worker processes, %g s per page at most", pool.size, pool.timeout)

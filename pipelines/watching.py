@@ -36,7 +36,10 @@ from crawler.sink.documents import page_document
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
+    from crawler.notify.outbox import Outbox
+    from crawler.sink.spool import Spool
     from crawler.watch.matchers import WatchSet
     from crawler.watch.model import Watch
 
@@ -52,7 +55,7 @@ class WatchingConfig:
     max_retries: int
 
     @classmethod
-    def from_settings(cls, settings: Any) -> WatchingConfig:
+    def from_settings(cls, settings: BaseSettings) -> WatchingConfig:
         return cls(
             batch=max(1, settings.getint("DARKCRAWL_ALERTS_BATCH")),
             batch_wait=max(0.0, settings.getfloat("DARKCRAWL_ALERTS_BATCH_WAIT")),
@@ -60,7 +63,7 @@ class WatchingConfig:
         )
 
 
-def alert_spool(settings: Any) -> Any:
+def alert_spool(settings: BaseSettings) -> Spool:
     """The spool of alerts Elasticsearch did not take: ``<data dir>/spool/alerts.jsonl``."""
     from crawler.paths import data_dir
     from crawler.sink.spool import Spool
@@ -68,7 +71,7 @@ def alert_spool(settings: Any) -> Any:
     return Spool(data_dir(settings) / "spool" / "alerts.jsonl", settings.getint("DARKCRAWL_SPOOL_MAX_BYTES"))
 
 
-def notification_outbox(settings: Any) -> Any:
+def notification_outbox(settings: BaseSettings) -> Outbox:
     """The durable notification outbox (crawler/notify)."""
     from crawler.notify.outbox import Outbox
 

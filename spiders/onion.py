@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
@@ -41,6 +41,9 @@ from crawler.items import PageItem, attach_extraction_input, utc_timestamp
 from crawler.seeds import Seed, parse_seeds
 from pipelines.extract.text import ParsedDocument
 from pipelines.extract.vendors import VendorRules, load_vendor_rules, rule_vendor_values
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 HEADERS_OF_INTEREST = ("server", "content-type", "content-language", "last-modified", "x-powered-by", "location")
 
@@ -138,7 +141,7 @@ class OnionSpider(scrapy.Spider):
         self.sites_read_at = 0.0
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OnionSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OnionSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.follow_links = settings.getbool("DARKCRAWL_FOLLOW_LINKS")
@@ -158,7 +161,7 @@ class OnionSpider(scrapy.Spider):
             spider.seeds = [seed for seed in spider.seeds if seed.url not in {s.url for s in parsed.seeds}]
             spider.seeds += parsed.seeds
             spider.seed_sites = {site_key(seed.site) for seed in spider.seeds}
-        if settings.getbool("DARKCRAWL_EXTRACT_ENABLED", True):
+        if settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
             spider.vendor_rules = load_vendor_rules(settings.getlist("DARKCRAWL_VENDOR_RULES"))
         if settings.get("DARKCRAWL_REDIS_URL"):
             from crawler.frontier.store import Frontier

@@ -25,6 +25,9 @@ from crawler.items import utc_timestamp
 from crawler.watch.model import ACTIVE
 
 if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+    from crawler.notify.outbox import Outbox
     from crawler.watch.model import Watch
 
 Say = Callable[[str], None]
@@ -70,7 +73,7 @@ def hunt_query(since: str | None) -> dict[str, Any]:
     return {"bool": {"filter": clauses, "must_not": [{"exists": {"field": "review"}}]}}
 
 
-def run_hunt(settings: Any, watch_ids: list[str], since: str | None, say: Say) -> HuntReport:
+def run_hunt(settings: BaseSettings, watch_ids: list[str], since: str | None, say: Say) -> HuntReport:
     """Evaluate the watches *watch_ids* (ids or names; paused ones too) over the indexed pages, seen since *since*
     (a date or date math: ``2026-12-01``, ``now-7d``) when given. Returns a :class:`HuntReport`.
 
@@ -90,7 +93,7 @@ def run_hunt(settings: Any, watch_ids: list[str], since: str | None, say: Say) -
     return asyncio.run(_hunt(settings, watches, since, say))
 
 
-async def _hunt(settings: Any, watches: list[Watch], since: str | None, say: Say) -> HuntReport:
+async def _hunt(settings: BaseSettings, watches: list[Watch], since: str | None, say: Say) -> HuntReport:
     from elasticsearch import ApiError, BadRequestError, TransportError
 
     from crawler.es.client import client_url, es_client, service_error
@@ -121,7 +124,7 @@ async def _hunt(settings: Any, watches: list[Watch], since: str | None, say: Say
     return report
 
 
-def _outbox(settings: Any) -> Any:
+def _outbox(settings: BaseSettings) -> Outbox:
     from crawler.notify.outbox import Outbox
 
     return Outbox.from_settings(settings)

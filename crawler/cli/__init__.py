@@ -20,12 +20,17 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from crawler import __version__
 from crawler.errors import DarkcrawlError
 from crawler.redact import MaskingFormatter, mask_text, secret_values
 from crawler.terminal import printable
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+    from crawler.config import SettingValues
 
 # Subcommand modules, in the order `darkcrawl --help` lists them.
 COMMAND_MODULES = (
@@ -151,7 +156,7 @@ def _run(argv: Sequence[str] | None) -> int:
         return 130
 
 
-def _load_settings(args: argparse.Namespace) -> Any:
+def _load_settings(args: argparse.Namespace) -> Settings | SettingValues:
     """Scrapy's ``Settings``, or for a command declared without them (:func:`crawler.cli.common.add_command`) the
     same values without importing Scrapy."""
     from crawler.config import load_settings, load_values

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import getpass
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.alerts.documents import ACKNOWLEDGED, DISMISSED, STATES
 from crawler.cli.common import (
@@ -19,6 +19,9 @@ from crawler.cli.common import (
     print_answer,
 )
 from crawler.watch.model import SEVERITIES
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +53,7 @@ def register(subparsers: Any) -> None:
         sub.set_defaults(state=state)
 
 
-def alerts_alias(settings: Any) -> tuple[str, str]:
+def alerts_alias(settings: BaseSettings) -> tuple[str, str]:
     """The alerts alias and what to say when it does not exist."""
     from crawler.es.schema import index_names
 
@@ -58,14 +61,14 @@ def alerts_alias(settings: Any) -> tuple[str, str]:
     return alias, f"no index {alias} yet: run darkcrawl es init (or a crawl), and add watches (darkcrawl watch add)"
 
 
-def with_alerts(settings: Any, action: Callable[[Any, str], Any]) -> Any:
+def with_alerts(settings: BaseSettings, action: Callable[[Any, str], Any]) -> Any:
     """``action(client, alias)`` in an Elasticsearch session; a missing index is one line saying what to do."""
     alias, missing = alerts_alias(settings)
     with es_session(settings, missing) as client:
         return action(client, alias)
 
 
-def watch_id(settings: Any, key: str | None) -> str | None:
+def watch_id(settings: BaseSettings, key: str | None) -> str | None:
     """The id of the watch *key* names (an id or a name); an id of a watch removed since is taken as it is."""
     from crawler.watch.store import WatchStore
 
@@ -80,7 +83,7 @@ def watch_id(settings: Any, key: str | None) -> str | None:
     return watch.id if watch is not None else key
 
 
-def run_list(args: argparse.Namespace, settings: Any) -> int:
+def run_list(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.alerts.store import AlertFilters, search_alerts
 
     filters = AlertFilters(args.state, watch_id(settings, args.watch), args.severity, args.since)
@@ -105,7 +108,7 @@ def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
-def run_show(args: argparse.Namespace, settings: Any) -> int:
+def run_show(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.alerts.store import get_alert
 
     alert = with_alerts(settings, lambda client, alias: get_alert(client, alias, args.id))
@@ -143,7 +146,7 @@ def show_lines(alert: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run_change(args: argparse.Namespace, settings: Any) -> int:
+def run_change(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.alerts.store import change_state
 
     by = (args.by or "").strip() or getpass.getuser()

@@ -4,9 +4,12 @@ the payment addresses that differ. The comparison is the clone watch's (docs/wat
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, es_session, print_answer
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +29,7 @@ def register(subparsers: Any) -> None:
     add_json_option(parser, "print the clones as JSON for tools")
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.clones import find_clones, format_clones
     from crawler.es.schema import index_names
     from crawler.watch.clone import clone_spec

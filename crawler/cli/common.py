@@ -25,6 +25,7 @@ from crawler.terminal import json_text, printable
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
+    from scrapy.settings import BaseSettings
 
 Handler = Callable[[argparse.Namespace, Any], int]
 
@@ -119,7 +120,7 @@ def print_answer(as_json: bool, answer: Any, text: Callable[[], str | Iterable[s
 
 
 @contextmanager
-def es_session(settings: Any, missing: str | None = None) -> Iterator[Elasticsearch]:
+def es_session(settings: BaseSettings, missing: str | None = None) -> Iterator[Elasticsearch]:
     """A blocking client for the configured cluster, closed afterwards. Raises :class:`ServiceError` (one line,
     saying what to check) for what the client raises in the block; a missing index says *missing* when given."""
     from elasticsearch import ApiError, NotFoundError, TransportError

@@ -13,6 +13,8 @@ from crawler.cli.common import add_command, add_json_option, es_session, print_a
 from crawler.errors import ServiceError, UsageError
 
 if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings, Settings
+
     from crawler.crawl import CrawlResult
     from crawler.seeds import Seed, SeedList
 
@@ -80,7 +82,7 @@ def add_crawl_options(parser: Any, distributed: bool) -> None:
     )
 
 
-def known_site_urls(settings: Any) -> list[str]:
+def known_site_urls(settings: BaseSettings) -> list[str]:
     """The home page of every site the pages index knows (one terms aggregation over ``site``)."""
     from crawler.es.schema import index_names
 
@@ -189,7 +191,7 @@ def print_summary(result: CrawlResult, skipped_seeds: Iterable[object], as_json:
     print_answer(as_json, result.as_summary(skipped_seeds), lambda: summary_lines(result))
 
 
-def ensure_index(settings: Any, verbose: bool = False) -> None:
+def ensure_index(settings: BaseSettings, verbose: bool = False) -> None:
     """Check Elasticsearch answers and the index templates are installed, before any page is fetched. What it did
     is said with ``-v`` only (``es init`` is where templates are talked about), except what the operator must act on:
     an alias moved to a new index, the old one kept to be deleted."""
@@ -202,7 +204,7 @@ def ensure_index(settings: Any, verbose: bool = False) -> None:
                 say(action)
 
 
-def run_crawl(settings: Any, seeds: list[Seed], say: Callable[[str], None]) -> CrawlResult:
+def run_crawl(settings: Settings, seeds: list[Seed], say: Callable[[str], None]) -> CrawlResult:
     """:func:`crawler.crawl.run_crawl`, imported when a crawl starts: it brings Scrapy and Twisted."""
     from crawler.crawl import run_crawl as crawl
 
@@ -216,7 +218,7 @@ def tor_unavailable(result: CrawlResult) -> bool:
     return result.finish_reason == CLOSE_REASON
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     settings.update(overrides_from_args(args), priority="cmdline")
     seeds = load_seeds(args, settings.getbool("DARKCRAWL_ALLOW_CLEARNET"), settings)
     for problem in seeds.problems:

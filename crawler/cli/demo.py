@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, es_session, say
 from crawler.cli.crawl import run_crawl
 from crawler.errors import DarkcrawlError
 from crawler.redact import mask_url
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +32,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--query", default="bitcoin escrow", help="the sample search (default: %(default)s)")
 
 
-def start_elasticsearch(settings: Any, errors: list[BaseException]) -> None:
+def start_elasticsearch(settings: Settings, errors: list[BaseException]) -> None:
     from crawler.es.node import NodeInstance, start
 
     try:
@@ -41,7 +44,7 @@ def start_elasticsearch(settings: Any, errors: list[BaseException]) -> None:
         errors.append(exc)
 
 
-def report(settings: Any, crawl_id: str, query: str) -> list[str]:
+def report(settings: Settings, crawl_id: str, query: str) -> list[str]:
     """Lines describing what the demo crawl indexed, from Elasticsearch itself."""
     from crawler.es.schema import index_names
     from crawler.search import SearchFilters, build_search, format_hit
@@ -79,7 +82,7 @@ def report(settings: Any, crawl_id: str, query: str) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.es.schema import ensure_indices
     from crawler.lab.network import Lab, LabConfig
     from crawler.lab.sites import SITE_NAMES

@@ -5,11 +5,14 @@ address or key shared by two markets, a vendor name on three forums. Documented 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.errors import UsageError
 from crawler.sink.entities import ENTITY_KINDS
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +34,7 @@ def register(subparsers: Any) -> None:
     add_json_option(parser, "print the entities as JSON for tools")
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.schema import index_names
     from crawler.profile import entities_query, entities_result, format_entities
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_command_group, add_json_option, print_answer, sayer
 from crawler.redact import mask_url
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 say = sayer("", stdout=True)
 
@@ -38,13 +41,13 @@ def register(subparsers: Any) -> None:
     init.add_argument("--prefix", help="index prefix (default: DARKCRAWL_ES_INDEX_PREFIX)")
 
 
-def shown_url(settings: Any) -> str:
+def shown_url(settings: BaseSettings) -> str:
     from crawler.es.status import external_url
 
     return mask_url(external_url(settings))
 
 
-def run_install(args: argparse.Namespace, settings: Any) -> int:
+def run_install(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.install import install
     from crawler.es.node import NodeInstance, prepare
     from crawler.es.status import external_url
@@ -62,7 +65,7 @@ def run_install(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_start(args: argparse.Namespace, settings: Any) -> int:
+def run_start(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.status import check_cluster, external_url
 
     if external_url(settings):
@@ -78,7 +81,7 @@ def run_start(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_stop(args: argparse.Namespace, settings: Any) -> int:
+def run_stop(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.status import external_url
 
     if external_url(settings):
@@ -91,7 +94,7 @@ def run_stop(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_status(args: argparse.Namespace, settings: Any) -> int:
+def run_status(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.sink.backlog import status_report
     from crawler.sink.crawlrecord import crawl_spool
 
@@ -109,7 +112,7 @@ def run_status(args: argparse.Namespace, settings: Any) -> int:
     return 0 if report["healthy"] else 1
 
 
-def run_init(args: argparse.Namespace, settings: Any) -> int:
+def run_init(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.schema import ensure_indices, index_names
 
     if args.prefix:
@@ -121,7 +124,7 @@ def run_init(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_replay(args: argparse.Namespace, settings: Any) -> int:
+def run_replay(args: argparse.Namespace, settings: BaseSettings) -> int:
     """Index the spooled pages now (a crawl also does it when it starts); they stay spooled if this fails."""
     from crawler.sink.backlog import replay_backlog
 

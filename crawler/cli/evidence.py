@@ -13,11 +13,14 @@ import argparse
 import hashlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, es_session, print_answer, say
 from crawler.errors import UsageError
 from crawler.evidence import EvidenceMismatch
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -72,7 +75,7 @@ def verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def find_page(settings: Any, url: str, at: str | None = None) -> dict[str, Any]:
+def find_page(settings: BaseSettings, url: str, at: str | None = None) -> dict[str, Any]:
     """The page (or, with *at*, its version current then) whose WARC record is exported."""
     from crawler.cli.history import version_at
     from crawler.es.schema import index_names
@@ -102,7 +105,7 @@ def find_page(settings: Any, url: str, at: str | None = None) -> dict[str, Any]:
     return source
 
 
-def export(args: argparse.Namespace, settings: Any) -> int:
+def export(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.cli.history import moment
     from crawler.evidence.manifest import read_record
     from crawler.evidence.middleware import warc_dir
@@ -142,7 +145,7 @@ def export(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     if args.target == "verify":
         return verify(args)
     if args.manifest:

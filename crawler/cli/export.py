@@ -10,10 +10,13 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_command_group, add_json_option, es_session, print_answer, say
 from crawler.errors import DarkcrawlError, UsageError
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def add_selection_options(parser: Any) -> None:
     add_json_option(parser, "print a summary as JSON for tools")
 
 
-def select(args: argparse.Namespace, settings: Any) -> tuple[list[Any], dict[str, dict[str, Any]], int]:
+def select(args: argparse.Namespace, settings: BaseSettings) -> tuple[list[Any], dict[str, dict[str, Any]], int]:
     """The cases to export, the page documents they point at, and the number of alerts."""
     from crawler.es.schema import index_names
     from crawler.export.cases import PER_CASE, group_alerts
@@ -100,7 +103,7 @@ def _nothing(count: int, args: argparse.Namespace) -> None:
         say(f"no alert matched ({what}): 0 exported")
 
 
-def run_misp(args: argparse.Namespace, settings: Any) -> int:
+def run_misp(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.export.misp import MispTarget, Producer, build_events, push_events, write_feed
 
     if args.out is None and args.push is None:
@@ -151,7 +154,7 @@ def misp_lines(answer: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run_stix(args: argparse.Namespace, settings: Any) -> int:
+def run_stix(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.export import write_atomic
     from crawler.export.misp import Producer
     from crawler.export.stix import build_bundle, bundle_json, validate

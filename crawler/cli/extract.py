@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer, say
 from crawler.errors import UsageError
 from crawler.terminal import printable
+
+if TYPE_CHECKING:
+    from crawler.config import SettingValues
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a saved page larger than this is not a page
 
@@ -97,14 +100,13 @@ def summary_lines(signals: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
-    from pipelines.extract.language import DEFAULT_SAMPLE
+def run(args: argparse.Namespace, settings: SettingValues) -> int:
     from pipelines.extract.pool import ConfigSpec, ExtractionPool
 
     spec = ConfigSpec(
         watchlists=tuple(args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS")),
         vendor_rules=tuple(args.vendor_rules or settings.getlist("DARKCRAWL_VENDOR_RULES")),
-        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE", DEFAULT_SAMPLE),
+        language_sample=settings.getint("DARKCRAWL_LANGUAGE_SAMPLE"),
         max_per_kind=settings.getint("DARKCRAWL_EXTRACT_MAX_PER_KIND"),
     )
     data = read_input(args.file)

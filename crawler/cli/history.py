@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import argparse
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -45,7 +48,7 @@ def version_at(client: Any, versions: str, url: str, at: str) -> dict[str, Any]:
     return history_result(url, dict(client.search(index=versions, **version_at_query(url, at))), at)
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.schema import index_names
     from crawler.history import format_history, history_result, versions_query
 

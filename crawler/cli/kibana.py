@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_command_group
 from crawler.errors import DarkcrawlError, UsageError
 from crawler.redact import mask_url
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +40,7 @@ def register(subparsers: Any) -> None:
     render.add_argument("-o", "--output", help="file to write (default: standard output)")
 
 
-def _ndjson(args: argparse.Namespace, settings: Any) -> tuple[str, str]:
+def _ndjson(args: argparse.Namespace, settings: BaseSettings) -> tuple[str, str]:
     from crawler.es.schema import index_names
     from crawler.kibana.objects import render_ndjson
 
@@ -47,7 +50,7 @@ def _ndjson(args: argparse.Namespace, settings: Any) -> tuple[str, str]:
     return prefix, render_ndjson(prefix)
 
 
-def run_render(args: argparse.Namespace, settings: Any) -> int:
+def run_render(args: argparse.Namespace, settings: BaseSettings) -> int:
     _prefix, text = _ndjson(args, settings)
     if not args.output:
         sys.stdout.write(text)
@@ -60,7 +63,7 @@ def run_render(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_import(args: argparse.Namespace, settings: Any) -> int:
+def run_import(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.kibana.importer import KibanaConfig, import_objects
 
     config = KibanaConfig.from_settings(settings, url=args.url, space=args.space)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from crawler.cli.common import add_command, add_command_group, add_json_option, print_answer, sayer
 
 if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
     from crawler.lab.network import Lab, LabStatus
     from crawler.lab.state import LabState
 
@@ -36,7 +38,7 @@ def register(subparsers: Any) -> None:
     status.add_argument("--no-fetch", action="store_true", help="do not fetch the onions (faster)")
 
 
-def lab_from_settings(args: argparse.Namespace, settings: Any) -> Lab:
+def lab_from_settings(args: argparse.Namespace, settings: BaseSettings) -> Lab:
     """The lab the settings describe, its progress said on stderr; stem's and httpx's per-request chatter is
     hidden unless ``-v``."""
     if not getattr(args, "verbose", False):  # per-request chatter; the lab prints its own progress
@@ -49,7 +51,7 @@ def lab_from_settings(args: argparse.Namespace, settings: Any) -> Lab:
     return Lab(LabConfig.from_settings(settings), say=say)
 
 
-def run_up(args: argparse.Namespace, settings: Any) -> int:
+def run_up(args: argparse.Namespace, settings: BaseSettings) -> int:
     state = lab_from_settings(args, settings).up()
     if args.json:
         print_answer(True, state.to_json(), lambda: "", sort_keys=True)
@@ -58,12 +60,12 @@ def run_up(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_down(args: argparse.Namespace, settings: Any) -> int:
+def run_down(args: argparse.Namespace, settings: BaseSettings) -> int:
     lab_from_settings(args, settings).down()
     return 0
 
 
-def run_status(args: argparse.Namespace, settings: Any) -> int:
+def run_status(args: argparse.Namespace, settings: BaseSettings) -> int:
     report = lab_from_settings(args, settings).status(check_onions=not args.no_fetch)
     if args.json:
         print_answer(True, report.to_json(), lambda: "", sort_keys=True)

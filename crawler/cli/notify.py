@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_command_group, add_json_option, print_answer, say
 from crawler.scheduling.timing import format_duration, to_datetime
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +58,7 @@ def status_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run_status(args: argparse.Namespace, settings: Any) -> int:
+def run_status(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.notify.outbox import Outbox
 
     report = Outbox.from_settings(settings).status().to_json()
@@ -63,7 +66,7 @@ def run_status(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_flush(args: argparse.Namespace, settings: Any) -> int:
+def run_flush(args: argparse.Namespace, settings: BaseSettings) -> int:
     from dataclasses import asdict
 
     from crawler.notify.deliver import Deliverer
@@ -80,7 +83,7 @@ def run_flush(args: argparse.Namespace, settings: Any) -> int:
     return 1 if report.failed else 0
 
 
-def run_retry_dead(args: argparse.Namespace, settings: Any) -> int:
+def run_retry_dead(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.notify.outbox import Outbox
 
     count = Outbox.from_settings(settings).retry_dead()
@@ -89,7 +92,7 @@ def run_retry_dead(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_test(args: argparse.Namespace, settings: Any) -> int:
+def run_test(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.errors import ServiceError
     from crawler.notify.deliver import AppriseSender, NotifyConfig, check_target, resolve_target
 

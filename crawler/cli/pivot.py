@@ -7,11 +7,14 @@ does not matter, ``telegram:@name``); without ``--kind`` every reading is tried.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.errors import UsageError
 from crawler.sink.entities import ENTITY_KINDS, PGP
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -73,7 +76,7 @@ def missing_index(names: Any) -> str:
     return f"no index {names.sightings} yet: run darkcrawl es init and crawl something first"
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.schema import index_names
     from crawler.pivot import format_pivot, pivot_result
 

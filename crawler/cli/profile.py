@@ -5,11 +5,14 @@ dates (as ``pivot``) and the entities seen on the same pages. Documented in docs
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.cli.pivot import check_value, fetch, missing_index, readings_of
 from crawler.sink.entities import ENTITY_KINDS
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +30,7 @@ def register(subparsers: Any) -> None:
     add_json_option(parser, "print the profile as JSON for tools")
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.es.schema import index_names
     from crawler.pivot import pivot_result
     from crawler.profile import co_occurrence_query, co_occurring, format_profile, profile_pages_query

@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_command_group, add_json_option, add_limit_option, print_answer
 from crawler.errors import UsageError
 from crawler.scheduling.store import Run, Schedule, ScheduleStore, open_store, validate_name
 from crawler.scheduling.timing import Timing, format_duration, parse_duration, to_datetime
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -62,7 +65,7 @@ def when(timestamp: float | None) -> str:
     return to_datetime(timestamp).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def run_add(args: argparse.Namespace, settings: Any) -> int:
+def run_add(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.seeds import read_seed_file
 
     name = validate_name(args.name)
@@ -115,7 +118,7 @@ def schedule_line(schedule: Schedule, last: Run | None) -> str:
     return f"{schedule.name}\t{schedule.timing.describe()}\t{state}\t{source}\t{last_text}"
 
 
-def run_list(args: argparse.Namespace, settings: Any) -> int:
+def run_list(args: argparse.Namespace, settings: BaseSettings) -> int:
     store = open_store(settings)
     try:
         schedules = store.schedules()
@@ -148,7 +151,7 @@ def run_line(run: Run) -> str:
     return "  ".join(parts)
 
 
-def run_show(args: argparse.Namespace, settings: Any) -> int:
+def run_show(args: argparse.Namespace, settings: BaseSettings) -> int:
     store = open_store(settings)
     try:
         schedule = store.get(args.name)
@@ -182,7 +185,7 @@ def run_show(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_change(args: argparse.Namespace, settings: Any) -> int:
+def run_change(args: argparse.Namespace, settings: BaseSettings) -> int:
     store = open_store(settings)
     try:
         schedule = store.get(args.name)

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, sayer
 from crawler.errors import ServiceError
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 say = sayer("darkcrawl scheduler")
 
@@ -29,7 +32,7 @@ def register(subparsers: Any) -> None:
     )
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.paths import data_dir
     from crawler.scheduling.dispatch import dispatcher_from_settings
     from crawler.scheduling.metrics import SchedulerMetrics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, add_limit_option, es_session, print_answer
 from crawler.cli.dates import ACCEPTED, iso_utc, parse_since
@@ -19,6 +19,9 @@ from crawler.search import (
     site_titles_request,
 )
 from crawler.terminal import printable
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +53,7 @@ def register(subparsers: Any) -> None:
     add_json_option(parser, "print results as JSON for tools (each hit with the page's signals)")
 
 
-def search_pages(settings: Any, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def search_pages(settings: BaseSettings, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Run the search against the pages alias, then look up the title of each site in the hits. Raises
     ServiceError (one line) when Elasticsearch fails."""
     from crawler.es.schema import index_names
@@ -73,7 +76,7 @@ def filters_from(args: argparse.Namespace) -> SearchFilters:
                          dates["--new-since"], dates["--changed-since"])
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     filters = filters_from(args)
     body = build_search(args.query, filters, size=args.limit, sort=args.sort)
     response, titles = search_pages(settings, body)

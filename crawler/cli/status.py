@@ -7,10 +7,13 @@ Exit code 0 when Elasticsearch and every configured tor instance are healthy, 1 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer
 from crawler.scheduling.timing import format_duration, to_datetime
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -101,7 +104,7 @@ def lines(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def notify_report(settings: Any) -> dict[str, Any]:
+def notify_report(settings: BaseSettings) -> dict[str, Any]:
     """The notification outbox's counts (docs/notify.md), or what made it unreadable."""
     from crawler.notify.outbox import Outbox
 
@@ -111,7 +114,7 @@ def notify_report(settings: Any) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.redact import mask_data, secret_values
     from crawler.scheduling.health import gather
 

@@ -11,11 +11,16 @@ import argparse
 import getpass
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_command_group, add_json_option, es_session, print_answer, say
 from crawler.errors import UsageError
 from crawler.watch.model import CLONE, ENTITY, KINDS, NEW_SITE, REGEX, SEVERITIES, TERM, YARA, Watch, WatchMatch
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+    from crawler.watch.store import WatchStore
 
 NAME_PATTERN = re.compile(r"\S(.{0,78}\S)?")
 LANGUAGE = re.compile(r"[a-z]{2}")
@@ -116,7 +121,7 @@ def duration_seconds(text: str, what: str) -> int:
     return round(parse_duration(value, what))  # a bare number is refused there
 
 
-def _store(settings: Any) -> Any:
+def _store(settings: BaseSettings) -> WatchStore:
     from crawler.watch.store import WatchStore
 
     return WatchStore.from_settings(settings)
@@ -132,7 +137,7 @@ def _check_kind_options(args: argparse.Namespace) -> None:
                 raise UsageError(f"{option} is for {kind} watches, not {args.kind}: see docs/watch.md")
 
 
-def build_spec(args: argparse.Namespace, settings: Any) -> dict[str, Any]:
+def build_spec(args: argparse.Namespace, settings: BaseSettings) -> dict[str, Any]:
     """The spec of the watch the options describe. Raises :class:`UsageError` (one line) for what is missing/wrong."""
     _check_kind_options(args)
 
@@ -187,7 +192,7 @@ def read_terms_file(name: str | None) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def check_targets(targets: list[str], settings: Any) -> list[str]:
+def check_targets(targets: list[str], settings: BaseSettings) -> list[str]:
     """The targets as given, once notify says each is one it can send to (a name in ``DARKCRAWL_NOTIFY_TARGETS``, or
     an Apprise URL it can use). Raises :class:`UsageError` (notify's TargetError) with the target masked."""
     from crawler.notify.deliver import NotifyConfig, check_target
@@ -203,7 +208,7 @@ def check_targets(targets: list[str], settings: Any) -> list[str]:
     return kept
 
 
-def run_add(args: argparse.Namespace, settings: Any) -> int:
+def run_add(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.items import utc_timestamp
     from crawler.watch.model import ACTIVE, PAUSED, new_watch_id
 
@@ -278,7 +283,7 @@ def detail_lines(watch: Watch) -> list[str]:
     ]
 
 
-def run_list(args: argparse.Namespace, settings: Any) -> int:
+def run_list(args: argparse.Namespace, settings: BaseSettings) -> int:
     with _store(settings) as store:
         watches = store.watches()
     print_answer(args.json, [watch.to_public_json() for watch in watches],
@@ -287,14 +292,14 @@ def run_list(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_show(args: argparse.Namespace, settings: Any) -> int:
+def run_show(args: argparse.Namespace, settings: BaseSettings) -> int:
     with _store(settings) as store:
         watch = store.get(args.id)
     print_answer(args.json, watch.to_public_json(), lambda: detail_lines(watch), ensure_ascii=False)
     return 0
 
 
-def run_change(args: argparse.Namespace, settings: Any) -> int:
+def run_change(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.watch.model import ACTIVE, PAUSED
 
     with _store(settings) as store:
@@ -307,7 +312,7 @@ def run_change(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def file_page(path: str, page_url: str | None, settings: Any) -> dict[str, Any]:
+def file_page(path: str, page_url: str | None, settings: BaseSettings) -> dict[str, Any]:
     """The page document the crawl would index for the saved page at *path*: extracted as the crawl's extraction
     stage does (:func:`pipelines.extraction.fill_item`), shaped by :func:`crawler.sink.documents.page_document`."""
     from crawler.cli.extract import read_input
@@ -328,7 +333,7 @@ def file_page(path: str, page_url: str | None, settings: Any) -> dict[str, Any]:
     return page_document(fill_item(item, signals))
 
 
-def indexed_page(client: Any, settings: Any, url: str) -> dict[str, Any]:
+def indexed_page(client: Any, settings: BaseSettings, url: str) -> dict[str, Any]:
     from crawler.es.schema import index_names
     from crawler.identity import page_id
 
@@ -339,7 +344,7 @@ def indexed_page(client: Any, settings: Any, url: str) -> dict[str, Any]:
     return dict(response["_source"])
 
 
-def evaluate_one(watch: Watch, page: dict[str, Any], client: Any, settings: Any) -> list[WatchMatch]:
+def evaluate_one(watch: Watch, page: dict[str, Any], client: Any, settings: BaseSettings) -> list[WatchMatch]:
     """Run *watch* alone on *page*, with the clone references / known sites it needs read from the index."""
     from dataclasses import replace
 
@@ -380,7 +385,7 @@ def result_lines(watch: Watch, page: dict[str, Any], found: list[WatchMatch]) ->
     return lines
 
 
-def run_test(args: argparse.Namespace, settings: Any) -> int:
+def run_test(args: argparse.Namespace, settings: BaseSettings) -> int:
     with _store(settings) as store:
         watch = store.get(args.id)
     needs_index = args.url is not None or watch.kind in (CLONE, NEW_SITE)
@@ -405,7 +410,7 @@ def run_test(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def run_hunt(args: argparse.Namespace, settings: Any) -> int:
+def run_hunt(args: argparse.Namespace, settings: BaseSettings) -> int:
     from crawler.alerts.hunt import run_hunt as hunt
 
     report = hunt(settings, list(args.ids), args.since, say)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def register(subparsers: Any) -> None:
@@ -39,7 +42,7 @@ def categories(watchlist: Any) -> list[dict[str, Any]]:
     ]
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: BaseSettings) -> int:
     from pipelines.extract.keywords import load_watchlists
 
     watchlist = load_watchlists(args.watchlist or settings.getlist("DARKCRAWL_WATCHLISTS"))

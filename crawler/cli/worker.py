@@ -7,7 +7,7 @@ shared frontier in Redis; see docs/distributed.md.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.common import add_command, add_json_option, print_answer, say
 from crawler.cli.crawl import (
@@ -20,6 +20,9 @@ from crawler.cli.crawl import (
     tor_unavailable,
 )
 from crawler.errors import ServiceError, UsageError
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -46,7 +49,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(from_index=False)
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from crawler.frontier.store import Frontier
     from spiders.seeding import push_seeds
 

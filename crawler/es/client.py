@@ -21,7 +21,7 @@ import re
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elasticsearch import (
     ApiError,
@@ -42,6 +42,9 @@ from elasticsearch import (
 
 from crawler.errors import ServiceError, UsageError
 from crawler.redact import mask_text, mask_url
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 REQUEST_TIMEOUT = 30.0
 
@@ -80,7 +83,7 @@ class Connection:
         return f"{'managed node' if self.managed else 'cluster'} {mask_url(self.url)}"
 
 
-def connection_options(settings: Any) -> Connection:
+def connection_options(settings: BaseSettings) -> Connection:
     """Read the cluster's URL and credentials from the settings. Raises :class:`ServiceError` when the managed node
     has no readable credentials file, :class:`UsageError` when a CA file is named but missing or not PEM."""
     url = str(settings.get("DARKCRAWL_ES_URL") or "").rstrip("/")
@@ -114,7 +117,7 @@ def connection_options(settings: Any) -> Connection:
     return Connection(instance.url, True, username, password, api_key, "")
 
 
-def es_client(settings: Any) -> AsyncElasticsearch:
+def es_client(settings: BaseSettings) -> AsyncElasticsearch:
     """An async client for the configured cluster (no request made yet; see :func:`check_connection_async`).
 
     Raises :class:`UsageError` for a malformed URL, :class:`ServiceError` when the managed node has no credentials."""
@@ -126,7 +129,7 @@ def es_client(settings: Any) -> AsyncElasticsearch:
         raise _bad_url(connection.url, exc) from None
 
 
-def es_sync_client(settings: Any) -> Elasticsearch:
+def es_sync_client(settings: BaseSettings) -> Elasticsearch:
     """A blocking client for the configured cluster (no request made yet; see :func:`check_connection`).
 
     Raises like :func:`es_client`."""

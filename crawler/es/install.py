@@ -23,11 +23,15 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from crawler import settings as default_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.es.plugin import ensure_plugin
 from crawler.paths import data_dir
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 MAVEN_GROUP = "org.elasticsearch.distribution.integ-test-zip"
 MAVEN_ARTIFACT = "elasticsearch"
@@ -44,7 +48,7 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def es_home(settings: Any) -> Path:
+def es_home(settings: BaseSettings) -> Path:
     """The directory holding the distribution and the managed node: ``DARKCRAWL_ES_HOME``, else a default that the
     unprivileged node user can reach (``/var/lib/darkcrawl/elasticsearch`` as root, the data directory otherwise)."""
     configured = settings.get("DARKCRAWL_ES_HOME") or ""
@@ -55,7 +59,7 @@ def es_home(settings: Any) -> Path:
     return data_dir(settings) / "elasticsearch"
 
 
-def es_version(settings: Any) -> str:
+def es_version(settings: BaseSettings) -> str:
     """``DARKCRAWL_ES_VERSION``, checked to be a 9.x version (the Python client speaks to 9.x only)."""
     version = str(settings.get("DARKCRAWL_ES_VERSION") or "")
     if not re.fullmatch(r"9\.\d+\.\d+", version):
@@ -63,17 +67,17 @@ def es_version(settings: Any) -> str:
     return version
 
 
-def distribution_dir(settings: Any) -> Path:
+def distribution_dir(settings: BaseSettings) -> Path:
     """Where the unpacked distribution lives: ``<home>/elasticsearch-<version>``."""
     return es_home(settings) / f"elasticsearch-{es_version(settings)}"
 
 
-def service_user(settings: Any) -> str | None:
+def service_user(settings: BaseSettings) -> str | None:
     """The user the node runs as: ``DARKCRAWL_ES_USER`` when darkcrawl is root (Elasticsearch refuses root), else
     None (the node runs as the current user)."""
     if not is_root():
         return None
-    return str(settings.get("DARKCRAWL_ES_USER") or "darkcrawl")
+    return str(settings.get("DARKCRAWL_ES_USER") or default_settings.DARKCRAWL_ES_USER)
 
 
 def require_user(name: str) -> pwd.struct_passwd:
@@ -106,7 +110,7 @@ def java_major(java_home: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def find_java(settings: Any) -> Path:
+def find_java(settings: BaseSettings) -> Path:
     """The JDK home to run Elasticsearch with (``DARKCRAWL_JAVA_HOME`` or the newest Temurin). See :func:`java_home`."""
     return java_home(str(settings.get("DARKCRAWL_JAVA_HOME") or ""))
 
@@ -241,7 +245,7 @@ class InstallResult:
     changed: bool
 
 
-def install(settings: Any, say: Say) -> InstallResult:
+def install(settings: BaseSettings, say: Say) -> InstallResult:
     """Make the managed node runnable: JDK check, system user (as root), distribution zip, unpacked distribution,
     the analysis plugin built (cached in ``<home>/plugin-build``) and installed.
 

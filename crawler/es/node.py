@@ -32,8 +32,9 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from crawler import settings as default_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.es.install import (
     Say,
@@ -43,6 +44,9 @@ from crawler.es.install import (
     require_user,
     service_user,
 )
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 HOST = "127.0.0.1"
 ES_USERNAME = "elastic"
@@ -70,7 +74,7 @@ class NodeInstance:
     distribution: Path
     root: Path
     port: int
-    heap: str = "1g"
+    heap: str = default_settings.DARKCRAWL_ES_HEAP
     user: str | None = None
     cluster_name: str = "darkcrawl"
     java_home_setting: str = ""
@@ -79,11 +83,11 @@ class NodeInstance:
     transport_port: int | None = None  # node-to-node port; None: Elasticsearch takes the first free one of 9300-9399
 
     @classmethod
-    def from_settings(cls, settings: Any) -> NodeInstance:
+    def from_settings(cls, settings: BaseSettings) -> NodeInstance:
         """The managed node described by the settings (``DARKCRAWL_ES_HOME``, ``_PORT``, ``_HEAP``, ``_USER``).
 
         Raises :class:`UsageError` for a heap size the JVM would not understand or a port out of range."""
-        heap = str(settings.get("DARKCRAWL_ES_HEAP") or "1g").strip()
+        heap = str(settings.get("DARKCRAWL_ES_HEAP") or default_settings.DARKCRAWL_ES_HEAP).strip()
         if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", heap):
             raise UsageError(f"DARKCRAWL_ES_HEAP={heap!r} is not a JVM heap size: write it like 512m or 1g")
         port = settings.getint("DARKCRAWL_ES_PORT")

@@ -37,6 +37,7 @@ from crawler.es.templates import (
 if TYPE_CHECKING:
     # the client library is imported where Elasticsearch is asked: names, ids and templates are read without it
     from elasticsearch import Elasticsearch
+    from scrapy.settings import BaseSettings
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -118,7 +119,7 @@ class IndexNames:
         return f"{self.prefix}-{kind}"
 
 
-def index_names(settings: Any) -> IndexNames:
+def index_names(settings: BaseSettings) -> IndexNames:
     """The index names for ``DARKCRAWL_ES_INDEX_PREFIX``. Raises :class:`UsageError` for a prefix Elasticsearch
     would refuse (upper case, spaces, ``*?"<>|,#:/\\``, a leading ``-_+``)."""
     prefix = str(settings.get("DARKCRAWL_ES_INDEX_PREFIX") or "")
@@ -333,7 +334,7 @@ def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int
     return report
 
 
-def ensure_indices(settings: Any, say: Say) -> InitReport:
+def ensure_indices(settings: BaseSettings, say: Say) -> InitReport:
     """Connect to the configured cluster, check it answers as 9.x, and run :func:`init_schema`.
 
     Raises :class:`ServiceError` (unreachable, credentials refused, setup refused) or :class:`UsageError` (prefix)."""

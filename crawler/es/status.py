@@ -10,18 +10,21 @@ Offers :func:`external_url`, :func:`check_cluster` and :func:`cluster_status`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.errors import DarkcrawlError
 from crawler.redact import mask_url
 
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
-def external_url(settings: Any) -> str:
+
+def external_url(settings: BaseSettings) -> str:
     """``DARKCRAWL_ES_URL``, empty for the managed node. Mask it (:func:`crawler.redact.mask_url`) before printing."""
     return str(settings.get("DARKCRAWL_ES_URL") or "")
 
 
-def check_cluster(settings: Any) -> str:
+def check_cluster(settings: BaseSettings) -> str:
     """The version of the configured cluster, asked with the credentials darkcrawl uses; raises
     :class:`~crawler.errors.DarkcrawlError` (unreachable, credentials refused (401), privileges missing (403), not
     9.x)."""
@@ -34,7 +37,7 @@ def check_cluster(settings: Any) -> str:
         client.close()
 
 
-def cluster_status(settings: Any) -> dict[str, Any]:
+def cluster_status(settings: BaseSettings) -> dict[str, Any]:
     """``running``, ``healthy``, ``url`` (masked), ``managed``, ``message`` and, when it answers, ``version`` (a
     managed node also gives ``pid``, ``health`` and its start-up time). Never raises for a cluster that is down:
     that is the answer."""

@@ -19,11 +19,15 @@ import subprocess
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from crawler import settings as default_settings
 from crawler.evidence.warc import WarcFile
 from crawler.items import utc_timestamp
 from crawler.redact import mask_data, masked_settings, secret_values
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 SCRAPY_SETTINGS = ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
                    "DEPTH_LIMIT", "USER_AGENT", "RETRY_TIMES", "DOWNLOAD_MAXSIZE")
@@ -47,7 +51,7 @@ def software_versions(tor_binary: str = "tor") -> dict[str, str]:
     return versions
 
 
-def recorded_settings(settings: Any) -> dict[str, Any]:
+def recorded_settings(settings: BaseSettings) -> dict[str, Any]:
     """The darkcrawl settings and the Scrapy settings that shape a crawl; secrets are not recorded, and URLs are
     recorded without their passwords (:func:`crawler.redact.masked_settings`)."""
     values: dict[str, Any] = {name: settings.get(name) for name in sorted(settings.attributes)
@@ -57,7 +61,7 @@ def recorded_settings(settings: Any) -> dict[str, Any]:
     return json.loads(json.dumps(mask_data(masked_settings(values), secret_values(settings)), default=str))
 
 
-def build_manifest(*, crawl_id: str, worker: str, seeds: list[str], settings: Any, started_at: str,
+def build_manifest(*, crawl_id: str, worker: str, seeds: list[str], settings: BaseSettings, started_at: str,
                    finish_reason: str, stats: dict[str, Any], files: list[WarcFile]) -> dict[str, Any]:
     counts = {
         "pages": stats.get("darkcrawl/pages", 0),
@@ -76,7 +80,7 @@ def build_manifest(*, crawl_id: str, worker: str, seeds: list[str], settings: An
         "finish_reason": finish_reason,
         "seeds": seeds,
         "settings": recorded_settings(settings),
-        "software": software_versions(settings.get("DARKCRAWL_TOR_BINARY") or "tor"),
+        "software": software_versions(settings.get("DARKCRAWL_TOR_BINARY") or default_settings.DARKCRAWL_TOR_BINARY),
         "counts": counts,
         "warc_files": [
             {"name": f.name, "bytes": f.bytes, "records": f.records, "sha256": f.sha256} for f in files

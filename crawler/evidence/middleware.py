@@ -29,12 +29,13 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
 
 
-def warc_dir(settings: Any) -> Path:
+def warc_dir(settings: BaseSettings) -> Path:
     """``DARKCRAWL_WARC_DIR``, else ``<data dir>/warc``."""
     from crawler.paths import data_dir
 
@@ -102,7 +103,7 @@ class WarcMiddleware:
         )
         logger.info("writing WARC evidence to %s", self.directory)
 
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+    async def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if self.writer is None:
             return response
         exchange = Exchange(

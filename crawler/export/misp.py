@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from crawler import settings as default_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.export import cases as c
 from crawler.export import write_atomic
 
 if TYPE_CHECKING:
     from pymisp import MISPEvent, MISPObject
+    from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +71,14 @@ def _tag_value(text: str) -> str:
 class Producer:
     """Who shares: the organisation named in each event (``Orgc``) and the STIX identity."""
 
-    name: str = "darkcrawl"
+    name: str = default_settings.DARKCRAWL_EXPORT_ORG
 
     @property
     def uuid(self) -> str:
         return c.stable_uuid("organisation", self.name)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Producer:
+    def from_settings(cls, settings: BaseSettings) -> Producer:
         name = str(settings.get("DARKCRAWL_EXPORT_ORG") or "").strip()
         if not name:
             raise UsageError("DARKCRAWL_EXPORT_ORG is empty: set it to your organisation's name (partners see it)")
@@ -364,7 +366,7 @@ class MispTarget:
     ca_certs: str = ""
 
     @classmethod
-    def from_settings(cls, settings: Any, url: str | None = None, api_key_file: str | None = None,
+    def from_settings(cls, settings: BaseSettings, url: str | None = None, api_key_file: str | None = None,
                       ca_certs: str | None = None) -> MispTarget:
         """``DARKCRAWL_MISP_URL``/``_API_KEY``/``_CA_CERTS``; the command line's *url*, *api_key_file* and *ca_certs*
         win. Raises :class:`UsageError` for a missing or malformed URL or key, or a missing CA file."""

@@ -13,7 +13,7 @@ Both are counted under ``darkcrawl/skipped/*`` in the crawl stats.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -68,7 +68,7 @@ class ContentPolicyMiddleware:
             self.stats.inc_value("darkcrawl/skipped/extension")
             raise IgnoreRequest(f"not downloading {request.url}: .{extension} files are never fetched")
 
-    def headers_received(self, headers: Headers, body_length: int, request: Request, spider: Any) -> None:
+    def headers_received(self, headers: Headers, body_length: int, request: Request, spider: Spider) -> None:
         raw = headers.get(b"Content-Type")
         kind = media_type(raw.decode("latin-1")) if raw else ""
         if kind and kind not in self.allowed_types:

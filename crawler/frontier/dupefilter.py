@@ -7,12 +7,17 @@ seen without being queued); this class offers the same filter to scrapy-redis's 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.request import fingerprint
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.frontier.store import Frontier
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 
 class BloomDupeFilter(RFPDupeFilter):
@@ -21,15 +26,15 @@ class BloomDupeFilter(RFPDupeFilter):
         self.frontier = frontier
 
     @classmethod
-    def from_settings(cls, settings: Any) -> BloomDupeFilter:
+    def from_settings(cls, settings: BaseSettings) -> BloomDupeFilter:
         return cls(Frontier.from_settings(settings), debug=settings.getbool("DUPEFILTER_DEBUG"))
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> BloomDupeFilter:
+    def from_crawler(cls, crawler: Crawler) -> BloomDupeFilter:
         return cls.from_settings(crawler.settings)
 
     @classmethod
-    def from_spider(cls, spider: Any) -> BloomDupeFilter:
+    def from_spider(cls, spider: Spider) -> BloomDupeFilter:
         return cls.from_settings(spider.settings)
 
     def request_fingerprint(self, request: Any) -> Any:

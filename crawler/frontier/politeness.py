@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -32,7 +32,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.identity import META_SITE_TOKEN, site_key
 
 if TYPE_CHECKING:
-    from scrapy import Request
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -78,7 +78,7 @@ class SitePolitenessMiddleware:
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         return middleware
 
-    def spider_opened(self, spider: Any = None) -> None:
+    def spider_opened(self, spider: Spider | None = None) -> None:
         """Leave the delay to Redis: no second, per-worker delay after the token (see the module docstring)."""
         engine = self.crawler.engine
         if engine is not None:
@@ -93,7 +93,7 @@ class SitePolitenessMiddleware:
         low, high = max(1 - self.jitter, 0), 1 + self.jitter
         return int(self.delay * random.uniform(low, high) * 1000)
 
-    async def process_request(self, request: Request, spider: Any = None) -> None:
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         site = site_key(urlsplit(request.url).hostname or "")
         token = uuid.uuid4().hex
         waited = 0
@@ -117,10 +117,10 @@ class SitePolitenessMiddleware:
             site, token = taken
             await self.client.zrem(self._keys(site)[0], token)
 
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+    async def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         await self._give_back(request)
         return response
 
-    async def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
+    async def process_exception(self, request: Request, exception: BaseException, spider: Spider | None = None) -> None:
         await self._give_back(request)
         return None

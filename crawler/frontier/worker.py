@@ -20,6 +20,7 @@ from twisted.internet import task
 from crawler.frontier.scheduler import FrontierScheduler
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -48,11 +49,11 @@ class FrontierWorkerExtension:
         scheduler = engine.scheduler if engine is not None else None
         return scheduler if isinstance(scheduler, FrontierScheduler) else None
 
-    def spider_opened(self, spider: object) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(self.interval, now=True)
 
-    def spider_closed(self, spider: object) -> None:
+    def spider_closed(self, spider: Spider) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
 
@@ -71,7 +72,7 @@ class FrontierWorkerExtension:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("darkcrawl/frontier/requeued", moved)
 
-    def spider_idle(self, spider: object) -> None:
+    def spider_idle(self, spider: Spider) -> None:
         scheduler = self._scheduler()
         if scheduler is None:
             return

@@ -15,13 +15,16 @@ import re
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from crawler.errors import ServiceError, UsageError
 from crawler.redact import mask_url
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 IMPORT_PATH = "/api/saved_objects/_import"
 TIMEOUT = 60.0
@@ -40,7 +43,7 @@ class KibanaConfig:
     ca_certs: str = ""
 
     @classmethod
-    def from_settings(cls, settings: Any, url: str | None = None, space: str | None = None) -> KibanaConfig:
+    def from_settings(cls, settings: BaseSettings, url: str | None = None, space: str | None = None) -> KibanaConfig:
         """Read ``DARKCRAWL_KIBANA_*``; *url* and *space* (command-line options) win. Raises :class:`UsageError`
         for a missing or malformed URL, credentials inside the URL, a bad space id or a missing CA file."""
         base = (url or str(settings.get("DARKCRAWL_KIBANA_URL") or "")).strip().rstrip("/")

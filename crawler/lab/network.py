@@ -38,6 +38,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from crawler import settings as default_settings
 from crawler.errors import ServiceError, UsageError
 from crawler.lab.authority import ensure_authority_keys, relay_fingerprint
 from crawler.lab.state import (
@@ -73,10 +74,10 @@ class LabConfig:
 
     lab_dir: Path
     base_port: int
-    tor_binary: str = "tor"
-    tor_gencert: str = "tor-gencert"
-    ready_timeout: float = 240.0
-    extra_socks: int = 2
+    tor_binary: str = default_settings.DARKCRAWL_TOR_BINARY
+    tor_gencert: str = default_settings.DARKCRAWL_LAB_TOR_GENCERT
+    ready_timeout: float = default_settings.DARKCRAWL_LAB_READY_TIMEOUT
+    extra_socks: int = default_settings.DARKCRAWL_LAB_EXTRA_SOCKS
     sites: tuple[str, ...] = ()
 
     @classmethod
@@ -91,8 +92,8 @@ class LabConfig:
         config = cls(
             lab_dir=Path(lab_dir).expanduser().resolve(),
             base_port=settings.getint("DARKCRAWL_LAB_BASE_PORT"),
-            tor_binary=settings.get("DARKCRAWL_TOR_BINARY") or "tor",
-            tor_gencert=settings.get("DARKCRAWL_LAB_TOR_GENCERT") or "tor-gencert",
+            tor_binary=settings.get("DARKCRAWL_TOR_BINARY") or default_settings.DARKCRAWL_TOR_BINARY,
+            tor_gencert=settings.get("DARKCRAWL_LAB_TOR_GENCERT") or default_settings.DARKCRAWL_LAB_TOR_GENCERT,
             ready_timeout=settings.getfloat("DARKCRAWL_LAB_READY_TIMEOUT"),
             extra_socks=extra,
             sites=tuple(SITE_NAMES) + tuple(SPECIAL_SITE_NAMES),

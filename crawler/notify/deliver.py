@@ -27,15 +27,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from crawler import settings as default_settings
 from crawler.backoff import backoff_delay
 from crawler.errors import UsageError
 from crawler.notify.message import render
 from crawler.notify.outbox import MAX_SUPPRESSED_LISTED, Notification, Outbox, OutboxFullError, StreamState
 from crawler.notify.secrets import install_log_masking, register_secrets, scrub
 from crawler.watch.model import mask_target
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +57,16 @@ class TargetError(UsageError):
 @dataclass
 class NotifyConfig:
     targets: dict[str, str] = field(default_factory=dict)  # name -> Apprise URL
-    interval: float = 2.0
-    retry_base: float = 10.0
-    retry_max: float = 900.0
-    dead_after: float = 3 * 86400.0  # seconds
-    timeout: float = 15.0
-    close_wait: float = 30.0
-    workers: int = 4  # streams delivered at once
+    interval: float = default_settings.DARKCRAWL_NOTIFY_INTERVAL
+    retry_base: float = default_settings.DARKCRAWL_NOTIFY_RETRY_BASE
+    retry_max: float = default_settings.DARKCRAWL_NOTIFY_RETRY_MAX
+    dead_after: float = default_settings.DARKCRAWL_NOTIFY_DEAD_AFTER * 86400.0  # seconds (the setting: days)
+    timeout: float = default_settings.DARKCRAWL_NOTIFY_TIMEOUT
+    close_wait: float = default_settings.DARKCRAWL_NOTIFY_CLOSE_WAIT
+    workers: int = default_settings.DARKCRAWL_NOTIFY_WORKERS  # streams delivered at once
 
     @classmethod
-    def from_settings(cls, settings: Any) -> NotifyConfig:
+    def from_settings(cls, settings: BaseSettings) -> NotifyConfig:
         targets = settings.getdict("DARKCRAWL_NOTIFY_TARGETS")
         bad = [name for name, url in targets.items() if not isinstance(url, str) or "://" not in url]
         if bad:
@@ -203,7 +207,7 @@ class Deliverer:
         self.rng = rng
 
     @classmethod
-    def from_settings(cls, settings: Any, send: Sender | None = None) -> Deliverer:
+    def from_settings(cls, settings: BaseSettings, send: Sender | None = None) -> Deliverer:
         return cls(Outbox.from_settings(settings), NotifyConfig.from_settings(settings), send)
 
     def deliver(self, force: bool = False, deadline: float | None = None) -> DeliveryReport:

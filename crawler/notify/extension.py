@@ -16,7 +16,7 @@ Offers: :class:`NotifyExtension`, :func:`has_work`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -26,13 +26,15 @@ from crawler.notify.deliver import Deliverer, DeliveryReport
 from crawler.notify.runner import BackgroundDelivery
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
 
-def watches_have_targets(settings: Any) -> bool:
+def watches_have_targets(settings: BaseSettings) -> bool:
     """Whether an active watch names a target (False when the watch store is absent or unreadable)."""
     from crawler.paths import data_dir
 
@@ -53,7 +55,7 @@ def watches_have_targets(settings: Any) -> bool:
         return True  # cannot tell: deliver rather than miss an alert
 
 
-def has_work(settings: Any, deliverer: Deliverer) -> bool:
+def has_work(settings: BaseSettings, deliverer: Deliverer) -> bool:
     """Whether delivery could ever send something: targets configured anywhere, or notifications pending."""
     return bool(
         deliverer.config.targets
@@ -80,10 +82,10 @@ class NotifyExtension:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_opened(self, spider: Any) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.runner.start()
 
-    def spider_closed(self, spider: Any, reason: str) -> Deferred[None]:
+    def spider_closed(self, spider: Spider, reason: str) -> Deferred[None]:
         return deferToThread(self.runner.stop, True).addCallback(self._count)
 
     def _count(self, _: DeliveryReport) -> None:

@@ -39,11 +39,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crawler.durable import append_durably
 from crawler.errors import ServiceError
 from crawler.paths import data_dir, ensure_private_dir
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 MAX_MATCHES = 10  # matches kept per alert in a notification (the alert in Elasticsearch keeps them all)
 MAX_SUPPRESSED_LISTED = 20  # suppressed alerts a stream remembers by URL for its next message (all are counted)
@@ -184,7 +187,7 @@ class Outbox:
         self._index_lock = threading.Lock()  # several delivery threads share one outbox
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Outbox:
+    def from_settings(cls, settings: BaseSettings) -> Outbox:
         return cls(data_dir(settings) / "notify", settings.getlist("DARKCRAWL_NOTIFY_DEFAULT_TARGETS"))
 
     def ensure_dirs(self) -> None:

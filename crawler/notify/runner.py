@@ -14,9 +14,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from crawler.notify.deliver import Deliverer, DeliveryReport
 from crawler.notify.secrets import scrub
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +81,7 @@ class BackgroundDelivery:
         return self.run_once(force=True, deadline=time.monotonic() + max(self.close_wait, 0.0))
 
 
-def start_delivery(settings: object, say: Callable[[str], None] = logger.info) -> BackgroundDelivery | None:
+def start_delivery(settings: BaseSettings, say: Callable[[str], None] = logger.info) -> BackgroundDelivery | None:
     """Deliver in the background of a long-lived process (the scheduler); None when DARKCRAWL_NOTIFY_INTERVAL is 0.
     Raises :class:`~crawler.notify.deliver.TargetError` for a malformed target table."""
     deliverer = Deliverer.from_settings(settings)

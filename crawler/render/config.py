@@ -10,6 +10,7 @@ from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
+from crawler import settings as default_settings
 from crawler.errors import UsageError
 from crawler.identity import site_key
 from crawler.tor.config import TorConfig
@@ -26,20 +27,20 @@ class RenderConfig:
 
     enabled: bool
     sites: frozenset[str] = frozenset()
-    js_gates: bool = True
+    js_gates: bool = default_settings.DARKCRAWL_RENDER_JS_GATES
     socks: tuple[tuple[str, int], ...] = ()
-    browser: str = "/usr/bin/chromium"
-    page_timeout: float = 60.0
-    settle: float = 1.0
-    max_pages: int = 4
-    max_contexts: int = 4
-    pages_per_context: int = 50
-    max_memory_mb: int = 1024
-    screenshots: bool = False
+    browser: str = default_settings.DARKCRAWL_RENDER_BROWSER
+    page_timeout: float = default_settings.DARKCRAWL_RENDER_PAGE_TIMEOUT
+    settle: float = default_settings.DARKCRAWL_RENDER_SETTLE
+    max_pages: int = default_settings.DARKCRAWL_RENDER_MAX_PAGES
+    max_contexts: int = default_settings.DARKCRAWL_RENDER_MAX_CONTEXTS
+    pages_per_context: int = default_settings.DARKCRAWL_RENDER_PAGES_PER_CONTEXT
+    max_memory_mb: int = default_settings.DARKCRAWL_RENDER_MAX_MEMORY_MB
+    screenshots: bool = default_settings.DARKCRAWL_RENDER_SCREENSHOTS
     screenshot_dir: Path | None = None
     user_agent: str = ""
     accept_language: str = "en-US,en;q=0.5"
-    allow_clearnet: bool = False
+    allow_clearnet: bool = default_settings.DARKCRAWL_ALLOW_CLEARNET
     denied_extensions: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ def page_text(response: TextResponse, request: Request | None = None) -> str:
 class SafetyMiddleware:
     """Refuse blocklisted and stopped sites; flag a page with high-risk terms and stop its site."""
 
-    def __init__(self, stats: StatsCollector, blocklist: Blocklist, terms: HighRiskTerms, signals: Any = None):
+    def __init__(
+        self, stats: StatsCollector, blocklist: Blocklist, terms: HighRiskTerms, signals: SignalManager | None = None
+    ):
         self.stats = stats
         self.signals = signals
         self.blocklist = blocklist

@@ -31,11 +31,13 @@ from crawler.paths import data_dir, ensure_private_dir
 from crawler.progress import error_count
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
+    from scrapy.settings import BaseSettings
 
 
-def status_dir(settings: Any) -> Path:
+def status_dir(settings: BaseSettings) -> Path:
     return data_dir(settings) / "crawls"
 
 
@@ -98,19 +100,19 @@ class CrawlStatusExtension:
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
         return extension
 
-    def request_reached(self, request: Request, spider: Any) -> None:
+    def request_reached(self, request: Request, spider: Spider) -> None:
         self.requests[site_key(urlsplit(request.url).hostname or "")] += 1
 
-    def response_received(self, response: Response, request: Request, spider: Any) -> None:
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         self.responses[site_key(urlsplit(request.url).hostname or "")] += 1
 
-    def spider_opened(self, spider: Any) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.started_at = time.time()
         self.write()
         self.loop = task.LoopingCall(self.write)
         self.loop.start(self.interval, now=False)
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.write(finish_reason=reason)

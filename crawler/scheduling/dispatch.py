@@ -24,12 +24,15 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crawler.errors import ServiceError
 from crawler.redact import mask_url
 from crawler.scheduling.crawlstatus import pid_alive, pid_start_time, read_status, status_dir
 from crawler.scheduling.store import Run, Schedule
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ def last_error_line(log: Path) -> str:
     return lines[-1][-300:] if lines else ""
 
 
-def outcome_from_files(settings: Any, run: Run, exit_code: int | None) -> Outcome:
+def outcome_from_files(settings: BaseSettings, run: Run, exit_code: int | None) -> Outcome:
     """Read what a finished run left: its JSON summary, else the crawl's status file."""
     outcome = Outcome(exit_code)
     summary: dict[str, Any] | None = None
@@ -123,7 +126,7 @@ def outcome_from_files(settings: Any, run: Run, exit_code: int | None) -> Outcom
 class LocalDispatcher:
     name = "local"
 
-    def __init__(self, settings: Any, config_file: str | None = None):
+    def __init__(self, settings: BaseSettings, config_file: str | None = None):
         self.settings = settings
         self.config_file = config_file
         self.children: dict[int, subprocess.Popen[bytes]] = {}
@@ -190,7 +193,7 @@ class ScrapydDispatcher:
     name = "scrapyd"
     SPIDER = "onion"
 
-    def __init__(self, settings: Any, url: str):
+    def __init__(self, settings: BaseSettings, url: str):
         import httpx
 
         self.settings = settings
@@ -300,7 +303,7 @@ class ScrapydDispatcher:
         )
 
 
-def dispatcher_from_settings(settings: Any, config_file: str | None = None) -> Dispatcher:
+def dispatcher_from_settings(settings: BaseSettings, config_file: str | None = None) -> Dispatcher:
     url = settings.get("DARKCRAWL_SCRAPYD_URL")
     if url:
         return ScrapydDispatcher(settings, url)

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.deadline import run_within
 from crawler.scheduling.crawlstatus import pid_alive, read_statuses, status_dir
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 TOR_CHECK_TIMEOUT = 8.0  # seconds one tor instance's check takes at most: SOCKS, bootstrap and circuits together
 ES_CHECK_TIMEOUT = 10.0  # seconds the Elasticsearch check takes at most: health, credentials and index sizes together
@@ -41,7 +44,7 @@ def circuit_states(endpoint: Any, timeout: float) -> dict[str, int]:
     return dict(states)
 
 
-def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def tor_report(settings: BaseSettings, crawls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from crawler.tor.config import TorConfig
     from crawler.tor.control import check_endpoint
 
@@ -80,7 +83,7 @@ def tor_report(settings: Any, crawls: list[dict[str, Any]]) -> list[dict[str, An
     return reports
 
 
-def index_sizes(settings: Any, timeout: float) -> list[dict[str, Any]]:
+def index_sizes(settings: BaseSettings, timeout: float) -> list[dict[str, Any]]:
     from crawler.es.client import es_sync_client
     from crawler.es.schema import index_names
 
@@ -105,7 +108,7 @@ def index_sizes(settings: Any, timeout: float) -> list[dict[str, Any]]:
     )
 
 
-def es_report(settings: Any) -> dict[str, Any]:
+def es_report(settings: BaseSettings) -> dict[str, Any]:
     """The Elasticsearch check, :data:`ES_CHECK_TIMEOUT` seconds at most in total."""
     deadline = time.monotonic() + ES_CHECK_TIMEOUT
     try:
@@ -114,7 +117,7 @@ def es_report(settings: Any) -> dict[str, Any]:
         return {"healthy": False, "running": False, "message": str(exc), "indices": []}
 
 
-def es_checks(settings: Any, deadline: float) -> dict[str, Any]:
+def es_checks(settings: BaseSettings, deadline: float) -> dict[str, Any]:
     from crawler.sink.backlog import status_report
 
     try:
@@ -137,7 +140,7 @@ def es_checks(settings: Any, deadline: float) -> dict[str, Any]:
     return report
 
 
-def crawls_report(settings: Any, store: Any = None) -> list[dict[str, Any]]:
+def crawls_report(settings: BaseSettings, store: Any = None) -> list[dict[str, Any]]:
     """Live crawls (a status file whose process still runs and has not finished), with their schedule and time left."""
     runs = {run.crawl_id: run for run in store.running()} if store is not None else {}
     now = time.time()
@@ -184,7 +187,7 @@ def schedules_report(store: Any) -> dict[str, Any]:
     }
 
 
-def gather(settings: Any) -> dict[str, Any]:
+def gather(settings: BaseSettings) -> dict[str, Any]:
     from crawler.scheduling.store import open_store, store_path
 
     store = open_store(settings) if store_path(settings).is_file() else None

@@ -16,12 +16,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from crawler.scheduling.crawlstatus import read_status, status_dir
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ REFRESH_SECONDS = 5.0
 
 
 class SchedulerMetrics:
-    def __init__(self, settings: Any):
+    def __init__(self, settings: BaseSettings):
         self.settings = settings
         self.registry = CollectorRegistry()
         r = self.registry
@@ -104,7 +107,7 @@ class OutboxCollector:
     """The notification outbox as Prometheus reads it: from disk at each scrape, so the counts cover the crawls,
     ``notify flush`` and this scheduler alike."""
 
-    def __init__(self, settings: Any):
+    def __init__(self, settings: BaseSettings):
         from crawler.notify.outbox import Outbox
 
         self.outbox = Outbox.from_settings(settings)

@@ -26,9 +26,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.es.templates import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 DATE_FIELDS = ("first_seen", "last_visit", "last_success", "last_failure", "next_due", "retired_at")
 
@@ -43,7 +46,7 @@ class RecrawlPolicy:
     retired_probe: float
 
     @classmethod
-    def from_settings(cls, settings: Any) -> RecrawlPolicy:
+    def from_settings(cls, settings: BaseSettings) -> RecrawlPolicy:
         return cls(
             interval=settings.getfloat("DARKCRAWL_RECRAWL_INTERVAL"),
             min_interval=settings.getfloat("DARKCRAWL_RECRAWL_MIN_INTERVAL"),

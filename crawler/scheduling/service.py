@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from crawler.errors import ServiceError
 from crawler.paths import data_dir, ensure_private_dir
@@ -48,6 +48,9 @@ from crawler.scheduling.store import (
     Schedule,
     ScheduleStore,
 )
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ def acquire_lock(path: Path) -> IO[str]:
 class Scheduler:
     def __init__(
         self,
-        settings: Any,
+        settings: BaseSettings,
         store: ScheduleStore,
         dispatcher: Dispatcher,
         say: Say = logger.info,

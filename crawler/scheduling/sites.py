@@ -24,6 +24,7 @@ from crawler.identity import site_key
 from crawler.scheduling.recrawl import RecrawlPolicy, SiteState, changed_sites_query, observe
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
 
@@ -51,16 +52,16 @@ class SiteStateExtension:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_opened(self, spider: Any) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.started = time.time()
 
-    def request_left(self, request: Request, spider: Any) -> None:
+    def request_left(self, request: Request, spider: Spider) -> None:
         self.attempts[site_key(urlsplit(request.url).hostname or "")] += 1
 
-    def response_received(self, response: Response, request: Request, spider: Any) -> None:
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         self.responses[site_key(urlsplit(request.url).hostname or "")] += 1
 
-    async def spider_closed(self, spider: Any, reason: str) -> None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         await self.record(reason, getattr(spider, "crawl_id", ""))
 
     def observations(self, reason: str) -> dict[str, bool]:

@@ -19,12 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.errors import ServiceError, UsageError
 from crawler.paths import data_dir
 from crawler.scheduling.timing import Timing
 from crawler.sqlitefile import open_shared_db
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -152,7 +155,7 @@ class Run:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-def store_path(settings: Any) -> Path:
+def store_path(settings: BaseSettings) -> Path:
     return data_dir(settings) / "scheduler" / "schedules.db"
 
 
@@ -281,5 +284,5 @@ class ScheduleStore:
         return dict(row) if row else None
 
 
-def open_store(settings: Any) -> ScheduleStore:
+def open_store(settings: BaseSettings) -> ScheduleStore:
     return ScheduleStore(store_path(settings))

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.redact import mask_data, secret_values
 
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
-def backlog_report(settings: Any) -> dict[str, Any]:
+
+def backlog_report(settings: BaseSettings) -> dict[str, Any]:
     """The page spool's ``path``, its ``pages`` and ``bytes``, and the ``crawl_records`` spooled beside it."""
     from crawler.sink.bulk import spool_from_settings
     from crawler.sink.crawlrecord import crawl_spool
@@ -27,7 +30,7 @@ def backlog_report(settings: Any) -> dict[str, Any]:
             "crawl_records": crawl_spool(settings).count()}
 
 
-def status_report(settings: Any) -> dict[str, Any]:
+def status_report(settings: BaseSettings) -> dict[str, Any]:
     """What ``es status --json`` prints (and ``darkcrawl status`` shows): the cluster's state
     (:func:`crawler.es.status.cluster_status`) and the ``spool`` backlog, secrets masked."""
     from crawler.es.status import cluster_status
@@ -50,7 +53,7 @@ class Replayed:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def replay_backlog(settings: Any, say: Callable[[str], None]) -> Replayed:
+def replay_backlog(settings: BaseSettings, say: Callable[[str], None]) -> Replayed:
     """Index the spooled crawl records and pages now (the index setup first, said through *say*); what fails stays
     spooled. Raises :class:`~crawler.errors.ServiceError` when Elasticsearch fails."""
     import asyncio

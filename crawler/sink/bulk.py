@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.backoff import backoff_delay
 from crawler.es.client import is_transient
@@ -41,6 +41,9 @@ from crawler.sink.documents import version_document
 from crawler.sink.entities import Entity, page_entities, sighting_document, sighting_id
 from crawler.sink.rollup import EntityRollup, RollupError
 from crawler.sink.spool import Spool
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class BulkConfig:
     pause_after_outage: float = 60.0  # seconds to spool directly, without trying Elasticsearch, after an outage
 
     @classmethod
-    def from_settings(cls, settings: Any, dead_letter_path: Path) -> BulkConfig:
+    def from_settings(cls, settings: BaseSettings, dead_letter_path: Path) -> BulkConfig:
         return cls(
             max_docs=settings.getint("DARKCRAWL_ES_BULK_DOCS"),
             max_bytes=settings.getint("DARKCRAWL_ES_BULK_BYTES"),
@@ -305,7 +308,7 @@ async def replay_spool(sink: PageSink) -> int:
     return len(documents)
 
 
-def spool_from_settings(settings: Any) -> Spool:
+def spool_from_settings(settings: BaseSettings) -> Spool:
     """The page spool in the data directory, bounded by ``DARKCRAWL_SPOOL_MAX_BYTES``."""
     from crawler.paths import data_dir
 
@@ -313,7 +316,7 @@ def spool_from_settings(settings: Any) -> Spool:
 
 
 def sink_from_settings(
-    settings: Any, client: Any, stats: Callable[[str, int], None], spool: Spool | None
+    settings: BaseSettings, client: Any, stats: Callable[[str, int], None], spool: Spool | None
 ) -> PageSink:
     """The page sink the settings describe: pages alias, entity roll-up into the sightings and entities aliases,
     batching and retries, the dead-letter file in the data directory."""

@@ -30,7 +30,9 @@ from crawler.sink.deadletter import dead_letter
 from crawler.sink.spool import Spool, SpoolFullError
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ class CrawlRecordExtension:
                 options[name.removeprefix("DARKCRAWL_").lower()] = value if not isinstance(value, Path) else str(value)
         return options
 
-    async def spider_opened(self, spider: Any) -> None:
+    async def spider_opened(self, spider: Spider) -> None:
         loop = asyncio.get_running_loop()
         self.started = loop.time()
         self.crawl_id = str(getattr(spider, "crawl_id", "") or self.settings.get("DARKCRAWL_CRAWL_ID") or "")
@@ -137,7 +139,7 @@ class CrawlRecordExtension:
         }
         await self._write(fields, replay_first=True)
 
-    async def spider_closed(self, spider: Any, reason: str) -> None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         if not self.crawl_id:
             return
         assert self.crawler.stats is not None
@@ -170,7 +172,7 @@ class CrawlRecordExtension:
             await client.close()
 
 
-def crawl_spool(settings: Any) -> Spool:
+def crawl_spool(settings: BaseSettings) -> Spool:
     """The crawl-record spool in the data directory (same bound as the page spool)."""
     from crawler.paths import data_dir
 

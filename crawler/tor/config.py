@@ -3,7 +3,8 @@
 The one parser of ``DARKCRAWL_TOR_SOCKS``, ``DARKCRAWL_TOR_CONTROL`` (with ``DARKCRAWL_TOR_CONTROL_PASSWORD``) and
 ``DARKCRAWL_RENDER_SOCKS``, so every component (CLI checks, routing, download handler, health, browser) validates them
 the same way and fails with the same one-line :class:`~crawler.errors.UsageError`. The settings are documented in
-docs/crawling.md; the endpoint rules (pool lists, loopback only) in :mod:`crawler.tor.endpoints`.
+the README's table, their use in docs/crawling.md; the endpoint rules (pool lists, loopback only) in
+:mod:`crawler.tor.endpoints`.
 
 Offers: :class:`TorConfig`.
 """

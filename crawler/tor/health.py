@@ -35,6 +35,7 @@ from crawler.tor.control import TorStatus, check_endpoint
 from crawler.tor.endpoints import TorEndpoint
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -81,12 +82,12 @@ class TorHealthExtension:
         crawler.signals.connect(extension.suspect, signal=tor_suspect)
         return extension
 
-    def spider_opened(self, spider: Any) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         if self.interval > 0:
             self.loop = task.LoopingCall(self.check)
             self.loop.start(self.interval, now=False)
 
-    def spider_closed(self, spider: Any) -> None:
+    def spider_closed(self, spider: Spider) -> None:
         self.closed = True
         if self.loop is not None and self.loop.running:
             self.loop.stop()

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class TorRoutingMiddleware:
         new_circuit_after: int,
         isolation_secret: str,
         newnym_after: int = 0,
-        signals: Any = None,
+        signals: SignalManager | None = None,
     ):
         self.endpoints = endpoints
         self.stats = stats
@@ -122,7 +123,7 @@ class TorRoutingMiddleware:
             crawler.stats,
             allow_clearnet=crawler.settings.getbool("DARKCRAWL_ALLOW_CLEARNET"),
             new_circuit_after=crawler.settings.getint("DARKCRAWL_TOR_NEW_CIRCUIT_AFTER"),
-            isolation_secret=crawler.settings.get("DARKCRAWL_TOR_ISOLATION_SECRET", ""),
+            isolation_secret=crawler.settings.get("DARKCRAWL_TOR_ISOLATION_SECRET"),
             newnym_after=crawler.settings.getint("DARKCRAWL_TOR_NEWNYM_AFTER"),
             signals=crawler.signals,
         )

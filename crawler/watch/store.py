@@ -16,12 +16,15 @@ import json
 import sqlite3
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from crawler.errors import UsageError
 from crawler.paths import data_dir
 from crawler.sqlitefile import open_shared_db
 from crawler.watch.model import ACTIVE, STATES, Watch
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watches (
@@ -42,7 +45,7 @@ CREATE TABLE IF NOT EXISTS watches (
 JSON_COLUMNS = ("spec", "tags", "targets")
 
 
-def watch_dir(settings: Any) -> Path:
+def watch_dir(settings: BaseSettings) -> Path:
     """``<data dir>/watch``: the store, and the copies of the YARA rule files watches were added with."""
     return data_dir(settings) / "watch"
 
@@ -62,7 +65,7 @@ class WatchStore:
         self.connection = open_shared_db(path, SCHEMA, "the watch store")
 
     @classmethod
-    def from_settings(cls, settings: Any) -> WatchStore:
+    def from_settings(cls, settings: BaseSettings) -> WatchStore:
         return cls(watch_dir(settings) / "watches.db")
 
     def close(self) -> None:

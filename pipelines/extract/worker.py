@@ -18,9 +18,12 @@ import sys
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.errors import UsageError
+
+if TYPE_CHECKING:
+    from pipelines.extract.signals import Signals
 
 _PR_SET_PDEATHSIG = 1
 
@@ -58,7 +61,7 @@ def serve_pages(conn: Connection, config: Any, extract: Callable[..., Any]) -> N
     with its configuration compiled already: :class:`pipelines.extract.pool.ExtractionPool` with ``fork``)."""
     parsed: list[Any] = []  # whether this page's parse was sent
 
-    def on_parsed(signals: Any) -> None:
+    def on_parsed(signals: Signals) -> None:
         parsed.append(signals)
         conn.send(("parsed", signals))
 

@@ -8,7 +8,8 @@ in docs/reliability.md, the tests in tests/integration/test_hostile.py):
 * ``/slowloris``: headers, then one byte a second for ever: no read ever times out, so only a limit on the
   whole response's time stops it (``DARKCRAWL_RESPONSE_MAX_TIME``).
 * ``/trap/calendar/<year>/<month>``: an endless calendar, each month linking to its neighbours and to its days, each
-  day to its neighbours: unique URLs without end (``DARKCRAWL_MAX_URLS_PER_PATTERN``, the per-site page budget).
+  day to its neighbours: unique URLs without end (``DARKCRAWL_MAX_PATTERN_CHAIN``, then the per-site page budget
+  ``DARKCRAWL_MAX_PAGES_PER_SITE``).
 * ``/redirect/loop/<n>``: redirects to ``<n+1>`` for ever (``REDIRECT_MAX_TIMES``); ``/redirect/cycle-a`` and
   ``/redirect/cycle-b`` redirect to each other (a cycle, caught at once);
 * ``/redirect/clearnet``: redirects to :data:`CLEARNET_TARGET`, a clearnet host: refused by an onion-only crawl, and
