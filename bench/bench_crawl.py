@@ -1,6 +1,6 @@
 """Crawl benchmark: darkcrawl through the private Tor lab against bare Scrapy, on a 2,000+ page fixture site.
 
-    python bench/bench_crawl.py [--concurrency 4,8,16] [--pages 2000]
+    python bench/bench_crawl.py [--concurrency 4,8,16] [--repeat 3] [--no-direct] [--before TREE] [--json FILE]
 
 Needs the lab up (``darkcrawl lab up``) and Elasticsearch running (``darkcrawl es start``; ``darkcrawl es init``).
 It serves the ``bigmarket`` fixture site on loopback, publishes it as an extra onion service on the lab's onion-service
@@ -8,10 +8,17 @@ tor (stem, ephemeral, removed at the end), then for each concurrency level runs,
 
 * ``bare-direct``: plain Scrapy, default handler, straight to the loopback server, no pipeline;
 * ``bare-tor``: plain Scrapy through the lab's SOCKS port with the httpx handler, no pipeline (Tor's cost);
-* ``darkcrawl``: ``darkcrawl crawl`` through the lab with every stage (routing, content policy, extraction, indexing).
+* ``darkcrawl``: ``darkcrawl crawl`` through the lab with every stage (routing, content policy, extraction, indexing),
+  into indices of its own (a fresh prefix, set up by ``darkcrawl es init`` before the timed run).
 
 It prints a table (pages, seconds, pages/s, peak RSS of the crawling process) and the ratios darkcrawl/bare-tor
 (darkcrawl's own cost) and bare-tor/bare-direct (Tor's). Figures go in docs/performance.md.
+
+On a shared machine a single pair says more about the neighbours' load than about darkcrawl: ``--repeat N`` runs N
+rounds, each a bare-tor run right before the darkcrawl run(s) it is compared with, and prints each round's ratio and
+the median. ``--before TREE`` also runs ``darkcrawl crawl`` from another checkout (an exported older commit) in every
+round, right after this tree's, so a change's before and after are measured in one run. ``--no-direct`` skips the
+bare-direct runs (Tor's own cost is not what a round compares).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -35,13 +43,15 @@ from crawler.lab.state import load_state  # noqa: E402
 from crawler.paths import data_dir  # noqa: E402
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[str, float, float, float]:
+def run_measured(
+    command: list[str], env: dict[str, str] | None = None, cwd: Path = REPO
+) -> tuple[str, float, float, float]:
     """Run *command*; return (stdout, seconds, peak RSS in MB of that process alone, CPU seconds).
 
     The CPU seconds (user + system, from ``wait4``) include the children the process waited for, such as
     extraction workers, so they count all the work done for the crawl whatever the machine's other load."""
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     _pid, status, usage = os.wait4(process.pid, 0)
     elapsed = time.monotonic() - started
     stdout = process.stdout.read() if process.stdout else ""
@@ -78,6 +88,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--concurrency", default="4,8,16")
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per concurrency level (bare-tor, darkcrawl)")
+    parser.add_argument("--no-direct", action="store_true", help="skip the bare-direct runs")
+    parser.add_argument("--before", metavar="TREE", type=Path, help="also run darkcrawl from this checkout")
     args = parser.parse_args()
     levels = [int(value) for value in args.concurrency.split(",")]
 
@@ -103,7 +116,7 @@ def main() -> int:
             )
             onion = f"{service.service_id}.onion"
             try:
-                results = run_all(levels, port, onion, state)
+                results = run_all(levels, port, onion, state, args.repeat, not args.no_direct, args.before)
             finally:
                 controller.remove_ephemeral_hidden_service(service.service_id)
     finally:
@@ -115,7 +128,10 @@ def main() -> int:
     return 0
 
 
-def run_all(levels: list[int], port: int, onion: str, state: Any) -> list[dict[str, Any]]:
+def run_all(
+    levels: list[int], port: int, onion: str, state: Any, repeat: int = 1, direct: bool = True,
+    before: Path | None = None,
+) -> list[dict[str, Any]]:
     results = []
     socks = f"127.0.0.1:{state.socks_port}"
     bare = [sys.executable, str(REPO / "bench" / "bare_spider.py")]
@@ -123,48 +139,82 @@ def run_all(levels: list[int], port: int, onion: str, state: Any) -> list[dict[s
     from crawler.lab.network import fetch_through_socks
 
     fetch_through_socks(state.socks_port, onion, "/", timeout=120)
+    trees = [("darkcrawl", REPO)] + ([("darkcrawl-before", before.resolve())] if before else [])
     for level in levels:
-        for name, command in (
-            ("bare-direct", [*bare, f"http://127.0.0.1:{port}/", "--concurrency", str(level)]),
-            ("bare-tor", [*bare, f"http://{onion}/", "--concurrency", str(level), "--socks", socks]),
-        ):
-            out, seconds, rss, cpu = run_measured(command)
-            pages = json.loads(out.strip().splitlines()[-1])["pages"]
-            results.append(row(name, level, pages, seconds, rss, cpu))
-            print(results[-1], file=sys.stderr)
-        env = dict(os.environ)
-        env.update(
-            DARKCRAWL_TOR_SOCKS=socks,
-            DARKCRAWL_TOR_CONTROL=f"127.0.0.1:{state.control_port}",
-            DARKCRAWL_ES_INDEX_PREFIX=f"bench{uuid.uuid4().hex[:6]}",
-            DARKCRAWL_PROGRESS_INTERVAL="30",
-        )
-        config = Path(f"/tmp/darkcrawl-bench-{os.getpid()}.toml")
-        # same politeness as the bare runs: the site's own concurrency, no delay
-        config.write_text(f"[scrapy]\nCONCURRENT_REQUESTS_PER_DOMAIN = {level}\nDOWNLOAD_DELAY = 0\n")
-        command = [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "--config",
-            str(config),
-            "crawl",
-            "--url",
-            f"http://{onion}/",
-            "--json",
-            "--concurrency",
-            str(level),
-            "--depth",
-            "100",
-            "--max-pages-per-site",
-            "0",
-        ]
-        out, seconds, rss, cpu = run_measured(command, env=env)
-        config.unlink()
-        summary = json.loads(out[out.index("{") :])
-        results.append(row("darkcrawl", level, summary["pages"], seconds, rss, cpu, indexed=summary["indexed"]))
-        print(results[-1], file=sys.stderr)
+        for round_number in range(1, repeat + 1):
+            runs = [("bare-direct", f"http://127.0.0.1:{port}/", [])] if direct and round_number == 1 else []
+            runs.append(("bare-tor", f"http://{onion}/", ["--socks", socks]))
+            for name, url, extra in runs:
+                out, seconds, rss, cpu = run_measured([*bare, url, "--concurrency", str(level), *extra])
+                pages = json.loads(out.strip().splitlines()[-1])["pages"]
+                results.append(row(name, level, pages, seconds, rss, cpu, round=round_number))
+                print(results[-1], file=sys.stderr)
+            for name, tree in trees:
+                results.append(run_darkcrawl(name, tree, level, onion, socks, state, round_number))
+                print(results[-1], file=sys.stderr)
     return results
+
+
+def run_darkcrawl(
+    name: str, tree: Path, level: int, onion: str, socks: str, state: Any, round_number: int
+) -> dict[str, Any]:
+    """One ``darkcrawl crawl`` of the onion with every stage, from the code in *tree*."""
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(tree),
+        DARKCRAWL_TOR_SOCKS=socks,
+        DARKCRAWL_TOR_CONTROL=f"127.0.0.1:{state.control_port}",
+        DARKCRAWL_ES_INDEX_PREFIX=f"bench{uuid.uuid4().hex[:6]}",
+        DARKCRAWL_PROGRESS_INTERVAL="30",
+    )
+    config = Path(f"/tmp/darkcrawl-bench-{os.getpid()}.toml")
+    # same politeness as the bare runs: the site's own concurrency, no delay
+    config.write_text(f"[scrapy]\nCONCURRENT_REQUESTS_PER_DOMAIN = {level}\nDOWNLOAD_DELAY = 0\n")
+    command = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "--config",
+        str(config),
+        "crawl",
+        "--url",
+        f"http://{onion}/",
+        "--json",
+        "--concurrency",
+        str(level),
+        "--depth",
+        "100",
+        "--max-pages-per-site",
+        "0",
+    ]
+    try:
+        # the run's fresh indices are made first, untimed, as `darkcrawl es init` makes them once for a deployment:
+        # creating seven indices is not a cost of each crawl (on a busy node it took 10-15 s)
+        subprocess.run([sys.executable, "-m", "crawler.cli", "es", "init"], env=env, cwd=tree, check=True,
+                       capture_output=True)
+        out, seconds, rss, cpu = run_measured(command, env=env, cwd=tree)
+    finally:
+        config.unlink()
+        drop_indices(env["DARKCRAWL_ES_INDEX_PREFIX"])
+    summary = json.loads(out[out.index("{") :])
+    return row(name, level, summary["pages"], seconds, rss, cpu, indexed=summary["indexed"], round=round_number)
+
+
+def drop_indices(prefix: str) -> None:
+    """Delete the indices and templates of one run's prefix (the shared node keeps no benchmark data)."""
+    from crawler.es.client import es_sync_client
+    from crawler.es.schema import KINDS, index_names
+
+    settings = load_settings(overrides={"DARKCRAWL_ES_INDEX_PREFIX": prefix})
+    names = index_names(settings)
+    client = es_sync_client(settings)
+    try:
+        for index in client.indices.get(index=f"{prefix}-*"):
+            client.indices.delete(index=index)
+        for kind in KINDS:
+            client.options(ignore_status=404).indices.delete_index_template(name=names.template(kind))
+    finally:
+        client.close()
 
 
 def row(name: str, level: int, pages: int, seconds: float, rss: float, cpu: float, **extra: Any) -> dict[str, Any]:
@@ -182,20 +232,33 @@ def row(name: str, level: int, pages: int, seconds: float, rss: float, cpu: floa
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    print(f"{'run':<12} {'conc':>4} {'pages':>6} {'s':>7} {'pages/s':>8} {'CPU s':>7} {'CPU ms/p':>8} {'peak MB':>8}")
+    print(
+        f"{'run':<17} {'round':>5} {'conc':>4} {'pages':>6} {'s':>7} {'pages/s':>8} {'CPU s':>7} {'CPU ms/p':>8} "
+        f"{'peak MB':>8}"
+    )
     for result in results:
         print(
-            f"{result['run']:<12} {result['concurrency']:>4} {result['pages']:>6} {result['seconds']:>7} "
-            f"{result['pages_per_s']:>8} {result['cpu_s']:>7} {result['cpu_ms_per_page']:>8} {result['peak_rss_mb']:>8}"
+            f"{result['run']:<17} {result.get('round', 1):>5} {result['concurrency']:>4} {result['pages']:>6} "
+            f"{result['seconds']:>7} {result['pages_per_s']:>8} {result['cpu_s']:>7} {result['cpu_ms_per_page']:>8} "
+            f"{result['peak_rss_mb']:>8}"
         )
-    by_key = {(result["run"], result["concurrency"]): result for result in results}
+    by_key = {(result["run"], result["concurrency"], result.get("round", 1)): result for result in results}
     for level in sorted({result["concurrency"] for result in results}):
-        tor, direct, full = (by_key.get((name, level)) for name in ("bare-tor", "bare-direct", "darkcrawl"))
-        if tor and direct and full:
-            print(
-                f"concurrency {level}: darkcrawl/bare-tor = {full['pages_per_s'] / tor['pages_per_s']:.2f}, "
-                f"bare-tor/bare-direct = {tor['pages_per_s'] / direct['pages_per_s']:.3f}"
-            )
+        direct = by_key.get(("bare-direct", level, 1))
+        tor = by_key.get(("bare-tor", level, 1))
+        if direct and tor:
+            print(f"concurrency {level}: bare-tor/bare-direct = {tor['pages_per_s'] / direct['pages_per_s']:.3f}")
+        for name in ("darkcrawl", "darkcrawl-before"):
+            ratios = []
+            for (run, run_level, round_number), result in sorted(by_key.items()):
+                tor = by_key.get(("bare-tor", level, round_number))
+                if run == name and run_level == level and tor:
+                    ratios.append(result["pages_per_s"] / tor["pages_per_s"])
+            if ratios:
+                print(
+                    f"concurrency {level}: {name}/bare-tor = {statistics.median(ratios):.2f} (median of "
+                    f"{len(ratios)}: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
+                )
 
 
 if __name__ == "__main__":

@@ -153,12 +153,15 @@ def private_files(settings: Settings) -> None:
 
 def check_extraction_config(settings: Settings) -> None:
     """Load the watch lists and vendor rules once before anything starts, so a bad file (or extraction budget) is a
-    one-line error (UsageError naming the file and line) instead of a failure inside Scrapy's start-up."""
-    if settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
-        from pipelines.extraction import pool_from_settings
+    one-line error (UsageError naming the file and line) instead of a failure inside Scrapy's start-up.
 
-        # in one worker, as the crawl will: the compiled tables never weigh on the crawl process itself
-        pool_from_settings(settings, workers=1).start().close()
+    They are loaded by the crawl's own extraction workers, started here and taken over by the extraction stage
+    (:func:`pipelines.extraction.prestart_pool`): the compiled tables never weigh on the crawl process itself, and
+    no worker is started only to be stopped. :func:`run_crawl` closes them if the stage never took them."""
+    if settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
+        from pipelines.extraction import prestart_pool
+
+        prestart_pool(settings)
 
 
 def check_safety_config(settings: Settings) -> None:
@@ -273,13 +276,23 @@ def run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str | N
 
     With ``DARKCRAWL_REDIS_URL`` set this process is one worker of a distributed crawl: the seeds go into the shared
     frontier and the crawl takes its requests from there (crawler/frontier)."""
-    from scrapy.crawler import CrawlerProcess
-
-    from spiders.onion import OnionSpider
+    from pipelines.extraction import close_prestarted
 
     crawl_id = crawl_id or settings.get("DARKCRAWL_CRAWL_ID") or uuid.uuid4().hex[:16]
     private_files(settings)
     check_extraction_config(settings)
+    try:
+        return _run_crawl(settings, seeds, say, crawl_id)
+    finally:
+        close_prestarted()
+
+
+def _run_crawl(settings: Settings, seeds: list[Seed], say: Say, crawl_id: str) -> CrawlResult:
+    """:func:`run_crawl` once the extraction workers are up."""
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.onion import OnionSpider
+
     check_safety_config(settings)
     check_notify_config(settings)
     distributed = bool(settings.get("DARKCRAWL_REDIS_URL"))

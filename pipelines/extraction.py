@@ -55,6 +55,38 @@ def pool_from_settings(settings: BaseSettings, workers: int | None = None) -> Ex
     )
 
 
+# A pool started before Scrapy (the crawl's preflight, crawler/crawl.py) for the stage to take over: the check that
+# the watch lists and rules compile is then the crawl's own workers starting, not one more worker started and stopped.
+_prestarted: list[ExtractionPool] = []
+
+
+def prestart_pool(settings: BaseSettings) -> ExtractionPool:
+    """Start the pool the settings describe, for :class:`ExtractionPipeline` to take over in this process; raises
+    as :meth:`ExtractionPool.start` does. Whoever calls this closes the pool with :func:`close_prestarted` when the
+    crawl ends (a no-op once the stage took it: the stage closes it)."""
+    pool = pool_from_settings(settings).start()
+    _prestarted.append(pool)
+    return pool
+
+
+def close_prestarted() -> None:
+    """Close a prestarted pool no stage took over (the crawl failed before its pipelines were built)."""
+    while _prestarted:
+        _prestarted.pop().close()
+
+
+def _take_prestarted(settings: BaseSettings) -> ExtractionPool | None:
+    """The prestarted pool, when it is the one the stage would start from *settings* (same files, size, budget)."""
+    wanted = pool_from_settings(settings)  # not started: only compared
+    for pool in _prestarted:
+        if (pool.spec, pool.size, pool.timeout, pool.extractor) == (
+            wanted.spec, wanted.size, wanted.timeout, wanted.extractor
+        ) and not pool.closed:
+            _prestarted.remove(pool)
+            return pool
+    return None
+
+
 def fill_item(item: PageItem, signals: Signals) -> PageItem:
     """Set *item*'s ``signals`` and the derived fields the spider left empty, from *signals*."""
     item.signals = signals.to_dict()
@@ -83,7 +115,7 @@ class ExtractionPipeline:
         YAML file or budget."""
         if not crawler.settings.getbool("DARKCRAWL_EXTRACT_ENABLED"):
             raise NotConfigured("extraction is off (DARKCRAWL_EXTRACT_ENABLED = false)")
-        pool = pool_from_settings(crawler.settings).start()
+        pool = _take_prestarted(crawler.settings) or pool_from_settings(crawler.settings).start()
         logger.info("extraction: %d worker processes, %g s per page at most", pool.size, pool.timeout)
         return cls(pool, crawler.stats)
 

@@ -14,15 +14,22 @@ were already queued in the downloader.
 Total time: httpx's timeout (``DOWNLOAD_TIMEOUT``) applies to each read, so a server trickling one byte at a time
 would hold a download slot for ever; the whole response is also bounded by ``DARKCRAWL_RESPONSE_MAX_TIME`` (request
 meta ``darkcrawl_response_max_time``), past which it fails with ``ResponseTooSlowError`` (counted as hostile).
+
+Cost per request: httpcore asks every idle pooled connection whether the server closed it, each time a request
+enters or leaves the pool; through anyio each question rebuilt the socket's attribute table (a ``getpeername`` system
+call), about a sixth of the crawl process's CPU at concurrency 16. :class:`SocketCachingBackend` keeps each
+connection's socket at hand instead; the question itself (one ``poll``) is unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import select
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 from scrapy.core.downloader.handlers._httpx import HttpxDownloadHandler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
@@ -37,6 +44,87 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+
+def socket_readable(sock: Any) -> bool:
+    """Whether *sock* has something to read without blocking: on an idle keep-alive connection, that the server
+    closed it. A socket already closed (no descriptor) counts as readable, as httpcore counts it."""
+    descriptor = -1 if sock is None else sock.fileno()
+    if descriptor < 0:
+        return True
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class SocketCachingStream(AsyncNetworkStream):
+    """An httpcore network stream that answers ``is_readable`` from the socket it looked up once.
+
+    Reads, writes and closing are the wrapped stream's own methods (no extra call per read); every other piece of
+    information is asked of the wrapped stream as before."""
+
+    def __init__(self, stream: AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._socket = stream.get_extra_info("socket")
+        self.read = stream.read  # type: ignore[method-assign]
+        self.write = stream.write  # type: ignore[method-assign]
+        self.aclose = stream.aclose  # type: ignore[method-assign]
+
+    async def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> AsyncNetworkStream:
+        return SocketCachingStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":  # what httpcore asks of every idle connection, each time the pool changes
+            return socket_readable(self._socket)
+        if info == "socket":
+            return self._socket
+        return self._stream.get_extra_info(info)
+
+
+class SocketCachingBackend(AsyncNetworkBackend):
+    """The httpcore network backend of darkcrawl's clients: httpcore's own, with its streams wrapped in
+    :class:`SocketCachingStream`."""
+
+    def __init__(self, backend: AsyncNetworkBackend) -> None:
+        self._backend = backend
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> AsyncNetworkStream:
+        stream = await self._backend.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        return SocketCachingStream(stream)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> AsyncNetworkStream:  # pragma: no cover - darkcrawl connects to Tor over TCP only
+        return SocketCachingStream(
+            await self._backend.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def cache_sockets(client: Any) -> bool:
+    """Put :class:`SocketCachingBackend` under *client*'s connection pool (an ``httpx.AsyncClient`` as Scrapy's
+    handler builds it). False, the client left as it was, when httpx's or httpcore's insides are not the expected
+    ones (a version the pins did not foresee: slower, never wrong)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(backend, AsyncNetworkBackend):
+        return False
+    if not isinstance(backend, SocketCachingBackend):
+        pool._network_backend = SocketCachingBackend(backend)  # type: ignore[union-attr]
+    return True
 
 
 class NotThroughTorError(Exception):
@@ -105,3 +193,9 @@ class TorOnlyDownloadHandler(HttpxDownloadHandler):
         if not proxy_url:  # belt and braces: the direct client is never handed out
             raise NotThroughTorError("refused: direct connection requested")
         return super()._get_client(proxy_url)
+
+    def _make_client(self, proxy_url: str | None = None) -> Any:
+        client = super()._make_client(proxy_url)
+        if not cache_sockets(client):
+            logger.debug("httpx client without the expected connection pool: sockets not cached")
+        return client

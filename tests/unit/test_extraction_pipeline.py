@@ -184,3 +184,17 @@ async def test_a_page_over_its_budget_is_passed_on_marked_counted_and_logged_onc
     assert crawler.stats.get_value("darkcrawl/extract/timeouts") == 1
     assert crawler.stats.get_value("darkcrawl/extract/pages") == 2
     assert len([r for r in caplog.records if "stopped after" in r.getMessage() and stuck.url in r.getMessage()]) == 1
+
+
+async def test_the_stage_takes_over_the_preflight_pool(pipelines) -> None:  # type: ignore[no-untyped-def]
+    """crawler/crawl.py starts the workers before Scrapy (the check that the lists compile); the stage built from
+    the same settings uses them instead of starting more, and extracts with them."""
+    from pipelines import extraction
+
+    crawler = crawler_with()
+    pool = extraction.prestart_pool(crawler.settings)
+    pids = pool.pids()
+    pipeline = pipelines(crawler)
+    assert pipeline.pool is pool and pool.pids() == pids and extraction._prestarted == []
+    item = await pipeline.process_item(page())
+    assert item.extraction["status"] == "ok" and item.title == "Item"

@@ -67,3 +67,60 @@ def test_no_experimental_warning_at_each_crawl(caplog):
         TorOnlyDownloadHandler(get_crawler(settings_dict=settings.copy_to_dict()))
     assert "experimental" not in caplog.text
     assert "downloads go through Tor only (TorOnlyDownloadHandler): SOCKS 127.0.0.1:9050" in caplog.text
+
+
+def test_proxy_clients_cache_their_sockets(handler):
+    """Each Tor client's connection pool sits on the socket-caching backend (a cheap "did the server close this idle
+    connection?"): an httpx or httpcore upgrade that moves the pool would otherwise lose it silently."""
+    from crawler.tor.handler import SocketCachingBackend
+
+    client = handler._get_client("socks5h://s-1:g0@127.0.0.1:9050")
+    assert isinstance(client._transport._pool._network_backend, SocketCachingBackend)
+
+
+async def test_socket_caching_pool_reuses_live_connections_and_drops_closed_ones():
+    """Through an httpcore pool on the caching backend: a kept-alive connection is reused while the server keeps it
+    open, and one the server closed while idle is noticed (readable) and replaced, not written into."""
+    import asyncio
+
+    import httpcore
+
+    from crawler.tor.handler import SocketCachingBackend, SocketCachingStream, socket_readable
+
+    connections: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = SocketCachingBackend(httpcore.AnyIOBackend())
+    try:
+        async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
+            for _ in range(2):
+                response = await pool.request("GET", f"http://127.0.0.1:{port}/")
+                assert response.content == b"ok"
+            assert len(connections) == 1  # kept alive and reused
+            [connection] = pool.connections
+            stream = connection._connection._network_stream
+            assert isinstance(stream, SocketCachingStream)
+            assert stream.get_extra_info("is_readable") is False
+            assert stream.get_extra_info("server_addr") == ("127.0.0.1", port)
+            connections[0].close()  # the server drops the idle connection
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if stream.get_extra_info("is_readable"):
+                    break
+            assert stream.get_extra_info("is_readable") is True
+            response = await pool.request("GET", f"http://127.0.0.1:{port}/")
+            assert response.content == b"ok"
+            assert len(connections) == 2  # a new connection, not a write into the closed one
+    finally:
+        server.close()
+    assert socket_readable(None) is True
