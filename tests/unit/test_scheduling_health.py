@@ -1,7 +1,6 @@
 """``darkcrawl status``'s checks are bounded in total by their timeouts: a tor whose control port hangs on one request,
 an Elasticsearch URL that accepts and never answers, cost the check's timeout and are reported as down."""
 
-import pytest
 
 from crawler.config import load_settings
 from crawler.scheduling import health
@@ -9,19 +8,6 @@ from tests.unit.tor_support import FakeTor, returns_within
 
 MARGIN = 1.5  # seconds of slack on a loaded 2-core machine
 
-
-@pytest.fixture
-def fake_tor():
-    servers = []
-
-    def start(**options):
-        server = FakeTor(**options)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def tor_settings(socks: FakeTor, control: FakeTor, tmp_path):

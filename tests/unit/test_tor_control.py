@@ -1,4 +1,3 @@
-import pytest
 
 from crawler.tor.control import (
     bootstrap_progress,
@@ -7,7 +6,7 @@ from crawler.tor.control import (
     request_new_identity,
     socks_answers,
 )
-from tests.unit.tor_support import FakeTor, returns_within
+from tests.unit.tor_support import returns_within
 
 
 def test_bootstrap_phase_with_and_without_summary():
@@ -21,19 +20,6 @@ def test_bootstrap_phase_with_and_without_summary():
 # controller waited for ever there: these tests would hang, and returns_within fails them instead.)
 MARGIN = 1.5  # seconds of slack on a loaded 2-core machine; the calls under test would otherwise never return
 
-
-@pytest.fixture
-def fake_tor():
-    servers = []
-
-    def start(**options):
-        server = FakeTor(**options)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def test_a_control_session_answers_through_the_fake_tor(fake_tor):

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from crawler.tor.endpoints import TorEndpoint
 
 BOOTSTRAP_DONE = 'NOTICE BOOTSTRAP PROGRESS=100 TAG=done SUMMARY="Done"'
@@ -106,3 +108,18 @@ def returns_within(seconds: float, call: Callable[[], Any]) -> tuple[Any, float]
     elapsed = time.monotonic() - started
     assert not thread.is_alive(), f"still running after {seconds} s: the timeout does not bound the call"
     return outcome[0], elapsed
+
+
+@pytest.fixture
+def fake_tor():
+    """Start :class:`FakeTor` servers (``fake_tor(silent=True)``, ...); all are closed after the test."""
+    servers: list[FakeTor] = []
+
+    def start(**options: Any) -> FakeTor:
+        server = FakeTor(**options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
