@@ -208,6 +208,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.limits.HostileResponseMiddleware": 610,
     "crawler.tor.routing.TorRoutingMiddleware": 700,  # before HttpProxyMiddleware (750), which reads meta["proxy"]
     "crawler.render.middleware.RenderMiddleware": 720,  # after the Tor refusals; off unless DARKCRAWL_RENDER
+    # JavaScript gates read on the way back: after decompression (590) and decoding (585), before meta refresh (580)
+    "crawler.render.middleware.RenderGateMiddleware": 582,
     "crawler.frontier.politeness.SitePolitenessMiddleware": 880,  # distributed only: per-site tokens in Redis
     "crawler.evidence.middleware.WarcMiddleware": 890,  # DARKCRAWL_WARC_ENABLED: responses as received, to WARC
 }

@@ -8,6 +8,11 @@ A request is rendered when ``DARKCRAWL_RENDER`` is on and
   ``DARKCRAWL_RENDER_JS_GATES``): the page is then fetched once more, in the browser. Bounded: a rendered request is
   never retried this way, so a page that still looks like a gate is kept as it is.
 
+Two components, because a response passes the downloader middlewares in the reverse order of the requests:
+:class:`RenderMiddleware` (720, after the Tor refusals) marks requests; :class:`RenderGateMiddleware` (582) reads
+responses after decompression (590) and decoding (585), before meta refresh (580), so a compressed page is judged by
+its markup, not its gzip bytes.
+
 Marked requests carry ``meta["playwright"] = True`` (the handler's switch) and ``meta["darkcrawl_render_reason"]``
 (``request``, ``site``, ``js_gate``). Stats: ``darkcrawl/render/requested/<reason>``.
 """
@@ -76,18 +81,35 @@ class RenderMiddleware:
         request.meta["playwright"] = True
         request.meta[META_RENDER_REASON] = reason
 
+
+class RenderGateMiddleware:
+    """Send a plain page that looks like a JavaScript gate back once, to the browser (:class:`RenderMiddleware` then
+    marks the new request for rendering)."""
+
+    def __init__(self, stats: StatsCollector):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RenderGateMiddleware:
+        config = RenderConfig.from_settings(crawler.settings)
+        if not config.enabled:
+            raise NotConfigured("rendering is off (DARKCRAWL_RENDER)")
+        if not config.js_gates:
+            raise NotConfigured("the JavaScript-gate heuristic is off (DARKCRAWL_RENDER_JS_GATES)")
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Any:
         if (
-            not self.config.js_gates
-            or request.meta.get("playwright")
+            request.meta.get("playwright")
             or request.meta.get(META_RENDER) is False
             or not isinstance(response, TextResponse)
             or response.status != 200
         ):
             return response
         if (response.headers.get(b"Content-Encoding") or b"").strip().lower() not in (b"", b"identity"):
-            return response  # still compressed here (decompression is at 590): no markup to read
-        # the page's one parse, reused by the content policy and the spider (not response.text: not decoded yet, 585)
+            return response  # still compressed: this middleware was moved above decompression (590)
+        # the page's one parse, reused by the content policy and the spider
         gate = gate_reason(parsed_response(response, request, gate_up_to=MAX_SCANNED).gate)
         if gate is None:
             return response

@@ -20,7 +20,7 @@ from crawler.fetch.encoding import EncodingMiddleware
 from crawler.items import PageItem
 from crawler.lab.sites import build_site
 from crawler.lab.sites.market import listing_path
-from crawler.render.middleware import RenderMiddleware
+from crawler.render.middleware import RenderGateMiddleware
 from crawler.safety.middleware import SafetyMiddleware
 from crawler.seeds import Seed
 from pipelines.extract import default_config, extract_signals
@@ -77,13 +77,13 @@ def crawl_one(body: bytes, url: str) -> tuple[PageItem, list[Request], InProcess
     crawler = get_crawler(OnionSpider, settings_dict=settings)
     spider = OnionSpider.from_crawler(crawler, seeds=[Seed(f"http://{SITE}/", SITE, 1)], crawl_id="c1")
     crawler.spider = spider
-    render, safety = RenderMiddleware.from_crawler(crawler), SafetyMiddleware.from_crawler(crawler)
+    gate, safety = RenderGateMiddleware.from_crawler(crawler), SafetyMiddleware.from_crawler(crawler)
     request = Request(url, meta={"depth": 1})
     response: Any = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
-    # the downloader middlewares' response chain, in Scrapy's order (720, 585, 50), then the engine sets the request
-    response = render.process_response(request, response)
-    assert isinstance(response, HtmlResponse), "the fixture page is not a JavaScript gate"
+    # the downloader middlewares' response chain, in Scrapy's order (585, 582, 50), then the engine sets the request
     response = EncodingMiddleware().process_response(request, response)
+    response = gate.process_response(request, response)
+    assert isinstance(response, HtmlResponse), "the fixture page is not a JavaScript gate"
     response = safety.process_response(request, response)
     response.request = request
     output = list(spider.parse(response))
