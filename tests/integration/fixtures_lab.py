@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from crawler.lab.state import LabState, find_members, is_member, load_state
 REPO = Path(__file__).resolve().parents[2]
 LAB_UP_TIMEOUT = 400  # seconds; the lab itself gives up after DARKCRAWL_LAB_READY_TIMEOUT (240)
 PORT_SPAN = 60  # ports a lab with a handful of fixture sites uses above its base
+FETCH_ATTEMPTS = 3  # tries of one page through the lab's client when tor's circuit fails (TorLab.fetch)
+FETCH_RETRY_PAUSE = 10.0  # seconds between them
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,20 @@ class TorLab:
         return f"http://{self.onions[site]}{path}"
 
     def fetch(self, site: str, path: str = "/", socks_port: int | None = None) -> tuple[int, bytes]:
-        """GET a page of *site* through the lab's client; return (status, body)."""
-        return fetch_through_socks(socks_port or self.socks_port, self.onions[site], path)
+        """GET a page of *site* through the lab's client; return (status, body).
+
+        A circuit to an onion can fail now and then in a network this small (tor's SOCKS reply "TTL expired": the
+        rendezvous timed out while the relays were busy, seen once in a CI run with the onion answering again a
+        minute later); such a failure is Tor's, not the site's, so the request is tried again, up to
+        :data:`FETCH_ATTEMPTS` times. An HTTP answer, whatever its status, is returned at once."""
+        for attempt in range(1, FETCH_ATTEMPTS + 1):
+            try:
+                return fetch_through_socks(socks_port or self.socks_port, self.onions[site], path)
+            except OSError:
+                if attempt == FETCH_ATTEMPTS:
+                    raise
+                time.sleep(FETCH_RETRY_PAUSE)
+        raise AssertionError("unreachable")
 
     def state(self) -> LabState:
         state = load_state(self.lab_dir)
