@@ -185,6 +185,21 @@ def fetch_through_socks(socks_port: int, hostname: str, path: str = "/", timeout
         raise OSError(str(exc) or type(exc).__name__) from None
 
 
+def forget_failed_lookups(control_port: int) -> None:
+    """After a failed onion fetch, let the lab's client build fresh circuits and ask the HSDirs again: NEWNYM clears
+    its memory of failed lookups (when tor's rate limit allows it; any control error is ignored, the next try tells)."""
+    import stem
+    from stem.control import Controller, Signal
+
+    try:
+        with Controller.from_port(address=LOOPBACK, port=control_port) as controller:
+            controller.authenticate()
+            if controller.is_newnym_available():
+                controller.signal(Signal.NEWNYM)
+    except (stem.SocketError, stem.ControllerError, OSError):
+        pass
+
+
 def _last_problem(*logs: Path) -> str:
     """Return the last warning or error line of the given logs, without its timestamp, or ``""``."""
     found = ""
@@ -685,19 +700,10 @@ class Lab:
                 time.sleep(1)
 
     def _forget_failed_lookups(self, state: LabState, failures: int, error: str) -> None:
-        """After a failed fetch, let the client ask the HSDirs again (NEWNYM clears its memory of failed lookups)."""
-        import stem
-        from stem.control import Controller, Signal
-
+        """After a failed fetch, let the client ask the HSDirs again (:func:`forget_failed_lookups`)."""
         if failures % 3 == 1:
             self.say(f"onion fetch failed ({error}); retrying")
-        try:
-            with Controller.from_port(address=LOOPBACK, port=state.control_port) as controller:
-                controller.authenticate()
-                if controller.is_newnym_available():
-                    controller.signal(Signal.NEWNYM)
-        except (stem.SocketError, stem.ControllerError, OSError):
-            pass
+        forget_failed_lookups(state.control_port)
 
     # --- down --------------------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.lab.network import fetch_through_socks
+from crawler.lab.network import fetch_through_socks, forget_failed_lookups
 from crawler.lab.state import LabState, find_members, is_member, load_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,16 +50,23 @@ class TorLab:
 
         A circuit to an onion can fail now and then in a network this small (tor's SOCKS reply "TTL expired": the
         rendezvous timed out while the relays were busy, seen once in a CI run with the onion answering again a
-        minute later); such a failure is Tor's, not the site's, so the request is tried again, up to
-        :data:`FETCH_ATTEMPTS` times. An HTTP answer, whatever its status, is returned at once."""
+        minute later); such a failure is Tor's, not the site's, so the request is tried again as `darkcrawl lab up`
+        tries it (:meth:`retry_circuit`), up to :data:`FETCH_ATTEMPTS` times. An HTTP answer, whatever its status,
+        is returned at once."""
         for attempt in range(1, FETCH_ATTEMPTS + 1):
             try:
                 return fetch_through_socks(socks_port or self.socks_port, self.onions[site], path)
             except OSError:
                 if attempt == FETCH_ATTEMPTS:
                     raise
-                time.sleep(FETCH_RETRY_PAUSE)
+                self.retry_circuit()
         raise AssertionError("unreachable")
+
+    def retry_circuit(self) -> None:
+        """Before trying an onion again: fresh circuits and lookups for the lab's client (what `lab up` does after a
+        failed fetch), then a pause."""
+        forget_failed_lookups(self.control_port)
+        time.sleep(FETCH_RETRY_PAUSE)
 
     def state(self) -> LabState:
         state = load_state(self.lab_dir)

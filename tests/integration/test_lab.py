@@ -18,7 +18,7 @@ import pytest
 from crawler.lab.network import fetch_through_socks, serve_accepts_onion_hosts
 from crawler.lab.sites import SITE_NAMES, SPECIAL_SITE_NAMES, build_site
 from crawler.lab.state import find_members, is_member, load_state, save_state, start_time
-from tests.integration.fixtures_lab import FETCH_ATTEMPTS, FETCH_RETRY_PAUSE, REPO, free_base_port, lab_env, run_lab
+from tests.integration.fixtures_lab import FETCH_ATTEMPTS, REPO, free_base_port, lab_env, run_lab
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_curl_socks5_hostname_reaches_every_onion(tor_lab):
             )
             if result.returncode != 97 or attempt == FETCH_ATTEMPTS:
                 break
-            time.sleep(FETCH_RETRY_PAUSE)
+            tor_lab.retry_circuit()
         assert result.returncode == 0, result.stderr
         assert result.stdout == expected_root(site, tor_lab.onions)
 
