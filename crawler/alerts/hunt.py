@@ -110,6 +110,9 @@ async def _hunt(settings: BaseSettings, watches: list[Watch], since: str | None,
                                      _outbox(settings), {watch.id: watch for watch in watches}.get)
             await _scan(client, names.pages, inputs.compile(watches), since, recorder, report,
                         settings.getint("DARKCRAWL_ALERTS_HUNT_BATCH"), say)
+            # the hunt is a command an analyst follows with `darkcrawl alerts list`: what it reports must be listable
+            # at once, not after the index's next periodic refresh (the crawl's writes do not wait for one)
+            await client.indices.refresh(index=names.alerts)
         except BadRequestError as exc:
             if since and "date" in str(exc).lower():
                 raise UsageError(

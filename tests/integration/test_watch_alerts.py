@@ -345,6 +345,8 @@ def test_a_hunt_makes_the_same_alert_ids_and_a_rerun_none(watched_crawl, es_node
         init_schema(client, IndexNames(prefix), lambda message: None)
         fresh = run_hunt(settings, ids, None, lambda message: None)
         assert set(fresh.new_alert_ids) == set(watched_crawl["again"])
+        # listable as soon as the hunt returns (no refresh here): `alerts list` right after a hunt shows them
+        assert client.count(index=f"{prefix}-alerts")["count"] == len(fresh.new_alert_ids)
         hunted = lab_alerts(client, prefix)
         assert all(alert["source"] == "hunt" for alert in hunted.values())
     finally:
