@@ -46,9 +46,11 @@ class HighRiskTerms:
     def __len__(self) -> int:
         return len(self.watchlist)
 
-    def verdict(self, text: str) -> Verdict | None:
-        """Return a :class:`Verdict` when at least ``min_terms`` distinct terms occur in *text*, else None."""
-        found = self.watchlist.find(text)
+    def verdict(self, text: str, *, normalised: bool = False) -> Verdict | None:
+        """Return a :class:`Verdict` when at least ``min_terms`` distinct terms occur in *text*, else None.
+        *normalised*: *text* is a page's cleaned text (:func:`pipelines.extract.text.normalise_text`), so matching
+        skips a whitespace pass over it (:func:`pipelines.extract.keywords.fold`)."""
+        found = self.watchlist.find(text, normalised=normalised)
         if len(found) < self.min_terms:
             return None
         return Verdict(tuple(sorted({match["category"] for match in found})), len(found))

@@ -108,7 +108,7 @@ class SafetyMiddleware:
         if not isinstance(response, TextResponse) or not len(self.terms):
             return response
         text = page_text(response, request)
-        verdict = self.terms.verdict(text)
+        verdict = self.terms.verdict(text, normalised=True)  # the cleaned text: no whitespace pass to make
         if verdict is None:
             return response
         self.stopped[site] = response.url

@@ -101,6 +101,31 @@ def test_min_terms_and_operator_lists(tmp_path):
     assert request.meta[META_REVIEW]["terms_matched"] == 2
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>Alpha</p>\n\n<p>term</p>",
+        "<td>alpha</td><td>\tTERM</td>",
+        "alpha&nbsp;term",
+        "alpha \u2003 term",
+        "<li>alpha\r\n   term</li>",
+    ],
+)
+def test_a_term_split_by_markup_or_odd_spaces_still_stops_the_site(tmp_path, markup):
+    """The middleware matches the page's cleaned text as extraction does (``normalised=True`` skips a whitespace
+    pass): whatever whitespace the markup puts between a term's words, the term is found, as in the raw text."""
+    from pipelines.extract.text import parse_document
+
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("- category: csam\n  terms: [alpha term]\n")
+    middleware, _ = make(DARKCRAWL_HIGH_RISK_TERMS=[str(terms)])
+    page = f"<html><body>{markup}</body></html>"
+    request = Request(f"http://{SITE}/split")
+    assert middleware.process_response(request, html(request.url, page, request)).body == b""
+    cleaned = parse_document(page, request.url, "text/html").text
+    assert middleware.terms.verdict(cleaned, normalised=True) == middleware.terms.verdict(cleaned) is not None
+
+
 @pytest.mark.parametrize("charset", ["cp037", "rot13", "base64", "unicode_escape"])
 def test_a_codec_only_charset_does_not_hide_high_risk_terms(charset):
     """cp037 decoded the page to garbage, rot13 to nothing: the policy missed the terms that extraction would index."""
