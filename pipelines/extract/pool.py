@@ -293,6 +293,8 @@ class _Worker:
                 message = conn.recv()
                 if message[0] == "parsed":
                     parsed = message[1]
+                    if isinstance(task[0], ParsedDocument):  # the worker did not send back the text we hold
+                        parsed.text = task[0].text
                     continue
                 if message[0] == "failed":
                     return Outcome("failed", elapsed_ms(), _partial(parsed), message[1])

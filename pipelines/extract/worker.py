@@ -3,9 +3,9 @@
 Over the socket *FD* it receives ``(ConfigSpec, "module:function")`` first, compiles the configuration and answers
 ``("ready", pid)`` (or ``("error", message)`` for a bad watch-list or rule file); then for each page ``(body, url,
 content_type)`` (the body may be the crawl's parse of the page, a ``ParsedDocument``, read without parsing again) it
-answers ``("parsed", Signals)`` as soon as the title, text and links are known, then ``("done",
-Signals, seconds)`` without the text and links already sent (or ``("failed", message, seconds)``). ``None`` or the
-socket's end stops it.
+answers ``("parsed", Signals)`` as soon as the title, text and links are known (without the text when the body is
+the crawl's parse, which holds it already), then ``("done", Signals, seconds)`` without the text and links already
+sent (or ``("failed", message, seconds)``). ``None`` or the socket's end stops it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -59,11 +60,14 @@ def serve(conn: Connection) -> None:
 def serve_pages(conn: Connection, config: Any, extract: Callable[..., Any]) -> None:
     """Extract each page received with the compiled *config* until told to stop (also the body of a worker forked
     with its configuration compiled already: :class:`pipelines.extract.pool.ExtractionPool` with ``fork``)."""
+    from pipelines.extract.text import ParsedDocument
+
     parsed: list[Any] = []  # whether this page's parse was sent
+    sender_has_text = False  # the body is the crawl's own parse: the text is not sent back
 
     def on_parsed(signals: Signals) -> None:
         parsed.append(signals)
-        conn.send(("parsed", signals))
+        conn.send(("parsed", replace(signals, text="") if sender_has_text else signals))
 
     while True:
         try:
@@ -74,6 +78,7 @@ def serve_pages(conn: Connection, config: Any, extract: Callable[..., Any]) -> N
             return
         body, url, content_type = task
         parsed.clear()
+        sender_has_text = isinstance(body, ParsedDocument)
         started = time.perf_counter()
         try:
             signals = extract(body, url, content_type=content_type, config=config, on_parsed=on_parsed)

@@ -113,6 +113,36 @@ async def test_a_page_over_its_budget_is_stopped_with_its_parse_while_the_others
     assert (await pool.extract(page(10), None)).status == "ok"
 
 
+async def test_the_crawls_parse_goes_to_a_worker_and_its_text_does_not_come_back(
+    pool: ExtractionPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crawl sends its one parse of a page and keeps it: the worker answers with everything but the text (the
+    largest part of a page), which the pool puts back, in a complete outcome as in a stopped one."""
+    from multiprocessing.connection import Connection
+
+    from pipelines.extract.text import parse_document
+
+    received: list[Any] = []
+    recv = Connection.recv
+
+    def recording(self: Connection) -> Any:
+        message = recv(self)
+        if message[0] in ("parsed", "done"):
+            received.append(message[1].text)  # as it crossed the socket (the pool then puts the text back)
+        return message
+
+    monkeypatch.setattr(Connection, "recv", recording)
+    url = "http://shop.example/item"
+    doc = parse_document(page(1), url, "text/html").for_extraction([])
+    outcome = await pool.extract(doc, url)
+    assert outcome.status == "ok"
+    assert outcome.signals.to_dict() == extract_signals(page(1), url).to_dict()
+    stuck = await pool.extract(parse_document(page(0, "<p>SPIN</p>"), url, "text/html").for_extraction([]), url)
+    assert stuck.status == "timeout" and "SPIN" in stuck.signals.text and len(stuck.signals.content_sha256) == 64
+    assert stuck.signals.links["clearnet"] == ["http://shop.example/next"]
+    assert received == ["", "", ""]  # parsed and done of the first page, parsed of the stuck one
+
+
 async def test_a_worker_that_dies_is_replaced_and_its_page_marked_failed(pool: ExtractionPool) -> None:
     crashed = await pool.extract(page(0, "<p>CRASH</p>"), None)
     assert crashed.status == "failed"
