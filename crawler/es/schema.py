@@ -29,6 +29,7 @@ from crawler.es.templates import (
     ANALYSIS_PLUGIN,
     KINDS,
     SCHEMA_VERSION,
+    index_settings,
     index_template,
     mapped_fields,
     mappings_for,
@@ -157,8 +158,8 @@ class InitReport:
     changed: bool = False
 
 
-def _installed_template(client: Elasticsearch, name: str) -> tuple[int, dict[str, Any]] | None:
-    """(version, mappings) of the installed template *name*, or None when there is none."""
+def _installed_template(client: Elasticsearch, name: str) -> tuple[int, dict[str, Any], str | None] | None:
+    """(version, mappings, refresh interval) of the installed template *name*, or None when there is none."""
     from elasticsearch import ApiError
 
     try:
@@ -172,7 +173,9 @@ def _installed_template(client: Elasticsearch, name: str) -> tuple[int, dict[str
         return None
     template = templates[0]["index_template"]
     version = template.get("version")
-    return (int(version) if version is not None else 0), template.get("template", {}).get("mappings", {})
+    body = template.get("template", {})
+    refresh = body.get("settings", {}).get("index", {}).get("refresh_interval")
+    return (int(version) if version is not None else 0), body.get("mappings", {}), refresh
 
 
 def _alias_indices(client: Elasticsearch, alias: str) -> dict[str, bool]:
@@ -218,6 +221,8 @@ def _init_kind(
         client.indices.put_index_template(name=template_name, body=body)
         report.actions.append(f"template {template_name}: fields changed within version {version}; updated")
         report.changed = upgraded = True
+    elif found[2] != (refresh := index_settings(kind)["refresh_interval"]):
+        _apply_refresh_interval(client, template_name, body, alias, found[2], refresh, report)
     else:
         report.actions.append(f"template {template_name}: current (version {version})")
 
@@ -248,6 +253,20 @@ def _init_kind(
         report.actions.append(f"index {write_index}: mapping updated in place to version {version}")
     except BadRequestError as exc:
         _migrate(client, alias, list(indices), write_index, report, exc.message)
+
+
+def _apply_refresh_interval(
+    client: Elasticsearch, template_name: str, body: dict[str, Any], alias: str, installed: str | None, refresh: str,
+    report: InitReport,
+) -> None:
+    """A refresh interval changed within a version (a cost choice, not a field): put it in the template and on the
+    alias's indices, where Elasticsearch changes it live."""
+    client.indices.put_index_template(name=template_name, body=body)
+    if client.indices.exists_alias(name=alias):
+        client.indices.put_settings(index=alias, settings={"index.refresh_interval": refresh})
+    report.actions.append(f"template {template_name}: refresh interval {installed} -> {refresh}; applied to its "
+                          "indices")
+    report.changed = True
 
 
 def new_subfields(current: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

@@ -414,7 +414,7 @@ def index_settings(kind: str) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "number_of_shards": 1,
         "auto_expand_replicas": "0-1",
-        "refresh_interval": "5s" if kind == "pages" else "1s",
+        "refresh_interval": "5s" if kind in ("pages", "versions") else "1s",
     }
     if kind == "pages":
         settings["mapping"] = {"nested_objects": {"limit": 10000}, "total_fields": {"limit": 1000}}

@@ -162,6 +162,25 @@ def test_fields_added_within_a_version_reach_existing_indices(es, es_node, es_pr
     assert not init_schema(es, names, lambda message: None).changed
 
 
+def test_a_refresh_interval_changed_within_a_version_reaches_the_template_and_live_indices(es, es_node, es_prefix):
+    """The versions index went from 1 s to 5 s without a version bump (a cost choice): es init updates the template
+    and the index an earlier init made, which Elasticsearch changes live."""
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    older = index_template("versions", es_prefix)
+    older["template"]["settings"]["index"]["refresh_interval"] = "1s"
+    es.indices.put_index_template(name=names.template("versions"), body=older)
+    es.indices.create(index=names.first_index("versions"), aliases={names.versions: {"is_write_index": True}})
+    assert es.indices.get_settings(index=names.versions)[names.first_index("versions")]["settings"]["index"][
+        "refresh_interval"] == "1s"
+    report = init_schema(es, names, lambda message: None)
+    assert f"template {names.versions}: refresh interval 1s -> 5s; applied to its indices" in report.actions
+    settings = es.indices.get_settings(index=names.versions)[names.first_index("versions")]["settings"]["index"]
+    assert settings["refresh_interval"] == "5s"
+    template = es.indices.get_index_template(name=names.template("versions"))["index_templates"][0]["index_template"]
+    assert template["template"]["settings"]["index"]["refresh_interval"] == "5s"
+    assert not init_schema(es, names, lambda message: None).changed
+
+
 def test_page_is_indexed_and_found_through_the_alias(es, es_node, es_prefix):
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     init_schema(es, names, lambda message: None)
