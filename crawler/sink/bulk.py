@@ -27,6 +27,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,31 @@ class BulkConfig:
 
 Entry = tuple[str, dict[str, Any], int]  # (page id, page document, approximate JSON bytes)
 
+# Where a page's text goes in its bulk lines, serialised apart: the text (most of a page's bytes) is turned into JSON
+# once per page instead of once per line holding it (the page's doc and upsert, its version). Random per process, so a
+# page cannot hold it.
+_TEXT_MARK = f"darkcrawl-page-text-{uuid.uuid4().hex}"
+_TEXT_MARK_JSON = f'"{_TEXT_MARK}"'
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def _line(body: dict[str, Any], text_json: str | None) -> str:
+    """One bulk body line: *body* as JSON, with the page's serialised text in place of :data:`_TEXT_MARK`."""
+    line = _dumps(body)
+    return line if text_json is None else line.replace(_TEXT_MARK_JSON, text_json)
+
+
+def _json_size(document: dict[str, Any]) -> int:
+    """About the characters of *document* as JSON, without serialising its text (its length, quotes and the escapes
+    of its line breaks)."""
+    text = document.get("text")
+    if not isinstance(text, str) or not text:
+        return len(_dumps(document))
+    return len(_dumps(dict(document, text=""))) + len(text) + text.count("\n")
+
 
 class PageSink:
     """Buffers page documents and writes them to one index alias in bulk. Independent of Scrapy, so tools reuse it."""
@@ -100,7 +126,7 @@ class PageSink:
         self.lock = asyncio.Lock()
 
     async def add(self, document: dict[str, Any]) -> None:
-        size = len(json.dumps(document, ensure_ascii=False, default=str))
+        size = _json_size(document)
         if not self.buffer:
             self.oldest = time.monotonic()
         self.buffer.append((page_id(document["url"]), document, size))
@@ -169,7 +195,10 @@ class PageSink:
         page owns."""
         operations: list[Any] = []
         spans: list[int] = []
-        for doc_id, document, _size in batch:
+        for doc_id, page, _size in batch:
+            text = page.get("text")
+            text_json = _dumps(text) if isinstance(text, str) and text else None  # once for the page's lines
+            document = dict(page, text=_TEXT_MARK) if text_json is not None else page
             now = document.get("fetched_at") or utc_timestamp()
             update = dict(document, last_seen=now)
             known = stored.get(doc_id)
@@ -181,14 +210,15 @@ class PageSink:
                 update["version"] = current or version_id(doc_id, document.get("content_sha256") or "", now)
             created = dict(update, first_seen=now)
             operations.append({"update": {"_index": self.alias, "_id": doc_id, "retry_on_conflict": 3}})
-            operations.append({"doc": update, "upsert": created})
+            operations.append(_line({"doc": update, "upsert": created}, text_json))
             if self.versions:
                 version = version_document(document, doc_id, now)
                 operations.append({"update": {"_index": self.versions, "_id": update["version"],
                                               "retry_on_conflict": 3}})
-                operations.append({"doc": {"last_seen": now}, "upsert": dict(version, first_seen=now)})
+                created_version = dict(version, first_seen=now)
+                operations.append(_line({"doc": {"last_seen": now}, "upsert": created_version}, text_json))
             for entity in entities.get(doc_id, []):
-                sighting = sighting_document(entity, document, now)
+                sighting = sighting_document(entity, page, now)
                 assert self.rollup is not None
                 operations.append({"update": {"_index": self.rollup.sightings,
                                               "_id": sighting_id(entity.id, doc_id), "retry_on_conflict": 3}})

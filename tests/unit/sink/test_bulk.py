@@ -63,7 +63,8 @@ class RejectingElasticsearch:
 
     async def bulk(self, operations: list[Any], **kwargs: Any) -> dict[str, Any]:
         items = []
-        for document in operations[1::2]:
+        for line in operations[1::2]:
+            document = json.loads(line)  # the sink sends its body lines serialised
             if document["doc"]["url"].endswith("/bad"):
                 items.append({"update": {"status": 400, "error": {"type": "mapper_parsing_exception",
                                                                   "reason": "failed to parse"}}})
@@ -84,3 +85,40 @@ async def test_a_rejected_page_is_dead_lettered_with_its_reason_and_counted(tmp_
     assert record["index"] == "t-pages" and record["document"]["url"] == "http://x.onion/bad"
     assert record["error"]["type"] == "mapper_parsing_exception" and record["failed_at"].endswith("Z")
     assert counted == {"darkcrawl/index/indexed": 1, "darkcrawl/index/failed": 1}
+
+
+class RecordingElasticsearch:
+    """Takes everything; keeps the bulk body lines as the client would send them."""
+
+    def __init__(self) -> None:
+        self.lines: list[Any] = []
+
+    async def mget(self, **kwargs: Any) -> dict[str, Any]:
+        return {"docs": []}
+
+    async def bulk(self, operations: list[Any], **kwargs: Any) -> dict[str, Any]:
+        self.lines += operations
+        return {"items": [{"update": {"status": 201}} for _ in operations[::2]]}
+
+
+async def test_a_pages_text_is_serialised_once_and_lands_intact_in_each_line_that_holds_it(tmp_path):
+    """The text is turned into JSON once and put in the page's doc, its upsert and its version: each must read back
+    as the page's own text, whatever it holds (quotes, backslashes, line breaks, JSON-looking text, non-ASCII)."""
+    from crawler.sink import bulk
+
+    text = 'He said "pay" \\ now\nline two\u2028é 中文 {"doc": 1} ' + bulk._TEXT_MARK[:12] + "\t<script>"
+    client = RecordingElasticsearch()
+    sink = PageSink(client, "t-pages", BulkConfig(500, 10**9, 60, 0, tmp_path / "dead.jsonl"), lambda key, n: None,
+                    versions="t-versions")
+    document = {"url": "http://x.onion/a", "title": "T", "text": text, "content_sha256": "ab" * 32}
+    await sink.add(document)
+    await sink.flush()
+    _page_action, page_body, version_action, version_body = client.lines
+    page, version = json.loads(page_body), json.loads(version_body)
+    assert page["doc"]["text"] == page["upsert"]["text"] == version["upsert"]["text"] == text
+    assert page["doc"]["url"] == page["upsert"]["url"] == document["url"] and version_action["update"]["_index"] == (
+        "t-versions")
+    assert bulk._TEXT_MARK not in page_body + version_body
+    assert document["text"] == text  # the caller's document is left as it was (spool, dead letters)
+    # the size estimate that cuts batches stays close to the JSON the page makes
+    assert abs(bulk._json_size(document) - len(bulk._dumps(document))) <= 8  # the six escapes of quotes, tab, backslash
