@@ -13,7 +13,9 @@ the worker reported before (title, text, links: sent as soon as parsing ends) an
 Workers are fresh interpreters (:mod:`pipelines.extract.worker`: forking the crawl process would copy its
 threads' locks, and multiprocessing's spawn would re-run the crawl's main module) that compile their configuration
 once, at start; a page crosses the socket once each way. A worker is killed when the thread that started it ends
-(``PR_SET_PDEATHSIG``), so none outlives the crawl, even a stuck one.
+(``PR_SET_PDEATHSIG``), so none outlives the crawl, even a stuck one. The crawl waits for its workers on its event
+loop (each worker's socket watched by the loop, in the reactor's thread): no thread of the crawl process competes
+with the reactor for the interpreter.
 
 The one-file CLI (``darkcrawl extract``) is a process with one thread and nothing else to do: with ``fork`` the pool
 compiles the configuration there and forks its worker, which inherits it, instead of starting a second interpreter
@@ -32,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -101,6 +103,17 @@ class Outcome:
     elapsed_ms: int
     signals: Signals = field(default_factory=Signals)
     error: str = ""
+
+
+Task = tuple[str | bytes | ParsedDocument, str | None, str | None]  # body (or the crawl's parse of it), URL, type
+
+
+def _poll(conn: Connection, timeout: float) -> bool:
+    """Whether *conn* has something to read within *timeout* seconds; True when it is closed (reading says why)."""
+    try:
+        return conn.poll(timeout)
+    except (OSError, ValueError):
+        return True
 
 
 def _partial(parsed: Signals | None) -> Signals:
@@ -173,8 +186,9 @@ class _Worker:
         self.pool = pool
         self.process: Any = None
         self.conn: Connection | None = None
-        self.reaping = threading.Lock()  # close() may reap a worker while its page's thread does too
+        self.reaping = threading.Lock()  # close() may reap a worker while extract_blocking's caller does too
         self.is_ready = False
+        self.wake: Callable[[], None] | None = None  # ends the event loop's wait for this worker's socket
 
     def start(self) -> None:
         """Start the process (does not wait for it to be ready: :meth:`ready` does)."""
@@ -209,8 +223,13 @@ class _Worker:
         if self.is_ready:  # forked with its configuration
             return
         assert self.conn is not None
+        self._take_ready(_poll(self.conn, STARTUP_TIMEOUT))
+
+    def _take_ready(self, readable: bool) -> None:
+        """Read the worker's first answer, once *readable* says it came (False: none within the startup time)."""
+        assert self.conn is not None
         try:
-            if not self.conn.poll(STARTUP_TIMEOUT):
+            if not readable:
                 raise RuntimeError(f"an extraction worker did not start within {STARTUP_TIMEOUT:.0f} s")
             message = self.conn.recv()
         except (EOFError, OSError):
@@ -225,6 +244,8 @@ class _Worker:
         with self.reaping:
             process, conn = self.process, self.conn
             self.process = self.conn = None
+        if self.wake is not None:  # an exchange waiting on this worker's socket: it must not wait for its budget
+            self.wake()
         if process is None:
             return None
         if process.poll() is None:
@@ -262,19 +283,71 @@ class _Worker:
             pass
         self._reap()
 
-    def run(self, task: tuple[str | bytes | ParsedDocument, str | None, str | None], budget: float) -> Outcome:
-        """Extract *task* (body or the crawl's parse of it, URL, Content-Type) within *budget* seconds."""
+    def run(self, task: Task, budget: float) -> Outcome:
+        """Extract *task* (body or the crawl's parse of it, URL, Content-Type) within *budget* seconds, blocking."""
+        exchange = self._exchange(task, budget)
+        try:
+            timeout = next(exchange)
+            while True:
+                assert self.conn is not None
+                timeout = exchange.send(_poll(self.conn, timeout))
+        except StopIteration as done:
+            return done.value
+
+    async def run_async(self, task: Task, budget: float) -> Outcome:
+        """:meth:`run` for the event loop's thread: the worker's socket is watched by the loop, not by a thread (no
+        thread in the crawl process competes with the reactor for the interpreter)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        exchange = self._exchange(task, budget)
+        try:
+            timeout = next(exchange)
+            while True:
+                timeout = exchange.send(await self._readable(loop, timeout))
+        except StopIteration as done:
+            return done.value
+        except asyncio.CancelledError:  # the page was dropped mid-way: its answer must never pass for the next page's
+            exchange.close()
+            self.recover()
+            raise
+
+    async def _readable(self, loop: asyncio.AbstractEventLoop, timeout: float) -> bool:
+        """Whether the worker's socket has something to read within *timeout* seconds (True too once reaped)."""
+        conn = self.conn
+        if conn is None or _poll(conn, 0):
+            return True
+        waiting = loop.create_future()
+
+        def settle(readable: bool) -> None:
+            if not waiting.done():
+                waiting.set_result(readable)
+
+        descriptor = conn.fileno()
+        loop.add_reader(descriptor, settle, True)
+        timer = loop.call_later(timeout, settle, False)
+        self.wake = lambda: settle(True)
+        try:
+            return bool(await waiting)
+        finally:
+            self.wake = None
+            timer.cancel()
+            loop.remove_reader(descriptor)
+
+    def _exchange(self, task: Task, budget: float) -> Generator[float, bool, Outcome]:
+        """One page's exchange with the worker, for :meth:`run` and :meth:`run_async`: it yields how long to wait
+        for the worker's next message, is sent whether one came, and returns the :class:`Outcome`."""
         if self.pool.closed:
             return Outcome("failed", 0, Signals(), "the extraction pool is closed")
         try:
             if self.process is None:
                 self.start()
             if not self.is_ready:  # a replacement still compiling its configuration: not in this page's budget
-                self.ready()
+                self._take_ready((yield STARTUP_TIMEOUT))
         except Exception as exc:  # the page goes on without signals; the next page tries again
             self._reap()
             return Outcome("failed", 0, Signals(), f"no extraction worker could start: {exc}")
-        conn = self.conn  # close() may reap this worker from another thread meanwhile
+        conn = self.conn  # close() may reap this worker meanwhile
         assert conn is not None
         started = time.monotonic()
         parsed: Signals | None = None
@@ -286,7 +359,7 @@ class _Worker:
             conn.send(task)
             while True:
                 remaining = started + budget - time.monotonic()
-                if remaining <= 0 or not conn.poll(remaining):
+                if remaining <= 0 or not (yield remaining):
                     elapsed = elapsed_ms()
                     self.recover()
                     return Outcome("timeout", elapsed, _partial(parsed))
@@ -333,7 +406,6 @@ class ExtractionPool:
         self.workers = [_Worker(self) for _ in range(self.size)]
         self.started = 0  # processes started, replacements included
         self.replaced = 0  # workers killed and replaced (timeouts, deaths)
-        self._threads: ThreadPoolExecutor | None = None
         self._idle: asyncio.Queue[_Worker] | None = None
         self._lock = threading.Lock()
         self.closed = False
@@ -360,30 +432,19 @@ class ExtractionPool:
     async def extract(
         self, body: str | bytes | ParsedDocument, url: str | None, content_type: str | None = None
     ) -> Outcome:
-        """Extract one page in the next free worker, without blocking the event loop. Pages wait for a free worker;
-        the budget starts when one takes the page."""
+        """Extract one page in the next free worker, without blocking the event loop (from its thread only). Pages
+        wait for a free worker; the budget starts when one takes the page."""
         import asyncio
 
-        loop = asyncio.get_running_loop()
         if self._idle is None:
             self._idle = asyncio.Queue()
             for worker in self.workers:
                 self._idle.put_nowait(worker)
-            self._threads = ThreadPoolExecutor(self.size, thread_name_prefix="darkcrawl-extract")
         worker = await self._idle.get()
-        assert self._threads is not None
         try:
-            future = self._threads.submit(worker.run, (body, url, content_type), self.timeout)
-        except RuntimeError:  # closed meanwhile
+            return await worker.run_async((body, url, content_type), self.timeout)
+        finally:
             self._idle.put_nowait(worker)
-            raise
-
-        def release(_: object) -> None:  # only once the thread is done with it, even if the caller was cancelled
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(self._idle.put_nowait, worker)  # type: ignore[union-attr]
-
-        future.add_done_callback(release)
-        return await asyncio.wrap_future(future)
 
     def extract_blocking(self, body: str | bytes, url: str | None, content_type: str | None = None) -> Outcome:
         """Extract one page in the first worker, blocking the caller (the one-file CLI)."""
@@ -396,8 +457,6 @@ class ExtractionPool:
         if self.closed:
             return
         self.closed = True
-        if self._threads is not None:
-            self._threads.shutdown(wait=False, cancel_futures=True)
         for worker in self.workers:  # all asked at once, then each waited for
             conn = worker.conn
             if conn is not None:

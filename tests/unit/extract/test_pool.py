@@ -29,6 +29,7 @@ from pipelines.extract.signals import Signals
 
 HOOK = f"{__name__}:hostile_extract"
 BUDGET = 1.5
+STOP_GRACE_PLUS = 5.0  # close() gives a busy worker 2 s (STOP_GRACE), then kills it
 PAGE = (
     "<html><head><title>Shop {n}</title></head><body><p>Pay to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq, "
     "contact shop{n}@example.org. Discrete shipping worldwide.</p><a href='/next'>next</a>{marker}</body></html>"
@@ -141,6 +142,32 @@ async def test_the_crawls_parse_goes_to_a_worker_and_its_text_does_not_come_back
     assert stuck.status == "timeout" and "SPIN" in stuck.signals.text and len(stuck.signals.content_sha256) == 64
     assert stuck.signals.links["clearnet"] == ["http://shop.example/next"]
     assert received == ["", "", ""]  # parsed and done of the first page, parsed of the stuck one
+
+
+async def test_a_page_dropped_mid_way_costs_its_worker_and_never_answers_for_the_next(pool: ExtractionPool) -> None:
+    """The crawl cancels a page (it is closing): the worker still busy with it is replaced, so its late answer cannot
+    be read as the next page's."""
+    replaced = pool.replaced
+    task = asyncio.ensure_future(pool.extract(page(0, "<p>SPIN</p>"), None))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pool.replaced == replaced + 1
+    outcomes = await asyncio.gather(*(pool.extract(page(n), None) for n in range(1, 5)))
+    assert [outcome.signals.title for outcome in outcomes] == [f"Shop {n}" for n in range(1, 5)]
+
+
+async def test_closing_the_pool_ends_a_waiting_page_at_once() -> None:
+    """close() (the crawl ending) reaps a worker stuck on a page: the page's wait ends then, not at its budget."""
+    with ExtractionPool(ConfigSpec(), workers=1, timeout=60, extract=HOOK) as one:
+        task = asyncio.ensure_future(one.extract(page(0, "<p>SPIN</p>"), None))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        one.close()
+        outcome = await asyncio.wait_for(task, 10)
+    assert time.monotonic() - started < STOP_GRACE_PLUS
+    assert outcome.status == "failed" and outcome.signals.title == "Shop 0"
 
 
 async def test_a_worker_that_dies_is_replaced_and_its_page_marked_failed(pool: ExtractionPool) -> None:
