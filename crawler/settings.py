@@ -260,6 +260,20 @@ LOGSTATS_INTERVAL = 0  # darkcrawl's own progress line replaces Scrapy's
 # yields one page item then its links, so 4 still keep the item's pipeline and the links' scheduling apart, for a
 # quarter of the CPU (#16: 0.45 -> 0.11 ms a response).
 CONCURRENT_ITEMS = 4
+# Scrapy's list but TunnelError, which only its HTTP/1.1 handler raises (a crawl downloads through the Tor handler
+# alone): loading it imported that handler and three deprecated classes Scrapy builds with inspect.stack, 0.1-0.2 s of
+# every crawl's start (#16). tests/unit/test_crawl_settings.py keeps it Scrapy's list otherwise.
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+]
 # Scrapy re-reads a callback's source (tokenize, ast: 1.8 ms) to warn about a generator returning a value, whenever
 # its cache of bound methods misses: every few responses (#16). tests/unit/test_crawl_settings.py checks instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
