@@ -155,6 +155,7 @@ DARKCRAWL_VENDOR_RULES: list[str] = []  # vendor-rule YAML files; empty: the shi
 DARKCRAWL_LANGUAGE_SAMPLE = 1000  # characters of prose (long lines first) read by language detection
 DARKCRAWL_EXTRACT_WORKERS = 0  # extraction worker processes; 0: one per core this process may use
 DARKCRAWL_EXTRACT_TIMEOUT = 10.0  # seconds one page's extraction may take; then its worker is killed, the page marked
+DARKCRAWL_EXTRACT_NICE = 10  # CPU priority given up by extraction workers (nice increment, 0-19): the reactor first
 DARKCRAWL_EXTRACT_MAX_PER_KIND = 1000  # values kept per page of each signal kind; more are counted in signals.capped
 
 # --- darkcrawl: alerts (crawler/alerts, pipelines/watching.py, README "Watch and warn") ---------------------------

@@ -52,6 +52,7 @@ def pool_from_settings(settings: BaseSettings, workers: int | None = None) -> Ex
         spec_from_settings(settings),
         workers=settings.getint("DARKCRAWL_EXTRACT_WORKERS") if workers is None else workers,
         timeout=settings.getfloat("DARKCRAWL_EXTRACT_TIMEOUT"),
+        nice=settings.getint("DARKCRAWL_EXTRACT_NICE"),
     )
 
 
@@ -79,8 +80,8 @@ def _take_prestarted(settings: BaseSettings) -> ExtractionPool | None:
     """The prestarted pool, when it is the one the stage would start from *settings* (same files, size, budget)."""
     wanted = pool_from_settings(settings)  # not started: only compared
     for pool in _prestarted:
-        if (pool.spec, pool.size, pool.timeout, pool.extractor) == (
-            wanted.spec, wanted.size, wanted.timeout, wanted.extractor
+        if (pool.spec, pool.size, pool.timeout, pool.extractor, pool.nice) == (
+            wanted.spec, wanted.size, wanted.timeout, wanted.extractor, wanted.nice
         ) and not pool.closed:
             _prestarted.remove(pool)
             return pool

@@ -59,6 +59,7 @@ WORKER_MAIN = (
     "from pipelines.extract.worker import main; sys.exit(main(sys.argv))"
 )
 STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to compile its configuration (about 0.2 s of CPU here)
+MAX_NICE = 19  # the lowest CPU priority Linux gives
 STOP_GRACE = 2.0  # seconds a worker is given to exit after being asked, before it is killed
 
 
@@ -106,6 +107,18 @@ class Outcome:
 
 
 Task = tuple[str | bytes | ParsedDocument, str | None, str | None]  # body (or the crawl's parse of it), URL, type
+
+
+def lower_priority(pid: int, increment: int) -> None:
+    """Make worker *pid* yield the CPU to this process: its nice value *increment* above ours. The crawl's reactor is
+    what keeps downloads flowing, and a page waiting a little longer for extraction costs nothing, so when cores are
+    short the scheduler should run the reactor first. Left as it is where the system refuses."""
+    if increment <= 0:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, min(os.getpriority(os.PRIO_PROCESS, 0) + increment, MAX_NICE))
+    except OSError as exc:
+        log.debug("extraction worker %d keeps its CPU priority: %s", pid, exc)
 
 
 def _poll(conn: Connection, timeout: float) -> bool:
@@ -199,6 +212,7 @@ class _Worker:
                 parent.close()
                 _forked_worker(Connection(child.detach()), self.pool.config, self.pool.extractor)
             child.close()
+            lower_priority(pid, self.pool.nice)
             self.process, self.conn, self.is_ready = _ForkedProcess(pid), Connection(parent.detach()), True
             self.pool.started += 1
             return
@@ -213,6 +227,7 @@ class _Worker:
             raise
         finally:
             child.close()
+        lower_priority(process.pid, self.pool.nice)
         self.process, self.conn, self.is_ready = process, Connection(parent.detach()), False
         self.conn.send((self.pool.spec, self.pool.extractor))
         self.pool.started += 1
@@ -391,13 +406,16 @@ class ExtractionPool:
     """
 
     def __init__(self, spec: ConfigSpec, workers: int = 0, timeout: float = 10.0, extract: str = EXTRACTOR,
-                 fork: bool = False):
+                 fork: bool = False, nice: int = 0):
         if not timeout > 0:
             raise UsageError(
                 f"the extraction time budget (DARKCRAWL_EXTRACT_TIMEOUT) must be a positive number of seconds, "
                 f"not {timeout!r}"
             )
+        if not 0 <= nice <= MAX_NICE:
+            raise UsageError(f"DARKCRAWL_EXTRACT_NICE must be a whole number from 0 to {MAX_NICE}, not {nice!r}")
         self.spec = spec
+        self.nice = nice  # CPU priority the workers give up (see lower_priority)
         self.size = workers if workers > 0 else default_workers()
         self.timeout = float(timeout)
         self.extractor = extract

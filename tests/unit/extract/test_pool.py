@@ -294,3 +294,20 @@ def test_a_forked_worker_has_the_same_budget_and_outcomes(tmp_path: Path) -> Non
     assert len(set(report["pids"])) == 3  # the first worker, and one replacement after each of the two losses
     assert wait_gone(report["pids"]) == []
     assert re.fullmatch(r".*watch\.yaml:1: entry has no 'category'.*", report["bad"])
+
+
+def test_workers_give_up_the_cpu_priority_they_are_told() -> None:
+    """nice=N: each worker, spawned or forked, replacements too, runs N above the crawl process's nice value, so
+    the reactor runs first when cores are short."""
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    for fork in (False, True):
+        with ExtractionPool(ConfigSpec(), workers=1, timeout=1.0, extract=HOOK, fork=fork, nice=5) as lowered:
+            (pid,) = lowered.pids()
+            assert os.getpriority(os.PRIO_PROCESS, pid) == min(ours + 5, 19)
+            assert lowered.extract_blocking("<p>SPIN</p>", None).status == "timeout"  # its replacement too
+            (replacement,) = lowered.pids()
+            assert replacement != pid and os.getpriority(os.PRIO_PROCESS, replacement) == min(ours + 5, 19)
+    with ExtractionPool(ConfigSpec(), workers=1, timeout=1.0, extract=HOOK) as unchanged:
+        assert os.getpriority(os.PRIO_PROCESS, unchanged.pids()[0]) == ours
+    with pytest.raises(UsageError, match="DARKCRAWL_EXTRACT_NICE"):
+        ExtractionPool(ConfigSpec(), nice=20)
