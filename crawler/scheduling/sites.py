@@ -93,7 +93,8 @@ class SiteStateExtension:
             for site, answered in sorted(observed.items()):
                 state = observe(states.get(site), site, answered, site in changed, now, self.policy, crawl_id)
                 operations += [{"index": {"_index": names.sites, "_id": site}}, state.to_document()]
-            result = await client.bulk(operations=operations, refresh="wait_for")
+            # visible on return, without waiting up to a second for the index's periodic refresh ("wait_for")
+            result = await client.bulk(operations=operations, refresh=True)
             if result.get("errors"):
                 logger.warning("the sites index refused some recrawl states: %s", result["items"][0])
             else:

@@ -192,7 +192,9 @@ async def write_records(
         operations.append({"doc": record["fields"], "doc_as_upsert": True})
     for attempt in range(attempts):
         try:
-            response = await client.bulk(operations=operations, refresh="wait_for")
+            # refresh=True, not "wait_for": visible on return either way, but "wait_for" waited for the index's next
+            # periodic refresh, up to a second of every crawl's start and end (#16); one small refresh costs nothing
+            response = await client.bulk(operations=operations, refresh=True)
             break
         except Exception:
             if attempt == attempts - 1:
