@@ -158,50 +158,60 @@ class InitReport:
     changed: bool = False
 
 
-def _installed_template(client: Elasticsearch, name: str) -> tuple[int, dict[str, Any], str | None] | None:
-    """(version, mappings, refresh interval) of the installed template *name*, or None when there is none."""
-    from elasticsearch import ApiError
+@dataclass
+class _Installed:
+    """What a prefix has on the cluster, read in two requests rather than three per kind (es init runs at every
+    crawl's start): its templates by name, and the indices behind its aliases."""
 
-    try:
-        response = client.indices.get_index_template(name=name)
-    except ApiError as exc:
-        if exc.meta.status == 404:
+    templates: dict[str, dict[str, Any]]
+    index_aliases: dict[str, dict[str, Any]]  # index -> its aliases under the prefix, with their properties
+
+    @classmethod
+    def read(cls, client: Elasticsearch, names: IndexNames) -> _Installed:
+        from elasticsearch import NotFoundError
+
+        try:
+            found = client.indices.get_index_template(name=f"{names.prefix}-*")["index_templates"]
+        except NotFoundError:
+            found = []
+        templates = {entry["name"]: entry["index_template"] for entry in found}
+        try:
+            response: dict[str, Any] = dict(client.indices.get_alias(name=f"{names.prefix}-*"))
+        except NotFoundError:
+            response = {}
+        index_aliases = {index: dict(body.get("aliases", {})) for index, body in response.items()}
+        return cls(templates, index_aliases)
+
+    def template(self, name: str) -> tuple[int, dict[str, Any], str | None] | None:
+        """(version, mappings, refresh interval) of the installed template *name*, or None when there is none."""
+        template = self.templates.get(name)
+        if template is None:
             return None
-        raise
-    templates = dict(response).get("index_templates", [])
-    if not templates:
-        return None
-    template = templates[0]["index_template"]
-    version = template.get("version")
-    body = template.get("template", {})
-    refresh = body.get("settings", {}).get("index", {}).get("refresh_interval")
-    return (int(version) if version is not None else 0), body.get("mappings", {}), refresh
+        version = template.get("version")
+        body = template.get("template", {})
+        refresh = body.get("settings", {}).get("index", {}).get("refresh_interval")
+        return (int(version) if version is not None else 0), body.get("mappings", {}), refresh
 
-
-def _alias_indices(client: Elasticsearch, alias: str) -> dict[str, bool]:
-    """Backing indices of *alias* -> whether each is its write index; empty when the alias does not exist."""
-    if not client.indices.exists_alias(name=alias):
-        if client.indices.exists(index=alias):
+    def alias_indices(self, client: Elasticsearch, alias: str) -> dict[str, bool]:
+        """Backing indices of *alias* -> whether each is its write index; empty when the alias does not exist."""
+        holders = {index: aliases[alias] for index, aliases in self.index_aliases.items() if alias in aliases}
+        if not holders and client.indices.exists(index=alias):
             raise ServiceError(
                 f"{alias} is an index, not an alias: darkcrawl reads and writes through aliases; delete or rename that "
                 "index, or choose another DARKCRAWL_ES_INDEX_PREFIX"
             )
-        return {}
-    response = client.indices.get_alias(name=alias)
-    result: dict[str, bool] = {}
-    for index, body in dict(response).items():
-        result[index] = bool(body.get("aliases", {}).get(alias, {}).get("is_write_index", len(response) == 1))
-    return result
+        return {index: bool(spec.get("is_write_index", len(holders) == 1)) for index, spec in holders.items()}
 
 
 def _init_kind(
-    client: Elasticsearch, names: IndexNames, kind: str, analyzers: bool, version: int, report: InitReport
+    client: Elasticsearch, names: IndexNames, kind: str, analyzers: bool, version: int, report: InitReport,
+    installed: _Installed,
 ) -> None:
     from elasticsearch import BadRequestError
 
     template_name = names.template(kind)
     alias = names.alias(kind)
-    found = _installed_template(client, template_name)
+    found = installed.template(template_name)
     body = index_template(kind, names.prefix, analyzers, version)
     upgraded = False
     if found is None:
@@ -226,7 +236,7 @@ def _init_kind(
     else:
         report.actions.append(f"template {template_name}: current (version {version})")
 
-    indices = _alias_indices(client, alias)
+    indices = installed.alias_indices(client, alias)
     if not indices:
         first = names.first_index(kind)
         try:
@@ -340,8 +350,9 @@ def init_schema(client: Elasticsearch, names: IndexNames, say: Say, version: int
     try:
         analyzers = ANALYSIS_PLUGIN in node_modules(client) if language_analyzers is None else language_analyzers
         report = InitReport(language_analyzers=analyzers)
+        installed = _Installed.read(client, names)
         for kind in KINDS:
-            _init_kind(client, names, kind, analyzers, version, report)
+            _init_kind(client, names, kind, analyzers, version, report, installed)
     except ApiError as exc:
         raise ServiceError(f"Elasticsearch refused the index setup: {exc.meta.status} {exc.message}") from None
     for action in report.actions:
