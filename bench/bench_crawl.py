@@ -11,8 +11,10 @@ tor (stem, ephemeral, removed at the end), then for each concurrency level runs,
 * ``darkcrawl``: ``darkcrawl crawl`` through the lab with every stage (routing, content policy, extraction, indexing),
   into indices of its own (a fresh prefix, set up by ``darkcrawl es init`` before the timed run).
 
-It prints a table (pages, seconds, pages/s, peak RSS of the crawling process) and the ratios darkcrawl/bare-tor
-(darkcrawl's own cost) and bare-tor/bare-direct (Tor's). Figures go in docs/performance.md.
+It prints a table (pages, seconds, pages/s, CPU of the crawling process and its children, peak RSS, and the CPU
+Elasticsearch and the lab's tor processes spent meanwhile) and the ratios darkcrawl/bare-tor (darkcrawl's own cost)
+and bare-tor/bare-direct (Tor's); under each darkcrawl run, Elasticsearch's own indexing, refresh and merge time per
+index of that run (``_stats``), where the node's share goes. Figures go in docs/performance.md.
 
 On a shared machine a single pair says more about the neighbours' load than about darkcrawl: ``--repeat N`` runs N
 rounds, each a bare-tor run right before the darkcrawl run(s) it is compared with, and prints each round's ratio and
@@ -60,6 +62,48 @@ def run_measured(
     if process.returncode != 0:
         raise SystemExit(f"{command[:4]} failed ({process.returncode}):\n{stderr[-2000:]}")
     return stdout, elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def es_cpu_seconds() -> float:
+    """The Elasticsearch node's process CPU so far (``_nodes/stats/process``), summed over the nodes."""
+    from crawler.es.client import es_sync_client
+
+    client = es_sync_client(load_settings())
+    try:
+        nodes = client.nodes.stats(metric="process")["nodes"]
+    finally:
+        client.close()
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes.values()) / 1000
+
+
+def lab_cpu_seconds(lab_dir: Path) -> float:
+    """CPU so far of the lab's processes (its tor nodes and fixture servers), from /proc."""
+    from crawler.lab.state import find_members
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in find_members(lab_dir):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+class OthersCpu:
+    """The CPU that Elasticsearch and the lab spend during one measured run (the crawl's own is from ``wait4``)."""
+
+    def __init__(self, lab_dir: Path) -> None:
+        self.lab_dir = lab_dir
+
+    def __enter__(self) -> OthersCpu:
+        self.es_start, self.lab_start = es_cpu_seconds(), lab_cpu_seconds(self.lab_dir)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.es = es_cpu_seconds() - self.es_start
+        self.lab = lab_cpu_seconds(self.lab_dir) - self.lab_start
 
 
 def free_port() -> int:
@@ -145,9 +189,11 @@ def run_all(
             runs = [("bare-direct", f"http://127.0.0.1:{port}/", [])] if direct and round_number == 1 else []
             runs.append(("bare-tor", f"http://{onion}/", ["--socks", socks]))
             for name, url, extra in runs:
-                out, seconds, rss, cpu = run_measured([*bare, url, "--concurrency", str(level), *extra])
+                with OthersCpu(Path(state.lab_dir)) as others:
+                    out, seconds, rss, cpu = run_measured([*bare, url, "--concurrency", str(level), *extra])
                 pages = json.loads(out.strip().splitlines()[-1])["pages"]
-                results.append(row(name, level, pages, seconds, rss, cpu, round=round_number))
+                results.append(row(name, level, pages, seconds, rss, cpu, round=round_number, es_cpu_s=round(
+                    others.es, 1), lab_cpu_s=round(others.lab, 1)))
                 print(results[-1], file=sys.stderr)
             for name, tree in trees:
                 results.append(run_darkcrawl(name, tree, level, onion, socks, state, round_number))
@@ -192,12 +238,39 @@ def run_darkcrawl(
         # creating seven indices is not a cost of each crawl (on a busy node it took 10-15 s)
         subprocess.run([sys.executable, "-m", "crawler.cli", "es", "init"], env=env, cwd=tree, check=True,
                        capture_output=True)
-        out, seconds, rss, cpu = run_measured(command, env=env, cwd=tree)
+        with OthersCpu(Path(state.lab_dir)) as others:
+            out, seconds, rss, cpu = run_measured(command, env=env, cwd=tree)
+        es_times = index_times(env["DARKCRAWL_ES_INDEX_PREFIX"])
     finally:
         config.unlink()
         drop_indices(env["DARKCRAWL_ES_INDEX_PREFIX"])
     summary = json.loads(out[out.index("{") :])
-    return row(name, level, summary["pages"], seconds, rss, cpu, indexed=summary["indexed"], round=round_number)
+    return row(name, level, summary["pages"], seconds, rss, cpu, indexed=summary["indexed"], round=round_number,
+               es_cpu_s=round(others.es, 1), lab_cpu_s=round(others.lab, 1), es=es_times)
+
+
+def index_times(prefix: str) -> dict[str, dict[str, float]]:
+    """Elasticsearch's own time per index of one run (seconds of indexing, refresh and merge, from ``_stats``).
+
+    Where a crawl's indexing cost lies on the node; these are thread times, a rough share of the node's CPU."""
+    from crawler.es.client import es_sync_client
+
+    settings = load_settings(overrides={"DARKCRAWL_ES_INDEX_PREFIX": prefix})
+    client = es_sync_client(settings)
+    try:
+        stats = client.indices.stats(index=f"{prefix}-*", metric="indexing,refresh,merge,flush")["indices"]
+    finally:
+        client.close()
+    times = {}
+    for index, entry in sorted(stats.items()):
+        total = entry["total"]
+        times[index.removeprefix(f"{prefix}-")] = {
+            "docs": total["indexing"]["index_total"],
+            "index_s": total["indexing"]["index_time_in_millis"] / 1000,
+            "refresh_s": total["refresh"]["total_time_in_millis"] / 1000,
+            "merge_s": total["merges"]["total_time_in_millis"] / 1000,
+        }
+    return times
 
 
 def drop_indices(prefix: str) -> None:
@@ -234,14 +307,16 @@ def row(name: str, level: int, pages: int, seconds: float, rss: float, cpu: floa
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
         f"{'run':<17} {'round':>5} {'conc':>4} {'pages':>6} {'s':>7} {'pages/s':>8} {'CPU s':>7} {'CPU ms/p':>8} "
-        f"{'peak MB':>8}"
+        f"{'peak MB':>8} {'ES CPU s':>8} {'lab CPU s':>9}"
     )
     for result in results:
         print(
             f"{result['run']:<17} {result.get('round', 1):>5} {result['concurrency']:>4} {result['pages']:>6} "
             f"{result['seconds']:>7} {result['pages_per_s']:>8} {result['cpu_s']:>7} {result['cpu_ms_per_page']:>8} "
-            f"{result['peak_rss_mb']:>8}"
+            f"{result['peak_rss_mb']:>8} {result.get('es_cpu_s', '-'):>8} {result.get('lab_cpu_s', '-'):>9}"
         )
+        for index, times in result.get("es", {}).items():
+            print(f"    {index:<28} " + "  ".join(f"{key} {value:g}" for key, value in times.items()))
     by_key = {(result["run"], result["concurrency"], result.get("round", 1)): result for result in results}
     for level in sorted({result["concurrency"] for result in results}):
         direct = by_key.get(("bare-direct", level, 1))
