@@ -25,7 +25,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler import signals as darkcrawl_signals
 from crawler.fetch.limits import HostileReporter, HostileResponse, path_repeats, pattern_run
-from crawler.fetch.parsed import decoded_html, parsed_response
+from crawler.fetch.parsed import decoded_html, forget_parse, parsed_response
 from crawler.identity import (
     META_PATTERN_RUN,
     META_RENDER_REASON,
@@ -275,6 +275,8 @@ class OnionSpider(scrapy.Spider):
                 self.vendor_rules, url=response.url, tree=parsed.tree, html=parsed.html, generator=parsed.generator
             )
             attach_extraction_input(item, parsed.for_extraction(rule_vendors))
+        del parsed
+        forget_parse(response)  # the tree is read no more: not kept while the page waits for extraction
         yield item
         stats.inc_value("darkcrawl/pages")
         if not self.follow_links:

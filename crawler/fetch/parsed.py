@@ -57,6 +57,13 @@ def parsed_response(response: TextResponse, request: Any = None, *, gate_up_to: 
     return _entry(response, request, gate_up_to).parsed
 
 
+def forget_parse(response: TextResponse) -> None:
+    """Drop *response*'s parse (its tree above all: several times the page's size) once its last reader, the spider,
+    is done with it. The page may still wait a while for an extraction worker, holding only what it carries."""
+    key = response.request if response.request is not None else response
+    _PARSES.pop(key, None)
+
+
 def decoded_html(response: TextResponse, request: Any = None) -> str:
     """*response*'s body as text, decoded as extraction decodes it (the same str :func:`parsed_response` parsed)."""
     return _entry(response, request, 0).html
