@@ -304,8 +304,8 @@ class _Worker:
         try:
             timeout = next(exchange)
             while True:
-                assert self.conn is not None
-                timeout = exchange.send(_poll(self.conn, timeout))
+                conn = self.conn  # None once close() reaped the worker from another thread: reading then says so
+                timeout = exchange.send(True if conn is None else _poll(conn, timeout))
         except StopIteration as done:
             return done.value
 
