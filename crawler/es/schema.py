@@ -193,13 +193,19 @@ class _Installed:
         return (int(version) if version is not None else 0), body.get("mappings", {}), refresh
 
     def alias_indices(self, client: Elasticsearch, alias: str) -> dict[str, bool]:
-        """Backing indices of *alias* -> whether each is its write index; empty when the alias does not exist."""
+        """Backing indices of *alias* -> whether each is its write index; empty when the alias does not exist. An
+        alias missing from what was read is asked for again: another crawl's es init may have just made it."""
         holders = {index: aliases[alias] for index, aliases in self.index_aliases.items() if alias in aliases}
-        if not holders and client.indices.exists(index=alias):
-            raise ServiceError(
-                f"{alias} is an index, not an alias: darkcrawl reads and writes through aliases; delete or rename that "
-                "index, or choose another DARKCRAWL_ES_INDEX_PREFIX"
-            )
+        if not holders:
+            if not client.indices.exists_alias(name=alias):
+                if client.indices.exists(index=alias):
+                    raise ServiceError(
+                        f"{alias} is an index, not an alias: darkcrawl reads and writes through aliases; delete or "
+                        "rename that index, or choose another DARKCRAWL_ES_INDEX_PREFIX"
+                    )
+                return {}
+            holders = {index: dict(body.get("aliases", {})).get(alias, {})
+                       for index, body in dict(client.indices.get_alias(name=alias)).items()}
         return {index: bool(spec.get("is_write_index", len(holders) == 1)) for index, spec in holders.items()}
 
 

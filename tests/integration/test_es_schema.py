@@ -181,6 +181,22 @@ def test_a_refresh_interval_changed_within_a_version_reaches_the_template_and_li
     assert not init_schema(es, names, lambda message: None).changed
 
 
+def test_two_crawls_starting_at_once_on_a_fresh_prefix_both_set_it_up(es, es_node, es_prefix):
+    """es init reads a prefix's aliases once; when another crawl's es init makes them meanwhile (two scheduled crawls
+    starting together), the alias it finds is taken as an alias, not refused as an index of that name."""
+    from crawler.es.schema import InitReport, _init_kind, _Installed
+
+    names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
+    stale = _Installed.read(es, names)  # read before the other crawl's init: nothing there yet
+    init_schema(es, names, lambda message: None)  # the other crawl
+    analyzers = ANALYSIS_PLUGIN in node_modules(es)
+    report = InitReport(language_analyzers=analyzers)
+    for kind in KINDS:
+        _init_kind(es, names, kind, analyzers, SCHEMA_VERSION, report, stale)
+    assert sorted(es.indices.get(index=f"{es_prefix}-*")) == sorted(names.first_index(kind) for kind in KINDS)
+    assert not any(action.startswith("index ") for action in report.actions), report.actions  # none made twice
+
+
 def test_page_is_indexed_and_found_through_the_alias(es, es_node, es_prefix):
     names = index_names(es_node.settings(DARKCRAWL_ES_INDEX_PREFIX=es_prefix))
     init_schema(es, names, lambda message: None)
