@@ -133,10 +133,15 @@ def test_scheduler_on_time_no_overlap_concurrency_limit_restart_and_metrics(tor_
                      if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port}
         assert listening == {"127.0.0.1"}, f"the metrics endpoint listens on {listening}, not loopback only"
         # restart: kill the scheduler outright while a crawl runs; the new one adopts that crawl
-        wait_for(lambda: any(run["state"] == "running" for run in runs(data_dir)), 60, "a running crawl", scheduler)
+        # a crawl that has just started, so that it still runs when the next scheduler looks (a one-page crawl lasts
+        # 2-3 s on a quiet machine since #16; one near its end could finish first, and nothing would be adopted)
+        def just_started() -> bool:
+            return any(run["state"] == "running" and time.time() - run["started_at"] < 0.5 for run in runs(data_dir))
+
+        wait_for(just_started, 60, "a crawl that has just started", scheduler)
         scheduler.kill()
         scheduler.communicate(timeout=30)
-        orphan = next(run for run in runs(data_dir) if run["state"] == "running")
+        orphan = max((run for run in runs(data_dir) if run["state"] == "running"), key=lambda run: run["started_at"])
         scheduler = start_scheduler(env, "--max-crawls", "2")
         wait_for(lambda: next(run for run in runs(data_dir) if run["id"] == orphan["id"])["state"] != "running",
                  90, "the adopted crawl to end", scheduler)
