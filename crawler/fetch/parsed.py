@@ -33,8 +33,13 @@ class _Parse:
 _PARSES: WeakKeyDictionary[Any, _Parse] = WeakKeyDictionary()
 
 
+def _key(response: TextResponse, request: Any = None) -> Any:
+    """What a parse is remembered by: the request (given, or the response's), else the response itself."""
+    return request if request is not None else (response.request if response.request is not None else response)
+
+
 def _entry(response: TextResponse, request: Any, gate_up_to: int) -> _Parse:
-    key = request if request is not None else (response.request if response.request is not None else response)
+    key = _key(response, request)
     content_type = response_content_type(response)
     entry = _PARSES.get(key)
     if (
@@ -60,8 +65,7 @@ def parsed_response(response: TextResponse, request: Any = None, *, gate_up_to: 
 def forget_parse(response: TextResponse) -> None:
     """Drop *response*'s parse (its tree above all: several times the page's size) once its last reader, the spider,
     is done with it. The page may still wait a while for an extraction worker, holding only what it carries."""
-    key = response.request if response.request is not None else response
-    _PARSES.pop(key, None)
+    _PARSES.pop(_key(response), None)
 
 
 def decoded_html(response: TextResponse, request: Any = None) -> str:
